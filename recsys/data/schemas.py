@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera import extensions
 from pandera.typing import Series
 
 
@@ -18,10 +19,10 @@ def _is_str_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _list_check() -> pa.Check:
-    return pa.Check(
-        lambda s: s.map(_is_str_list), element_wise=False, error="a list of strings"
-    )
+@extensions.register_check_method(check_type="element_wise")
+def list_of_strings(value: object) -> bool:
+    """A list-valued column: every cell a list of strings (possibly empty)."""
+    return _is_str_list(value)
 
 
 class _Base(pa.DataFrameModel):
@@ -33,7 +34,7 @@ class _Base(pa.DataFrameModel):
 class Skill(_Base):
     skill_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     label: Series[str] = pa.Field(str_length={"min_value": 1})
-    alt_labels: Series[object] = pa.Field(checks=_list_check())
+    alt_labels: Series[object] = pa.Field(list_of_strings=())
     description: Series[str]
     group: Series[str]
 
@@ -44,7 +45,7 @@ class Contract(_Base):
     contract_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     name: Series[str] = pa.Field(str_length={"min_value": 1})
     description: Series[str]
-    skills: Series[object] = pa.Field(checks=_list_check())
+    skills: Series[object] = pa.Field(list_of_strings=())
     owner_team: Series[str]
 
 
@@ -55,8 +56,8 @@ class Credential(_Base):
     name: Series[str] = pa.Field(str_length={"min_value": 1})
     issuer: Series[str]
     description: Series[str]
-    skills: Series[object] = pa.Field(checks=_list_check())
-    contracts: Series[object] = pa.Field(checks=_list_check())
+    skills: Series[object] = pa.Field(list_of_strings=())
+    contracts: Series[object] = pa.Field(list_of_strings=())
     level: Series[int] = pa.Field(ge=1, le=3)
     validity_months: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=1)
 
@@ -65,9 +66,9 @@ class Role(_Base):
     role_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     title: Series[str] = pa.Field(str_length={"min_value": 1})
     description: Series[str]
-    required_skills: Series[object] = pa.Field(checks=_list_check())
-    optional_skills: Series[object] = pa.Field(checks=_list_check())
-    contracts: Series[object] = pa.Field(checks=_list_check())
+    required_skills: Series[object] = pa.Field(list_of_strings=())
+    optional_skills: Series[object] = pa.Field(list_of_strings=())
+    contracts: Series[object] = pa.Field(list_of_strings=())
     seniority: Series[int] = pa.Field(ge=0, le=4)
     location: Series[str]
     remote: Series[bool]
@@ -80,7 +81,7 @@ class Candidate(_Base):
     candidate_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     headline: Series[str]
     resume_text: Series[str]
-    skills: Series[object] = pa.Field(checks=_list_check())
+    skills: Series[object] = pa.Field(list_of_strings=())
     years_experience: Series[float] = pa.Field(ge=0, le=60)
     location: Series[str]
     open_to_remote: Series[bool]
