@@ -92,16 +92,16 @@ class Candidate(_Base):
 class Holding(_Base):
     """A credential held by a candidate.  ``verified`` is the issuer's confirmation."""
 
-    candidate_id: Series[str]
-    credential_id: Series[str]
+    candidate_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    credential_id: Series[str] = pa.Field(str_length={"min_value": 1})
     issued_at: Series[pd.Timestamp]
     expires_at: Series[pd.Timestamp] = pa.Field(nullable=True)
     verified: Series[bool]
 
 
 class History(_Base):
-    candidate_id: Series[str]
-    title: Series[str]
+    candidate_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    title: Series[str] = pa.Field(str_length={"min_value": 1})
     occupation: Series[str] = pa.Field(nullable=True)
     started_at: Series[pd.Timestamp]
     ended_at: Series[pd.Timestamp] = pa.Field(nullable=True)
@@ -110,8 +110,8 @@ class History(_Base):
 class Outcome(_Base):
     """One application: the funnel stage reached and, for hires, the (censored) tenure."""
 
-    candidate_id: Series[str]
-    role_id: Series[str]
+    candidate_id: Series[str] = pa.Field(str_length={"min_value": 1})
+    role_id: Series[str] = pa.Field(str_length={"min_value": 1})
     applied_at: Series[pd.Timestamp]
     stage: Series[int] = pa.Field(ge=0, le=4)
     hired_at: Series[pd.Timestamp] = pa.Field(nullable=True)
@@ -122,7 +122,7 @@ class Outcome(_Base):
 class Group(_Base):
     """Protected attributes, for adverse-impact audits only; never joined into features."""
 
-    candidate_id: Series[str] = pa.Field(unique=True)
+    candidate_id: Series[str] = pa.Field(unique=True, str_length={"min_value": 1})
     gender: Series[str] = pa.Field(nullable=True)
     age_band: Series[str] = pa.Field(nullable=True)
     ethnicity: Series[str] = pa.Field(nullable=True)
@@ -155,6 +155,23 @@ class Entity:
     @property
     def columns(self) -> list[str]:
         return list(self.model.to_schema().columns)
+
+    @property
+    def blank_text_columns(self) -> list[str]:
+        """Required text columns where an empty string is a legitimate value (a CSV blank → "")."""
+        schema = self.model.to_schema()
+        return [
+            c
+            for c, col in schema.columns.items()
+            if str(col.dtype) == "str"
+            and not col.nullable
+            and not any(chk.name == "str_length" for chk in col.checks)
+        ]
+
+    @property
+    def bool_columns(self) -> list[str]:
+        schema = self.model.to_schema()
+        return [c for c, col in schema.columns.items() if str(col.dtype) == "bool"]
 
     @property
     def date_columns(self) -> list[str]:

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+# Offline everywhere: no test may reach a model hub, and MLflow must not phone home.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+def handmade(tmp_path):
+    """A tiny valid world written to a folder: (World, path)."""
+    from handmade import handmade_world
+
+    from recsys.data import write_world
+
+    world = handmade_world()
+    path = write_world(world, tmp_path / "world", seed=0)
+    return world, path
