@@ -143,7 +143,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 def _check_manifest(folder: Path, manifest: dict[str, Any]) -> list[Problem]:
     problems = []
-    for name, info in manifest.get("files", {}).items():
+    for info in manifest.get("files", {}).values():
         path = folder / info["file"]
         if not path.exists():
             problems.append(
