@@ -1,0 +1,171 @@
+"""The pair-feature registry: every feature the builder emits, its meaning and monotone direction.
+
+``monotone`` is the direction the fit score is *constrained* to move with the feature (+1 never lowers
+fit when the feature grows, -1 never raises it, 0 free).  Only features that adding a held, verified,
+unexpired credential (or a claimed skill) can move are constrained, each in the direction it moves, so
+"adding a required skill (verified credential) never lowers fit" holds by construction in FitRanker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Feature", "FEATURES", "FEATURE_NAMES"]
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    meaning: str  # one line, shown in explanations
+    monotone: int = 0
+    group: str = "other"
+
+
+_SPECS = [
+    # text similarity
+    Feature(
+        "emb_cand_role", "cosine similarity of the candidate's text and the role's text", 0, "text"
+    ),
+    Feature(
+        "bm25_cand_role",
+        "BM25 score of the role text as query against the candidate text",
+        0,
+        "text",
+    ),
+    Feature(
+        "bm25_cand_role_per_term",
+        "BM25 score divided by the number of distinct role-text terms",
+        0,
+        "text",
+    ),
+    Feature(
+        "emb_cred_contract",
+        "mean over the role's contracts of the best cosine to a held valid credential (0 if none)",
+        1,
+        "credentials",
+    ),
+    # skills
+    Feature(
+        "req_cov",
+        "share of required skills the candidate claims or holds a valid credential for",
+        1,
+        "skills",
+    ),
+    Feature(
+        "req_cov_verified",
+        "share of required skills covered by verified, unexpired credentials",
+        1,
+        "skills",
+    ),
+    Feature(
+        "opt_cov",
+        "share of optional skills the candidate claims or holds a valid credential for",
+        1,
+        "skills",
+    ),
+    Feature(
+        "opt_cov_verified",
+        "share of optional skills covered by verified, unexpired credentials",
+        1,
+        "skills",
+    ),
+    Feature(
+        "req_missing", "number of required skills neither claimed nor credentialed", -1, "skills"
+    ),
+    Feature("n_req_skills", "number of required skills of the role", 0, "skills"),
+    Feature(
+        "n_cand_skills",
+        "number of skills the candidate claims or holds credentials for",
+        1,
+        "skills",
+    ),
+    # contracts and credentials
+    Feature(
+        "contract_cov",
+        "share of the role's service contracts mapped by a held valid credential",
+        1,
+        "credentials",
+    ),
+    Feature(
+        "contract_cov_verified",
+        "share of the role's service contracts mapped by a verified valid credential",
+        1,
+        "credentials",
+    ),
+    Feature(
+        "n_valid_creds",
+        "number of credentials held and valid at the reference time",
+        1,
+        "credentials",
+    ),
+    Feature(
+        "n_verified_creds",
+        "number of verified credentials valid at the reference time",
+        1,
+        "credentials",
+    ),
+    Feature(
+        "n_expired_creds",
+        "number of held credentials expired at the reference time",
+        0,
+        "credentials",
+    ),
+    Feature(
+        "cred_recency",
+        "exp(-age/2y) of the most recently issued valid credential (0 if none)",
+        1,
+        "credentials",
+    ),
+    # seniority and experience
+    Feature("years_experience", "candidate's years of experience", 0, "experience"),
+    Feature(
+        "seniority_gap", "candidate's seniority level minus the role's (0-4 scale)", 0, "experience"
+    ),
+    Feature(
+        "overqualification",
+        "levels of seniority above the role's (0 if not above)",
+        0,
+        "experience",
+    ),
+    Feature(
+        "experience_gap_years",
+        "years of experience minus the years typical of the role's seniority",
+        0,
+        "experience",
+    ),
+    # location
+    Feature("same_location", "candidate and role are in the same location", 0, "location"),
+    Feature("role_remote", "the role allows remote work", 0, "location"),
+    Feature(
+        "location_ok",
+        "same location, or a remote role and a candidate open to remote",
+        0,
+        "location",
+    ),
+    Feature(
+        "remote_mismatch",
+        "remote role but candidate not open to remote, or vice versa",
+        0,
+        "location",
+    ),
+    # history
+    Feature("n_jobs", "number of jobs started before the reference time", 0, "history"),
+    Feature(
+        "job_hop_rate", "jobs started per year of career (as of the reference time)", 0, "history"
+    ),
+    Feature("mean_tenure_months", "mean length of finished jobs, in months", 0, "history"),
+    Feature(
+        "last_tenure_months", "length of the most recent finished job, in months", 0, "history"
+    ),
+    Feature(
+        "current_tenure_months",
+        "months in the job held at the reference time (0 if none)",
+        0,
+        "history",
+    ),
+    Feature("is_employee", "the candidate is an internal employee", 0, "history"),
+    Feature("same_team", "the candidate's current role is in the role's team", 0, "history"),
+]
+
+FEATURES: dict[str, Feature] = {f.name: f for f in _SPECS}
+FEATURE_NAMES: list[str] = list(FEATURES)

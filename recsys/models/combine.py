@@ -1,0 +1,97 @@
+"""Combine fit and retention into one ranking score, by a documented rule a recruiter can tune.
+
+Two steps:
+
+1. **Fit → [0, 1]** (``fit_transform``):
+   - ``"percentile"`` (default): the within-request percentile of the fit score, ``(rank - 1) / (n - 1)``
+     with average ranks for ties (a single candidate gets 1.0).  Robust to the ranker's arbitrary scale;
+     a request = one ``group_ids`` value (one role's shortlist, or one candidate's role list).
+   - ``"sigmoid"``: ``1 / (1 + exp(-(fit - fit_center) / fit_temperature))`` — comparable across requests.
+2. **Blend with retention** ``r`` = P(stay ≥ horizon) with weight ``w = retention_weight`` in [0, 1]:
+   - ``"blend"`` (default): ``(1 - w) * f + w * r`` (arithmetic; w = 0 is pure fit, w = 1 pure retention);
+   - ``"geometric"``: ``f ** (1 - w) * r ** w`` (a poor score on either side pulls the total down).
+
+Both rules are non-decreasing in fit and in retention, so raising either never lowers a candidate's
+combined score.  ``retention_weight`` is per request: pass a :class:`CombineConfig` or the keyword.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["CombineConfig", "combine_scores"]
+
+
+class CombineConfig(BaseModel):
+    """How fit and retention are combined (per request)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retention_weight: float = Field(0.3, ge=0.0, le=1.0, description="Weight of P(stay ≥ horizon).")
+    rule: Literal["blend", "geometric"] = "blend"
+    fit_transform: Literal["percentile", "sigmoid"] = "percentile"
+    fit_center: float = Field(0.0, description="Sigmoid centre (fit_transform='sigmoid').")
+    fit_temperature: float = Field(
+        1.0, gt=0.0, description="Sigmoid scale (fit_transform='sigmoid')."
+    )
+    horizon_days: float = Field(365.0, gt=0.0, description="Retention horizon the scores refer to.")
+
+
+def _fit_to_unit(fit: np.ndarray, group_ids, cfg: CombineConfig) -> np.ndarray:
+    if cfg.fit_transform == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-(fit - cfg.fit_center) / cfg.fit_temperature))
+    groups = np.zeros(len(fit), dtype=int) if group_ids is None else np.asarray(group_ids)
+    if len(groups) != len(fit):
+        raise ValueError(
+            "The 'group_ids' parameter of combine_scores must have one value per score. "
+            f"Got {len(groups)} for {len(fit)} scores instead."
+        )
+    s = pd.Series(fit)
+    by = s.groupby(groups)
+    rank = by.rank(method="average").to_numpy()
+    n = by.transform("size").to_numpy()
+    return np.where(n > 1, (rank - 1) / np.maximum(n - 1, 1), 1.0)
+
+
+def combine_scores(
+    fit,
+    retention,
+    retention_weight: float | None = None,
+    rule: Literal["blend", "geometric"] | None = None,
+    *,
+    group_ids=None,
+    config: CombineConfig | None = None,
+) -> np.ndarray:
+    """Combined score in [0, 1] for each pair (higher = better).
+
+    ``fit``: FitRanker scores; ``retention``: P(stay ≥ horizon) in [0, 1]; ``group_ids``: the request each
+    pair belongs to (for the percentile transform; None = one request).  Keywords override ``config``.
+    """
+    cfg = config or CombineConfig()
+    overrides = {
+        k: v for k, v in (("retention_weight", retention_weight), ("rule", rule)) if v is not None
+    }
+    if overrides:
+        cfg = CombineConfig(**{**cfg.model_dump(), **overrides})
+    f = np.asarray(fit, dtype=float)
+    r = np.asarray(retention, dtype=float)
+    if f.shape != r.shape or f.ndim != 1:
+        raise ValueError(
+            "The 'fit' and 'retention' parameters of combine_scores must be 1-d of equal length. "
+            f"Got shapes {f.shape} and {r.shape} instead."
+        )
+    if np.isnan(f).any():
+        raise ValueError("The 'fit' parameter of combine_scores contains NaN.")
+    if np.isnan(r).any() or (r < 0).any() or (r > 1).any():
+        raise ValueError(
+            "The 'retention' parameter of combine_scores must be probabilities in [0, 1]."
+        )
+    u = _fit_to_unit(f, group_ids, cfg)
+    w = cfg.retention_weight
+    if cfg.rule == "geometric":
+        return np.power(u, 1.0 - w) * np.power(r, w)
+    return (1.0 - w) * u + w * r

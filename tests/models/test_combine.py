@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from recsys.models.combine import CombineConfig, combine_scores
+
+
+def test_weight_zero_is_fit_percentile_and_one_is_retention():
+    fit = np.array([3.0, 1.0, 2.0])
+    ret = np.array([0.2, 0.9, 0.5])
+    np.testing.assert_allclose(combine_scores(fit, ret, retention_weight=0.0), [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(combine_scores(fit, ret, retention_weight=1.0), ret)
+
+
+def test_retention_weight_reorders_candidates():
+    fit = np.array([2.0, 1.0])
+    ret = np.array([0.1, 0.95])
+    low = combine_scores(fit, ret, retention_weight=0.1)
+    high = combine_scores(fit, ret, retention_weight=0.9)
+    assert low[0] > low[1] and high[1] > high[0]
+
+
+def test_percentile_is_within_request():
+    fit = np.array([10.0, 11.0, -5.0, -4.0])
+    out = combine_scores(fit, np.full(4, 0.5), 0.0, group_ids=["a", "a", "b", "b"])
+    np.testing.assert_allclose(out, [0.0, 1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("rule", ["blend", "geometric"])
+@pytest.mark.parametrize("transform", ["percentile", "sigmoid"])
+def test_monotone_in_fit_and_retention(rule, transform):
+    rng = np.random.default_rng(0)
+    fit, ret = rng.normal(size=50), rng.random(50)
+    cfg = CombineConfig(rule=rule, fit_transform=transform, retention_weight=0.4)
+    base = combine_scores(fit, ret, config=cfg)
+    assert (combine_scores(fit, np.minimum(ret + 0.05, 1), config=cfg) >= base - 1e-12).all()
+    i = int(np.argmin(fit))
+    bumped = fit.copy()
+    bumped[i] = fit.max() + 1
+    assert combine_scores(bumped, ret, config=cfg)[i] > base[i]
+    assert ((base >= 0) & (base <= 1)).all()
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValidationError):
+        CombineConfig(retention_weight=1.5)
+    with pytest.raises(ValueError, match="'retention'"):
+        combine_scores([1.0], [1.2])
+    with pytest.raises(ValueError, match="equal length"):
+        combine_scores([1.0, 2.0], [0.5])

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys.metrics import calibration_at_horizon, concordance_index, integrated_brier_score
+from recsys.models.retention import (
+    KaplanMeierBaseline,
+    NaiveRetentionClassifier,
+    RetentionModel,
+    tenure_targets,
+)
+
+
+def _tenures(n: int = 6000, seed: int = 0):
+    """Weibull tenures whose hazard rises with 'hop' and falls with 'fit'; uniform censoring."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"fit": rng.normal(size=n), "hop": rng.normal(size=n), "noise": rng.random(n)})
+    X.loc[rng.random(n) < 0.05, "noise"] = np.nan
+    scale = 500 * np.exp(-(0.8 * X["hop"] - 0.6 * X["fit"]).to_numpy() / 1.3)
+    T = scale * rng.weibull(1.3, n)
+    C = rng.uniform(30, 1200, n)
+    return X, np.minimum(T, C), (T <= C).astype(int)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, d, e = _tenures()
+    return X[:3000], d[:3000], e[:3000], X[3000:], d[3000:], e[3000:]
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    X, d, e, *_ = data
+    return RetentionModel().fit(X, d, e)
+
+
+def test_discriminates_and_is_calibrated_at_12_months(data, model):
+    *_, Xt, dt, et = data
+    p = model.predict_survival(Xt, horizon_days=365)
+    assert p.shape == (len(Xt),) and ((p >= 0) & (p <= 1)).all()
+    assert concordance_index(dt, et, p) > 0.7
+    cal = calibration_at_horizon(dt, et, p, 365, n_bins=5)
+    assert cal["abs_error"].max() < 0.06  # 600 people per bin: KM noise is ~0.02
+
+
+def test_beats_km_and_naive_on_ibs(data, model):
+    X, d, e, Xt, dt, et = data
+    times = np.linspace(60, 700, 12)
+    ibs = {
+        name: integrated_brier_score(
+            dt, et, m.predict_survival(Xt, times), times, train_durations=d, train_events=e
+        )
+        for name, m in {
+            "cox": model,
+            "km": KaplanMeierBaseline().fit(X, d, e),
+            "naive": NaiveRetentionClassifier(horizons=times).fit(X, d, e),
+        }.items()
+    }
+    assert ibs["cox"] < ibs["km"] and ibs["cox"] < ibs["naive"]
+
+
+def test_naive_classifier_drops_censored_hires_and_so_underestimates_staying(data):
+    X, d, e, Xt, dt, et = data
+    naive = NaiveRetentionClassifier().fit(X, d, e).predict_survival(Xt, 365)
+    km = KaplanMeierBaseline().fit(X, d, e).predict_survival(Xt, 365)
+    assert naive.mean() < km.mean() - 0.1
+
+
+def test_survival_is_non_increasing_in_horizon(data, model):
+    *_, Xt, _, _ = data
+    S = model.predict_survival(Xt[:100], [30, 90, 365, 730, 5000])
+    assert S.shape == (100, 5)
+    assert (np.diff(S, axis=1) <= 1e-12).all()
+
+
+@pytest.mark.parametrize("calibration", ["platt", "isotonic"])
+def test_recalibration_roundtrips_through_json(data, calibration, tmp_path):
+    X, d, e, Xt, *_ = data
+    m = RetentionModel(calibration=calibration).fit(X, d, e)
+    assert 365.0 in m.calibrators_
+    path = m.save(tmp_path / "retention.json")
+    state = json.loads(path.read_text())
+    assert state["calibrators"][0]["kind"] == calibration
+    m2 = RetentionModel.load(path)
+    np.testing.assert_allclose(m2.predict_survival(Xt, 365), m.predict_survival(Xt, 365))
+    assert not np.allclose(
+        m.predict_survival(Xt, 365), m.predict_survival(Xt, 365, calibrated=False)
+    )
+
+
+def test_missing_features_are_imputed_and_errors_are_clear(model, data):
+    X = data[0].iloc[:5].copy()
+    X["fit"] = np.nan
+    assert np.isfinite(model.predict_survival(X)).all()
+    with pytest.raises(ValueError, match="hop"):
+        model.predict_survival(X.drop(columns="hop"))
+    with pytest.raises(ValueError, match="'events'"):
+        RetentionModel().fit(X, np.ones(5), np.full(5, 2))
+    with pytest.raises(ValueError, match="'calibration'"):
+        RetentionModel(calibration="magic").fit(*data[:3])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        RetentionModel().predict_survival(X)
+
+
+def test_tenure_targets_censor_at_observed_until():
+    t = pd.Timestamp
+    outcomes = pd.DataFrame(
+        {
+            "hired_at": [t("2020-01-01"), t("2020-01-01"), pd.NaT],
+            "left_at": [t("2020-07-01"), pd.NaT, pd.NaT],
+            "observed_until": [t("2022-01-01"), t("2021-01-01"), t("2022-01-01")],
+        }
+    )
+    out = tenure_targets(outcomes)
+    assert list(out["event"]) == [1, 0]
+    assert list(out["duration"]) == [182.0, 366.0]
