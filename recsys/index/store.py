@@ -1,0 +1,154 @@
+"""Save and load a :class:`VectorIndex`: ``<kind>.faiss`` + ``<kind>.attrs.parquet`` + ``<kind>.json``.
+
+The JSON manifest (written last, so it is the commit point) records ``kind, model_id, dim, metric,
+count, factory, sha256`` (of the FAISS file), ``attrs_sha256``, ``next_id``, ``tombstones``,
+``config``, ``faiss_version`` and ``created_at``.  ``load_index`` checks the sha256 of both files
+*before* handing the FAISS file to FAISS (``read_index`` trusts its input), and refuses an index
+built with another model id or dimension than the caller's encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from recsys.index.config import IndexConfig
+from recsys.index.vector import VectorIndex
+
+FORMAT_VERSION = 1
+
+
+class IndexLoadError(ValueError):
+    """An index folder that is missing, corrupted, tampered with, or built for another encoder."""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _tmp(folder: Path, suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+def paths(folder: str | Path, kind: str) -> dict[str, Path]:
+    folder = Path(folder)
+    return {
+        "faiss": folder / f"{kind}.faiss",
+        "attrs": folder / f"{kind}.attrs.parquet",
+        "manifest": folder / f"{kind}.json",
+    }
+
+
+def save_index(index: VectorIndex, folder: str | Path) -> Path:
+    """Write the three files atomically (temp file, then rename); returns the manifest path."""
+    if index.index_ is None:
+        raise ValueError(f"save: the {index.kind!r} index is empty and was never built")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    p = paths(folder, index.kind)
+    tmp_faiss, tmp_attrs = _tmp(folder, ".faiss"), _tmp(folder, ".parquet")
+    try:
+        faiss.write_index(index.index_, str(tmp_faiss))
+        attrs = index._attrs.reset_index()
+        attrs.to_parquet(tmp_attrs, index=False)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "kind": index.kind,
+            "model_id": index.model_id,
+            "dim": index.dim,
+            "metric": "inner_product",
+            "count": len(index),
+            "factory": index.factory_,
+            "sha256": file_sha256(tmp_faiss),
+            "attrs_sha256": file_sha256(tmp_attrs),
+            "next_id": len(index._names),
+            "tombstones": index._tombstones,
+            "config": index.config.model_dump(mode="json"),
+            "faiss_version": faiss.__version__,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        os.replace(tmp_faiss, p["faiss"])
+        os.replace(tmp_attrs, p["attrs"])
+        tmp_manifest = _tmp(folder, ".json")
+        tmp_manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp_manifest, p["manifest"])
+    finally:
+        for t in (tmp_faiss, tmp_attrs):
+            t.unlink(missing_ok=True)
+    return p["manifest"]
+
+
+def read_manifest(folder: str | Path, kind: str) -> dict[str, Any]:
+    path = paths(folder, kind)["manifest"]
+    if not path.exists():
+        raise IndexLoadError(f"{path}: no manifest for the {kind!r} index (was it built here?)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise IndexLoadError(f"{path}: manifest is not valid JSON: {err}") from None
+
+
+def load_index(
+    folder: str | Path,
+    kind: str,
+    model_id: str | None = None,
+    dim: int | None = None,
+    config: IndexConfig | None = None,
+) -> VectorIndex:
+    """Load and verify the ``kind`` index in ``folder``.
+
+    ``model_id`` / ``dim``: those of the encoder that will embed queries; a mismatch is refused.
+    ``config``: search-time settings (nprobe, efSearch, threads…); default = the ones saved.
+    """
+    p = paths(folder, kind)
+    manifest = read_manifest(folder, kind)
+    if model_id is not None and manifest["model_id"] != model_id:
+        raise IndexLoadError(
+            f"{p['manifest']}: the {kind!r} index was built with model {manifest['model_id']!r} "
+            f"but the encoder is {model_id!r}; rebuild the index with this encoder."
+        )
+    if dim is not None and int(manifest["dim"]) != int(dim):
+        raise IndexLoadError(
+            f"{p['manifest']}: the {kind!r} index has dim {manifest['dim']} but the encoder "
+            f"produces dim {dim}."
+        )
+    for key, sha_key in (("faiss", "sha256"), ("attrs", "attrs_sha256")):
+        if not p[key].exists():
+            raise IndexLoadError(f"{p[key]}: file missing (listed by {p['manifest'].name})")
+        found = file_sha256(p[key])
+        if found != manifest[sha_key]:
+            raise IndexLoadError(
+                f"{p[key]}: sha256 {found[:12]}… does not match the manifest's "
+                f"{manifest[sha_key][:12]}…; the file was modified or corrupted. Refusing to load."
+            )
+    config = config or IndexConfig.model_validate(manifest.get("config", {}))
+    index = VectorIndex(kind, int(manifest["dim"]), manifest["model_id"], config)
+    index.index_ = faiss.read_index(str(p["faiss"]))
+    index.factory_ = manifest["factory"]
+    attrs = pd.read_parquet(p["attrs"])
+    for col in attrs.columns:
+        if attrs[col].dtype == object and len(attrs) and isinstance(attrs[col].iloc[0], np.ndarray):
+            attrs[col] = attrs[col].apply(list)
+    index._attrs = attrs.set_index("int_id")
+    names: list[Any] = [None] * int(manifest["next_id"])
+    for i, name in zip(index._attrs.index.tolist(), attrs["entity_id"].tolist(), strict=True):
+        names[i] = name
+    index._names = names
+    index._rows = dict(zip(attrs["entity_id"].tolist(), index._attrs.index.tolist(), strict=True))
+    index._tombstones = int(manifest.get("tombstones", 0))
+    return index

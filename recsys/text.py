@@ -1,0 +1,141 @@
+"""One deterministic text per entity: the string that gets embedded.
+
+``entity_texts(world, kind)`` returns a ``pd.Series`` indexed by entity id.  Parts are joined with
+a newline; an empty part is left out (no dangling "Skills:" line); skill ids resolve to their labels
+through ``world.skills`` (an id missing from the table is kept as the id); lists keep their first
+occurrence order with duplicates removed.  Structured parts come before long free text so that the
+encoder's token limit (256 for MiniLM) truncates prose, not skills.
+
+Templates (``<...>`` is a field, ``[...]`` a line present only when non-empty)::
+
+    candidates:   [<headline>]
+                  [Skills: <skill labels, comma separated>]
+                  [Credentials: <names of held credentials, sorted>]
+                  [<resume_text>]
+    roles:        <title>
+                  [Required skills: <labels>]
+                  [Optional skills: <labels>]
+                  [Service contracts: <contract names>]
+                  [<description>]
+    contracts:    <name>
+                  [Skills: <labels>]
+                  [<description>]
+    credentials:  <name>[ (<issuer>)]
+                  [Skills: <labels>]
+                  [Service contracts: <contract names>]
+                  [<description>]
+
+A candidate known only by a résumé (empty headline, no skills, no holdings) is just its
+``resume_text``; a role given only as a description is ``<title>`` and ``<description>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pandas as pd
+
+Kind = Literal["candidates", "roles", "contracts", "credentials"]
+KINDS: tuple[Kind, ...] = ("candidates", "roles", "contracts", "credentials")
+ID_COLUMNS: dict[str, str] = {
+    "candidates": "candidate_id",
+    "roles": "role_id",
+    "contracts": "contract_id",
+    "credentials": "credential_id",
+}
+
+
+def _clean(values: pd.Series) -> pd.Series:
+    """Strings with missing values as ``""`` and surrounding whitespace removed."""
+    return values.fillna("").astype(str).str.strip()
+
+
+def _lookup(frame: Any, id_col: str, label_col: str) -> dict[str, str]:
+    if frame is None or len(frame) == 0:
+        return {}
+    return dict(zip(frame[id_col].astype(str), _clean(frame[label_col]), strict=True))
+
+
+def _join_labels(lists: pd.Series, labels: dict[str, str], prefix: str) -> pd.Series:
+    """``prefix + "a, b"`` per row from a column of id lists; ``""`` for empty lists."""
+    out = pd.Series("", index=lists.index, dtype=object)
+    long = lists.explode().dropna()
+    if long.empty:
+        return out
+    frame = long.astype(str).to_frame("id").reset_index(names="row")
+    frame = frame.drop_duplicates(["row", "id"])
+    frame["label"] = frame["id"].map(labels).fillna(frame["id"])
+    frame = frame[frame["label"] != ""]
+    joined = frame.groupby("row", sort=False)["label"].agg(", ".join)
+    out.loc[joined.index] = prefix + joined
+    return out
+
+
+def _assemble(*parts: pd.Series) -> pd.Series:
+    rows = zip(*(p.tolist() for p in parts), strict=True)
+    return pd.Series(["\n".join(x for x in row if x) for row in rows], index=parts[0].index)
+
+
+def entity_texts(world: Any, kind: Kind) -> pd.Series:
+    """The text embedded for every entity of ``kind`` (see the module docstring for templates).
+
+    ``world`` is a :class:`recsys.data.World` or any object with the same frame attributes
+    (``skills``, ``contracts``, ``credentials``, ``roles``, ``candidates``, ``holdings``).
+    The result is indexed by entity id (named after the id column), in the frame's row order.
+    """
+    if kind not in ID_COLUMNS:
+        raise ValueError(
+            f"The 'kind' parameter of entity_texts must be one of {list(KINDS)}. Got {kind!r} instead."
+        )
+    frame = getattr(world, kind, None)
+    if frame is None:
+        raise ValueError(f"entity_texts: the world has no {kind!r} table")
+    id_col = ID_COLUMNS[kind]
+    frame = frame.reset_index(drop=True)
+    skills = _lookup(getattr(world, "skills", None), "skill_id", "label")
+    contracts = _lookup(getattr(world, "contracts", None), "contract_id", "name")
+    empty = pd.Series("", index=frame.index, dtype=object)
+
+    if kind == "candidates":
+        holdings = getattr(world, "holdings", None)
+        creds = empty
+        if holdings is not None and len(holdings):
+            names = _lookup(getattr(world, "credentials", None), "credential_id", "name")
+            held = holdings[["candidate_id", "credential_id"]].astype(str).drop_duplicates()
+            held = held.assign(name=held["credential_id"].map(names).fillna(held["credential_id"]))
+            held = held.sort_values(["candidate_id", "name"])
+            per = held.groupby("candidate_id", sort=False)["name"].agg(list)
+            lists = frame[id_col].astype(str).map(per)
+            lists = lists.apply(lambda v: v if isinstance(v, list) else [])
+            creds = _join_labels(lists, {}, "Credentials: ")
+        text = _assemble(
+            _clean(frame["headline"]),
+            _join_labels(frame["skills"], skills, "Skills: "),
+            creds,
+            _clean(frame["resume_text"]),
+        )
+    elif kind == "roles":
+        text = _assemble(
+            _clean(frame["title"]),
+            _join_labels(frame["required_skills"], skills, "Required skills: "),
+            _join_labels(frame["optional_skills"], skills, "Optional skills: "),
+            _join_labels(frame["contracts"], contracts, "Service contracts: "),
+            _clean(frame["description"]),
+        )
+    elif kind == "contracts":
+        text = _assemble(
+            _clean(frame["name"]),
+            _join_labels(frame["skills"], skills, "Skills: "),
+            _clean(frame["description"]),
+        )
+    else:
+        issuer = _clean(frame["issuer"])
+        name = _clean(frame["name"]) + issuer.map(lambda s: f" ({s})" if s else "")
+        text = _assemble(
+            name,
+            _join_labels(frame["skills"], skills, "Skills: "),
+            _join_labels(frame["contracts"], contracts, "Service contracts: "),
+            _clean(frame["description"]),
+        )
+    text.index = pd.Index(frame[id_col].astype(str), name=id_col)
+    return text.rename("text")
