@@ -1,0 +1,373 @@
+"""The candidate side of the example world, one chunk at a time, vectorised over candidates.
+
+A chunk's random numbers come from ``default_rng([seed, stream, chunk_index])`` so the result does
+not depend on how many chunks ran before it (stream 1: people and outcomes; stream 2: groups).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+
+from recsys.data import planted
+from recsys.data.catalogue import Pool
+from recsys.data.resume import SurfaceForms, write_resumes
+from recsys.data.schemas import HIRED
+from recsys.data.world_config import WorldConfig
+
+MAX_JOBS = 8
+DAY_NS = 86_400 * 10**9
+GENDERS = (["female", "male", "non-binary", None], [0.47, 0.49, 0.02, 0.02])
+AGE_BANDS = (["18-24", "25-34", "35-44", "45-54", "55+", None], [0.1, 0.34, 0.28, 0.18, 0.08, 0.02])
+ETHNICITIES = (["group A", "group B", "group C", "group D", None], [0.55, 0.2, 0.12, 0.1, 0.03])
+
+
+@dataclass
+class Context:
+    """Everything a chunk needs about the organisation side (built once per world)."""
+
+    cfg: WorldConfig
+    pool: Pool
+    forms: SurfaceForms
+    skill_ids: pa.Array  # taxonomy skill ids (string), indexed by skill index
+    role_ids: pa.Array
+    cred_ids: pa.Array
+    cred_names: list[str]
+    cred_issuers: list[str]
+    contract_ids: pa.Array
+    roles: planted.Side  # role side of the fit (keys, required, contracts, seniority, …)
+    role_occ: np.ndarray
+    role_opened: np.ndarray  # int days since epoch
+    roles_by_occ: sp.csr_matrix  # pool occupation x role (binary)
+    roles_near_occ: sp.csr_matrix  # pool occupation x roles of it or related occupations
+    cred_skills: sp.csr_matrix
+    cred_contracts: sp.csr_matrix
+    cred_validity_days: np.ndarray  # float, nan = never expires
+    popularity: np.ndarray  # skill sampling probabilities for random false claims
+    cities: list[str]
+    city_p: np.ndarray
+    obs: int  # observed_until, days since epoch
+
+
+def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For CSR rows, (flat positions into indices, owner = position in ``rows``)."""
+    starts = indptr[rows]
+    lens = indptr[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), lens)
+    offsets = np.cumsum(lens) - lens
+    pos = np.arange(int(lens.sum())) - np.repeat(offsets, lens) + np.repeat(starts, lens)
+    return pos, owner
+
+
+def _unique_pairs(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    key = np.unique(a.astype(np.int64) * nb + b.astype(np.int64))
+    return key // nb, key % nb
+
+
+def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    data = np.ones(len(rows), dtype=np.float32)
+    m = sp.csr_matrix((data, (rows, cols)), shape=shape)
+    m.sum_duplicates()
+    m.data[:] = 1
+    return m
+
+
+def _list_array(owner: np.ndarray, values: pa.Array, n: int) -> pa.Array:
+    """A list<string> column of n rows from values sorted by owner."""
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    offsets[1:] = np.cumsum(np.bincount(owner, minlength=n))
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
+
+
+def _ts(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    ns = np.asarray(days, dtype=np.int64) * DAY_NS
+    return pa.array(ns, type=pa.timestamp("ns"), mask=mask)
+
+
+def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Table]:
+    """Candidates ``start .. start+n-1`` with their holdings, history, outcomes and truth."""
+    cfg, pool = ctx.cfg, ctx.pool
+    rng = np.random.default_rng([cfg.seed, 1, chunk])
+    n_skills = len(pool.skills)
+    n_roles = len(ctx.role_occ)
+    n_occ = len(pool.occ)
+    local = np.arange(n)
+
+    # careers -------------------------------------------------------------------------------
+    years = np.round(np.clip(rng.gamma(2.2, 4.5, n), 0.5, 45.0), 1)
+    n_jobs = np.clip(1 + rng.poisson(years / 4.5), 1, MAX_JOBS)
+    from_roles = rng.random(n) < cfg.origin_from_roles
+    occ0 = np.where(
+        from_roles,
+        ctx.role_occ[rng.integers(0, n_roles, n)],
+        rng.choice(n_occ, size=n, p=pool.weights),
+    )
+    occs = np.full((n, MAX_JOBS), -1, dtype=np.int64)
+    occs[:, 0] = occ0
+    for j in range(1, MAX_JOBS):  # walk back in time through related occupations
+        prev = occs[:, j - 1].clip(0)
+        deg = pool.rel_indptr[prev + 1] - pool.rel_indptr[prev]
+        pick = (
+            pool.rel_indices[
+                np.minimum(
+                    pool.rel_indptr[prev] + (rng.random(n) * deg).astype(np.int64),
+                    len(pool.rel_indices) - 1,
+                )
+            ]
+            if len(pool.rel_indices)
+            else prev
+        )
+        move = (rng.random(n) >= 0.35) & (deg > 0)
+        occs[:, j] = np.where(n_jobs > j, np.where(move, pick, prev), -1)
+    hc, hj = np.nonzero(occs >= 0)  # history rows, candidate-major, j = 0 is the latest job
+    ho = occs[hc, hj]
+    g = rng.gamma(2.0, 1.0, len(hc))
+    dur = g / np.bincount(hc, weights=g, minlength=n)[hc] * years[hc] * 365.25
+    employee = rng.random(n) < cfg.employee_share
+    current = employee | (rng.random(n) < 0.75)
+    end_latest = ctx.obs - np.where(current, 0, rng.integers(30, 400, n))
+    by_cand = np.bincount(hc, weights=dur, minlength=n)
+    # days between the end of the latest job and the end of this one (jobs are back to back)
+    before = np.cumsum(dur) - dur - np.repeat(np.cumsum(by_cand) - by_cand, n_jobs)
+    h_end = np.floor(end_latest[hc] - before).astype(np.int64)
+    h_start = np.minimum(np.floor(end_latest[hc] - before - dur).astype(np.int64), h_end)
+    h_open = (hj == 0) & current[hc]
+
+    # true skills: essential skills of each job's occupation kept with p, optional with p_opt
+    p_ess = cfg.essential_keep * (0.6 + 0.4 * np.minimum(1.0, dur / 365.25 / 3.0))
+    pos, own = _ranges(pool.essential.indptr, ho)
+    keep = rng.random(len(pos)) < p_ess[own]
+    t_c, t_s = hc[own[keep]], pool.essential.indices[pos[keep]]
+    pos, own = _ranges(pool.optional.indptr, ho)
+    keep = rng.random(len(pos)) < cfg.optional_keep
+    t_c = np.concatenate([t_c, hc[own[keep]]])
+    t_s = np.concatenate([t_s, pool.optional.indices[pos[keep]]])
+    t_c, t_s = _unique_pairs(t_c, t_s, n_skills)
+    true_m = _csr_from_pairs(t_c, t_s, (n, n_skills))
+
+    # claimed skills: omissions, plausible false claims, random false claims
+    kept = rng.random(len(t_c)) >= cfg.claim_omission
+    pos, own = _ranges(pool.essential.indptr, occ0)
+    adj = rng.random(len(pos)) < cfg.false_claim_rate
+    n_rand = rng.poisson(cfg.false_claims_mean, n)
+    r_c = np.repeat(local, n_rand)
+    r_s = rng.choice(n_skills, size=len(r_c), p=ctx.popularity)
+    c_c, c_s = _unique_pairs(
+        np.concatenate([t_c[kept], own[adj], r_c]),
+        np.concatenate([t_s[kept], pool.essential.indices[pos[adj]], r_s]),
+        n_skills,
+    )
+    false_mask = np.asarray(true_m[c_c, c_s]).ravel() == 0
+
+    # credentials held --------------------------------------------------------------------
+    sizes = np.maximum(np.diff(ctx.cred_skills.indptr), 1).astype(np.float32)
+    cov = (true_m @ ctx.cred_skills.T).toarray() / sizes
+    w = np.where(cov >= 0.5, cov**2, cfg.stray_credential_weight).astype(np.float64)
+    k = np.minimum(
+        rng.poisson(cfg.holdings_mean * (0.5 + np.minimum(years, 20) / 20)), (w > 0).sum(axis=1)
+    )
+    kmax = int(k.max()) if n else 0
+    with np.errstate(divide="ignore"):
+        keys = np.log(w) - np.log(-np.log(rng.random(w.shape)))
+    top = np.argsort(-keys, axis=1, kind="stable")[:, :kmax]
+    sel = np.arange(kmax)[None, :] < k[:, None]
+    q_c = np.nonzero(sel)[0]
+    q_q = top[sel]
+    verified = rng.random(len(q_c)) < cfg.verified_share
+    span = np.maximum(np.minimum(years[q_c], 8.0) * 365.25, 2).astype(np.int64)
+    issued = ctx.obs - 1 - rng.integers(0, span)
+    vdays = ctx.cred_validity_days[q_q]
+    never = np.isnan(vdays)
+    expires = issued + np.where(never, 0, np.nan_to_num(vdays)).astype(np.int64)
+    valid = verified & (never | (expires > ctx.obs))
+    held = _csr_from_pairs(q_c[valid], q_q[valid], (n, ctx.cred_skills.shape[0]))
+    vcon = (held @ ctx.cred_contracts).tocsr()
+    vcon.data[:] = 1
+
+    # candidate attributes ----------------------------------------------------------------
+    seniority = planted.seniority_from_years(years)
+    city = rng.choice(len(ctx.cities), size=n, p=ctx.city_p)
+    remote_ok = rng.random(n) < cfg.open_to_remote_share
+    same = ctx.roles_by_occ[occ0]
+    n_same = np.diff(same.indptr)
+    pick = same.indptr[:-1] + (rng.random(n) * n_same).astype(np.int64)
+    cur_role = np.where(
+        n_same > 0,
+        same.indices[np.minimum(pick, max(len(same.indices) - 1, 0))] if len(same.indices) else 0,
+        rng.integers(0, n_roles, n),
+    )
+    keys_c = (start + local).astype(np.uint64)
+    cands = planted.Side(keys_c, true_m, vcon, seniority, city, remote_ok)
+
+    # applications ------------------------------------------------------------------------
+    n_app = np.clip(
+        1 + rng.poisson(cfg.applications_mean - 1, n), 1, min(cfg.applications_max, n_roles)
+    )
+    a_c = np.repeat(local, n_app)
+    job = np.where(rng.random(len(a_c)) < 0.6, 0, (rng.random(len(a_c)) * n_jobs[a_c]).astype(int))
+    a_occ = occs[a_c, job]
+    # roles of the same occupation when there are any (p=0.6), else of a related one
+    exact = ctx.roles_by_occ[a_occ]
+    near = ctx.roles_near_occ[a_occ]
+    use_exact = (np.diff(exact.indptr) > 0) & (rng.random(len(a_c)) < 0.6)
+    a_r = rng.integers(0, n_roles, len(a_c))
+    for m, rows in ((exact, use_exact), (near, ~use_exact)):
+        cnt = np.diff(m.indptr)
+        ok = rows & (cnt > 0) & (rng.random(len(a_c)) < cfg.affinity_share)
+        if len(m.indices):
+            pos = np.minimum(
+                m.indptr[:-1] + (rng.random(len(a_c)) * cnt).astype(np.int64), len(m.indices) - 1
+            )
+            a_r = np.where(ok, m.indices[pos], a_r)
+    a_c, a_r = _unique_pairs(a_c, a_r, n_roles)
+
+    comp = planted.fit_components(cands, ctx.roles, a_c, a_r, cfg.fit, cfg.seed)
+    stage, z = planted.draw_stages(comp["fit"], cfg.funnel, rng)
+    opened = ctx.role_opened[a_r]
+    room = np.clip(ctx.obs - 60 - opened, 0, 120)
+    applied = opened + (rng.random(len(a_c)) * (room + 1)).astype(np.int64)
+    # at most one hire per candidate: the earliest application reaching stage 4 (others: offer)
+    hires = np.flatnonzero(stage == HIRED)
+    if len(hires):
+        order = hires[np.lexsort((a_r[hires], applied[hires], a_c[hires]))]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = a_c[order][1:] != a_c[order][:-1]
+        stage[order[~first]] = 3
+    hired = stage == HIRED
+    hired_at = applied + rng.integers(14, 46, len(a_c))
+    over = np.maximum(0, comp["seniority_gap"] - 1).astype(np.float64)
+    hop = n_jobs[a_c] / np.maximum(years[a_c], 1.0)
+    mismatch = remote_ok[a_c] & ~ctx.roles.remote[a_r]
+    eta = planted.log_hazard(comp["fit"], over, hop, mismatch, cfg.tenure)
+    tenure = planted.draw_tenure_days(eta, cfg.tenure, rng)
+    left = hired_at + np.ceil(tenure).astype(np.int64)
+    censored = hired & (left > ctx.obs)
+
+    # texts -------------------------------------------------------------------------------
+    mention = rng.random(len(t_c)) < cfg.resume_mention_rate
+    m_c = np.concatenate([t_c[mention], c_c[false_mask]])
+    m_s = np.concatenate([t_s[mention], c_s[false_mask]])
+    shuffle = np.lexsort((rng.random(len(m_c)), m_c))
+    m_c, m_s = m_c[shuffle], m_s[shuffle]
+    titles = ctx.forms.occupation_titles(ho, rng, cfg.alt_label_rate)
+    texts = write_resumes(
+        n=n,
+        years=years,
+        seniority=seniority,
+        n_jobs=n_jobs,
+        hist_title=titles,
+        hist_start=h_start,
+        hist_end=np.where(h_open, -1, h_end),
+        mention_owner=m_c,
+        mention_text=ctx.forms.skill_forms(m_s, rng, cfg.alt_label_rate),
+        cred_owner=q_c,
+        cred_text=[
+            f"{ctx.cred_names[q]} ({ctx.cred_issuers[q]}, {1970 + int(d // 365.25)})"
+            for q, d in zip(q_q.tolist(), issued.tolist(), strict=True)
+        ],
+    )
+
+    # tables ------------------------------------------------------------------------------
+    v_c, v_k = _csr_nz(vcon)
+    cid = pa.array([f"C{i:07d}" for i in range(start, start + n)])
+    order = np.lexsort((-hj, hc))  # chronological within candidate
+    out = {
+        "candidates": pa.table(
+            {
+                "candidate_id": cid,
+                "headline": texts.headlines,
+                "resume_text": texts.resumes,
+                "skills": _list_array(c_c, ctx.skill_ids.take(pa.array(c_s)), n),
+                "years_experience": years.astype(np.float64),
+                "location": pa.array(ctx.cities).take(pa.array(city)),
+                "open_to_remote": remote_ok,
+                "is_employee": employee,
+                "current_role_id": ctx.role_ids.take(pa.array(cur_role, mask=~employee)),
+            }
+        ),
+        "holdings": pa.table(
+            {
+                "candidate_id": cid.take(pa.array(q_c)),
+                "credential_id": ctx.cred_ids.take(pa.array(q_q)),
+                "issued_at": _ts(issued),
+                "expires_at": _ts(expires, never),
+                "verified": verified,
+            }
+        ),
+        "history": pa.table(
+            {
+                "candidate_id": cid.take(pa.array(hc[order])),
+                "title": pa.array(titles).take(order),
+                "occupation": pa.array(pool.occ["occupation_id"].to_numpy()[ho[order]]),
+                "started_at": _ts(h_start[order]),
+                "ended_at": _ts(h_end[order], h_open[order]),
+            }
+        ),
+        "outcomes": pa.table(
+            {
+                "candidate_id": cid.take(pa.array(a_c)),
+                "role_id": ctx.role_ids.take(pa.array(a_r)),
+                "applied_at": _ts(applied),
+                "stage": stage,
+                "hired_at": _ts(hired_at, ~hired),
+                "left_at": _ts(left, ~hired | censored),
+                "observed_until": _ts(np.full(len(a_c), ctx.obs)),
+            }
+        ),
+        "groups": _groups(cid, cfg.seed, chunk, n),
+        "truth_candidates": pa.table(
+            {
+                "candidate_id": cid,
+                "true_skills": _list_array(t_c, ctx.skill_ids.take(pa.array(t_s)), n),
+                "mentioned_skills": _list_array(m_c, ctx.skill_ids.take(pa.array(m_s)), n),
+                "verified_contracts": _list_array(v_c, ctx.contract_ids.take(pa.array(v_k)), n),
+                "seniority": seniority,
+                "location_code": city,
+                "open_to_remote": remote_ok,
+                "occupation_now": pa.array(pool.occ["occupation_id"].to_numpy()[occ0]),
+                "n_jobs": n_jobs,
+                "hop_rate": n_jobs / np.maximum(years, 1.0),
+            }
+        ),
+        "truth_outcomes": pa.table(
+            {
+                "candidate_id": cid.take(pa.array(a_c)),
+                "role_id": ctx.role_ids.take(pa.array(a_r)),
+                **{name: comp[name] for name in comp},
+                "stage_latent": z,
+                "stage": stage,
+                "log_hazard": eta,
+                "tenure_days": np.where(hired, tenure, np.nan),
+                "censored": censored,
+            }
+        ),
+    }
+    out["_skills_used"] = np.unique(np.concatenate([c_s, t_s]))  # type: ignore[assignment]
+    return out
+
+
+def _csr_nz(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    m = m.tocoo()
+    order = np.lexsort((m.col, m.row))
+    return m.row[order], m.col[order]
+
+
+def _groups(cid: pa.Array, seed: int, chunk: int, n: int) -> pa.Table:
+    """Protected attributes: an independent RNG stream, so nothing in the true fit depends on them."""
+    rng = np.random.default_rng([seed, 2, chunk])
+
+    def draw(spec: tuple[list, list]) -> pa.Array:
+        values, p = spec
+        return pa.array([values[i] for i in rng.choice(len(values), size=n, p=p)], pa.string())
+
+    return pa.table(
+        {
+            "candidate_id": cid,
+            "gender": draw(GENDERS),
+            "age_band": draw(AGE_BANDS),
+            "ethnicity": draw(ETHNICITIES),
+        }
+    )
