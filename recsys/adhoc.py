@@ -1,0 +1,192 @@
+"""Ad-hoc entities: a role or candidate known only by free text, shaped like a world row.
+
+The documented rules for fields free text does not give:
+
+========================  ==========================================================================
+field                     rule
+========================  ==========================================================================
+skills / required_skills  the skills :class:`recsys.skills.SkillExtractor` finds in the text
+optional_skills           empty
+contracts (role)          empty (nothing in a JD names an internal service contract)
+title (role)              the first line of the text, at most 120 characters
+headline (candidate)      empty (the résumé text carries the content)
+years_experience          NaN (unknown, not zero: LightGBM routes missing values natively, the
+                          retention model imputes its training medians)
+seniority (role)          -1 read as unknown by the features (NaN after feature computation)
+location                  empty; remote / open_to_remote false; is_employee false
+team, occupation_id       empty / None
+opened_at                 today
+========================  ==========================================================================
+
+Ad-hoc candidates have no holdings and no history.  Nothing here reads "unknown" as "has no skills":
+the skill lists are what the text evidences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.data import World
+
+
+def _title(text: str) -> str:
+    first = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    return first[:120] or "free-text role"
+
+
+def adhoc_roles(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    skills: Sequence[list[str]],
+    titles: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Role rows for free-text JDs (see the module doc for the rules)."""
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "role_id": [str(i) for i in ids],
+            "title": list(titles) if titles is not None else [_title(t) for t in texts],
+            "description": [str(t) for t in texts],
+            "required_skills": [list(s) for s in skills],
+            "optional_skills": [[] for _ in range(n)],
+            "contracts": [[] for _ in range(n)],
+            "seniority": np.full(n, -1, dtype=np.int64),
+            "location": [""] * n,
+            "remote": np.zeros(n, dtype=bool),
+            "team": [""] * n,
+            "occupation_id": [None] * n,
+            "opened_at": [pd.Timestamp.now().normalize()] * n,
+        }
+    )
+
+
+def adhoc_candidates(
+    ids: Sequence[str], texts: Sequence[str], skills: Sequence[list[str]]
+) -> pd.DataFrame:
+    """Candidate rows for free-text résumés (see the module doc for the rules)."""
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "candidate_id": [str(i) for i in ids],
+            "headline": [""] * n,
+            "resume_text": [str(t) for t in texts],
+            "skills": [list(s) for s in skills],
+            "years_experience": np.full(n, np.nan),
+            "location": [""] * n,
+            "open_to_remote": np.zeros(n, dtype=bool),
+            "is_employee": np.zeros(n, dtype=bool),
+            "current_role_id": [None] * n,
+        }
+    )
+
+
+def adhoc_role(role_id: str, text: str, skills: list[str]) -> pd.DataFrame:
+    return adhoc_roles([role_id], [text], [skills])
+
+
+def adhoc_candidate(candidate_id: str, text: str, skills: list[str]) -> pd.DataFrame:
+    return adhoc_candidates([candidate_id], [text], [skills])
+
+
+BM25_MIN_CORPUS = 100
+
+
+def extend_world(
+    world: Any,
+    pairs: pd.DataFrame,
+    extra_roles: pd.DataFrame | None,
+    extra_candidates: pd.DataFrame | None,
+) -> World:
+    """A small world holding only what ``pairs`` touch, plus the ad-hoc rows.
+
+    Catalogue tables (skills, contracts, credentials) are shared; candidates, roles, holdings,
+    history and outcomes are cut to the ids in ``pairs``.  ``groups`` is never carried.
+    """
+    cids = pd.Index(pairs["candidate_id"].unique())
+    rids = pd.Index(pairs["role_id"].unique())
+
+    def cut(frame: pd.DataFrame, col: str, ids: pd.Index) -> pd.DataFrame:
+        frame = frame.drop(columns=["vector"], errors="ignore")
+        return frame[frame[col].isin(ids)].reset_index(drop=True)
+
+    candidates = cut(world.candidates, "candidate_id", cids)
+    roles = cut(world.roles, "role_id", rids)
+    if extra_candidates is not None:
+        candidates = pd.concat(
+            [candidates, cut(extra_candidates, "candidate_id", cids)], ignore_index=True
+        )
+    if extra_roles is not None:
+        roles = pd.concat([roles, cut(extra_roles, "role_id", rids)], ignore_index=True)
+    return World(
+        skills=world.skills,
+        contracts=world.contracts,
+        credentials=world.credentials,
+        roles=roles,
+        candidates=candidates,
+        holdings=cut(world.holdings, "candidate_id", cids),
+        history=cut(world.history, "candidate_id", cids),
+        outcomes=cut(world.outcomes, "candidate_id", cids),
+        groups=None,
+        manifest=getattr(world, "manifest", {}),
+        path=None,
+    )
+
+
+def _stack(
+    base: tuple[pd.Index, np.ndarray] | None,
+    ids: pd.Series,
+    extra: pd.DataFrame | None,
+    id_col: str,
+) -> tuple[list[str], np.ndarray] | None:
+    """Vectors of ``ids``: from ``base`` (the model's), else the ``vector`` column of ``extra``."""
+    if base is None:
+        return None
+    index, mat = base
+    pos = index.get_indexer(ids)
+    out = mat[np.maximum(pos, 0)].astype(np.float32, copy=True)
+    if (pos < 0).any():
+        if extra is None or "vector" not in extra:
+            raise ValueError(
+                f"No vector for ad-hoc {id_col}s: give rows made by Recommender.adhoc."
+            )
+        vec = pd.Series(list(extra["vector"]), index=extra[id_col].astype(str))
+        miss = np.flatnonzero(pos < 0)
+        out[miss] = np.stack(vec.loc[ids.to_numpy()[miss]].to_list())
+    return ids.astype(str).tolist(), out
+
+
+def adhoc_builder(
+    base: Any,
+    world: Any,
+    pairs: pd.DataFrame,
+    extra_roles: pd.DataFrame | None,
+    extra_candidates: pd.DataFrame | None,
+    embeddings: dict[str, Any],
+    params: dict[str, Any],
+) -> Any:
+    """A FeatureBuilder over :func:`extend_world`, sharing the base builder's reference time.
+
+    Vectors come from the model's (``embeddings``) or the ad-hoc rows' ``vector`` column.  BM25 scores
+    need a corpus: they are computed over the cut world's candidates when it has at least
+    ``BM25_MIN_CORPUS`` of them (a shortlist's retrieved pool) and are NaN (missing) otherwise.
+    """
+    from recsys.features import FeatureBuilder
+
+    view = extend_world(world, pairs, extra_roles, extra_candidates)
+    emb: dict[str, Any] = {k: v for k, v in embeddings.items() if k in ("contracts", "credentials")}
+    for kind, extra, col in (
+        ("candidates", extra_candidates, "candidate_id"),
+        ("roles", extra_roles, "role_id"),
+    ):
+        base_v = embeddings.get(kind)
+        base_v = (pd.Index(base_v[0]), base_v[1]) if base_v is not None else None
+        got = _stack(base_v, getattr(view, kind)[col].astype(str), extra, col)
+        if got is not None:
+            emb[kind] = got
+    kwargs = {**params, "now": base.now_}
+    kwargs["bm25"] = params.get("bm25", True) and len(view.candidates) >= BM25_MIN_CORPUS
+    return FeatureBuilder(view, embeddings=emb, **kwargs)

@@ -1,0 +1,247 @@
+"""Recommender bundles on disk: one folder, a ``manifest.json`` with the sha256 of every file.
+
+A bundle is written into a temporary sibling folder and renamed into place (atomic), and read only
+after every file listed in its manifest matches its recorded sha256 (FAISS and LightGBM files are
+parsed by native code, so an altered file must never reach them).
+
+``resolve_uri(uri)`` turns what users type into a local bundle folder:
+
+- a folder path (``artifacts/bundle``) — used as is;
+- ``models:/recsys@champion``, ``models:/recsys/3`` or ``runs:/<run_id>/<path>`` — the artifacts are
+  downloaded through ``mlflow.artifacts.download_artifacts`` (the tracking URI comes from
+  ``MLFLOW_TRACKING_URI``; default ``sqlite:///mlflow.db``) and the bundle is the folder inside them
+  whose ``manifest.json`` has ``format == FORMAT``.  This is the only place the recommender touches
+  MLflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+FORMAT = "recsys.Recommender/1"
+MANIFEST = "manifest.json"
+
+
+class BundleError(ValueError):
+    """A bundle that is missing, incomplete or altered since it was written."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_bundle(
+    out: str | Path, fill: Callable[[Path], dict[str, Any]], *, overwrite: bool
+) -> Path:
+    """Create the bundle ``out``: ``fill(tmp_folder)`` writes the files and returns manifest extras.
+
+    The manifest lists every file written (relative path → sha256, bytes); then the folder is
+    renamed into place.  An existing ``out`` is replaced only with ``overwrite=True``.
+    """
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} already exists; pass overwrite=True to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        extras = fill(tmp)
+        files = {}
+        for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
+            rel = path.relative_to(tmp).as_posix()
+            files[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+        manifest = {"format": FORMAT, **extras, "files": files}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def verify_bundle(folder: str | Path) -> dict[str, Any]:
+    """The manifest of ``folder`` after checking every listed file's sha256; raise BundleError."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise BundleError(f"{folder} is not a recommender bundle: no {MANIFEST} inside")
+    manifest = json.loads(path.read_text("utf-8"))
+    if manifest.get("format") != FORMAT:
+        raise BundleError(
+            f"{path}: expected format {FORMAT!r}. Got {manifest.get('format')!r} instead."
+        )
+    problems = []
+    for rel, info in manifest.get("files", {}).items():
+        file = folder / rel
+        if not file.is_file():
+            problems.append(f"{rel}: listed in the manifest but missing")
+        elif (digest := sha256_file(file)) != info["sha256"]:
+            problems.append(
+                f"{rel}: sha256 {digest[:12]}… differs from the manifest's {info['sha256'][:12]}…"
+            )
+    if problems:
+        raise BundleError(
+            f"Bundle {folder} failed verification (refusing to load it):\n  - "
+            + "\n  - ".join(problems)
+        )
+    return manifest
+
+
+def find_bundle(root: Path) -> Path | None:
+    """The first folder under ``root`` (itself included) holding a recommender manifest."""
+    for path in sorted([root / MANIFEST, *root.rglob(MANIFEST)], key=lambda p: len(p.parts)):
+        if path.is_file():
+            try:
+                if json.loads(path.read_text("utf-8")).get("format") == FORMAT:
+                    return path.parent
+            except (OSError, ValueError):
+                continue
+    return None
+
+
+def resolve_uri(uri: str | Path, *, dst: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """A local bundle folder for ``uri`` and facts about where it came from (see module doc)."""
+    text = str(uri)
+    if "://" not in text and not text.startswith(("models:/", "runs:/")):
+        path = Path(text)
+        if not path.exists():
+            raise BundleError(f"Model {text!r}: no such folder (nor a models:/ or runs:/ URI)")
+        bundle = find_bundle(path)
+        if bundle is None:
+            raise BundleError(f"Model {text!r}: no recommender bundle ({MANIFEST}) inside")
+        return bundle, {"uri": text, "source": "folder"}
+    local, info = _download(text, dst)
+    bundle = find_bundle(local)
+    if bundle is None:
+        raise BundleError(f"Model {text!r}: its artifacts hold no recommender bundle")
+    return bundle, info
+
+
+def _download(uri: str, dst: str | Path | None) -> tuple[Path, dict[str, Any]]:
+    """Download the artifacts behind ``uri`` with MLflow (imported here only)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        mlflow.set_tracking_uri("sqlite:///mlflow.db")
+    info: dict[str, Any] = {"uri": uri, "source": "mlflow"}
+    if uri.startswith("models:/"):
+        try:
+            name_ref = uri[len("models:/") :]
+            client = mlflow.MlflowClient()
+            if "@" in name_ref:
+                name, alias = name_ref.split("@", 1)
+                mv = client.get_model_version_by_alias(name, alias)
+            else:
+                name, _, version = name_ref.partition("/")
+                mv = client.get_model_version(name, version)
+            info.update(name=mv.name, version=str(mv.version), run_id=mv.run_id)
+        except MlflowException as err:
+            raise BundleError(f"Model {uri!r}: not found in the registry ({err.message})") from None
+    dst = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="recsys-model-"))
+    try:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst))
+    except MlflowException as err:
+        raise BundleError(f"Model {uri!r}: cannot download its artifacts ({err.message})") from None
+    return Path(local), info
+
+
+# ---------------------------------------------------------------------- bundle contents
+# config.yaml · models/fit.txt (+ fit.json) · models/retention.json · indexes/<kind>.{faiss,attrs.parquet,json}
+# world/<entity>.parquet (never groups) · manifest.json (written by write_bundle)
+
+
+def write_parts(rec: Any, folder: Path, tables: tuple[str, ...]) -> None:
+    """Write a recommender's parts into ``folder`` (no manifest: :func:`write_bundle` adds it)."""
+    import yaml
+
+    from recsys.data import write_table
+
+    (folder / "models").mkdir()
+    (folder / "config.yaml").write_text(
+        yaml.safe_dump(rec.config.model_dump(mode="json"), sort_keys=False), "utf-8"
+    )
+    rec.fit_ranker.save(folder / "models" / "fit.txt")
+    rec.retention_model.save(folder / "models" / "retention.json")
+    for kind, index in rec.indexes.items():
+        index.save(folder / "indexes")
+        from recsys.index.store import read_manifest
+
+        index.sha256_ = read_manifest(folder / "indexes", kind)["sha256"]
+    for name in tables:
+        frame = getattr(rec.world, name)
+        write_table(frame, folder / "world" / f"{name}.parquet")
+    (folder / "encoder.json").write_text(
+        json.dumps({"model_id": rec.encoder.model_id, "dim": int(rec.encoder.dim)}), "utf-8"
+    )
+
+
+def make_encoder_for(model_id: str) -> Any:
+    """The encoder a bundle was built with, from its recorded model id."""
+    from recsys.embedding import DEFAULT_PACKAGE, EmbeddingConfig, make_encoder
+
+    if model_id.startswith("hashing"):
+        return make_encoder(EmbeddingConfig(model=model_id))
+    if model_id.startswith(f"{DEFAULT_PACKAGE}@"):
+        return make_encoder(EmbeddingConfig(model=None))
+    return make_encoder(EmbeddingConfig(model=model_id))
+
+
+def read_parts(folder: Path, tables: tuple[str, ...]) -> tuple[Any, ...]:
+    """``(world, encoder, indexes, fit_ranker, retention_model, config)`` of a verified bundle."""
+    import yaml
+
+    from recsys.data import World
+    from recsys.data.schemas import ENTITIES
+    from recsys.data.tables import read_raw
+    from recsys.index.store import read_manifest
+    from recsys.index.vector import VectorIndex
+    from recsys.models.fit import FitRanker
+    from recsys.models.retention import RetentionModel
+    from recsys.recommender import RecommenderConfig
+
+    config = RecommenderConfig.model_validate(
+        yaml.safe_load((folder / "config.yaml").read_text("utf-8")) or {}
+    )
+    enc_info = json.loads((folder / "encoder.json").read_text("utf-8"))
+    encoder = make_encoder_for(enc_info["model_id"])
+    frames = {}
+    for name in tables:
+        frame, problems = read_raw(folder / "world" / f"{name}.parquet", ENTITIES[name])
+        if frame is None:  # an empty table is written with its columns; read it as such
+            frame = pd_read(folder / "world" / f"{name}.parquet")
+        frames[name] = frame
+    world = World(**frames, groups=None, manifest={}, path=None)
+    indexes = {}
+    for path in sorted((folder / "indexes").glob("*.faiss")):
+        kind = path.stem
+        index = VectorIndex.load(folder / "indexes", kind, model_id=enc_info["model_id"])
+        index.sha256_ = read_manifest(folder / "indexes", kind)["sha256"]
+        indexes[kind] = index
+    fit = FitRanker.load(folder / "models" / "fit.txt")
+    retention = RetentionModel.load(folder / "models" / "retention.json")
+    return world, encoder, indexes, fit, retention, config
+
+
+def pd_read(path: Path) -> Any:
+    import pandas as pd
+
+    return pd.read_parquet(path)

@@ -1,0 +1,517 @@
+"""``Recommender``: retrieve → filter → features → fit + retention → combine → explain.
+
+The library API every shell (CLI, HTTP, batch, Spark, MLflow pyfunc) wraps::
+
+    rec = Recommender.from_uri("models:/recsys@champion")       # or a bundle folder, or runs:/…
+    rec.shortlist(role_id="r:42", k=20).to_frame()               # ranked candidates with reasons
+    rec.shortlist(job_description="We need a Kafka engineer…")   # free-text JD
+    rec.roles_for(candidate_id="c:7", k=10)                      # internal mobility
+    rec.score_pairs(frame_of_candidate_id_role_id)               # arbitrary pairs, no retrieval
+
+**Free text.**  A JD or résumé is skill-extracted (:class:`recsys.skills.SkillExtractor`) and embedded
+on the fly, and stands in the world as an ad-hoc entity whose structured fields follow fixed rules
+(:mod:`recsys.adhoc`): extracted skills become the required/claimed skills, unknown numbers are NaN
+(LightGBM routes missing values natively; the retention model imputes training medians), unknown
+text fields are empty and booleans false.  No unknown field is ever read as "has no skills".
+
+**Combined score.**  Shortlists and role lists use ``config.combine`` (default: fit percentile within
+the request's retrieved pool, blended with retention).  ``score_pairs`` always uses the pair-local
+sigmoid transform so that a pair's score never depends on which other pairs share its call or
+chunk (batch, Spark and HTTP agree).
+
+**Persistence.**  ``save(dir)`` writes a self-contained bundle (config, LightGBM/JSON models, FAISS
+indexes, world tables minus ``groups``, ``manifest.json`` with sha256 per file);  ``load(dir)`` checks
+every sha256 before anything is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from recsys import __version__
+from recsys.adhoc import adhoc_builder, adhoc_candidates, adhoc_roles
+from recsys.bundle import resolve_uri, verify_bundle, write_bundle
+from recsys.explain import Ranking, feature_meanings, skill_reasons, top_contributions
+from recsys.models.combine import CombineConfig, combine_scores
+
+WORLD_TABLES = (
+    "skills",
+    "contracts",
+    "credentials",
+    "roles",
+    "candidates",
+    "holdings",
+    "history",
+    "outcomes",
+)  # never "groups"
+QUERY_ID = "__query__"
+
+
+class RecommenderConfig(BaseModel):
+    """The ``recommender`` section of ``configs/serve.yaml`` (also stored in every bundle)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    overfetch: int = Field(
+        1000, ge=1, le=100_000, description="candidates retrieved before re-ranking"
+    )
+    roles_overfetch: int = Field(500, ge=1, le=100_000, description="roles retrieved for roles_for")
+    max_k: int = Field(1000, ge=1, description="largest k accepted")
+    explain_top: int = Field(3, ge=0, le=50, description="feature contributions shown per row")
+    horizon_days: float = Field(365.0, gt=0, description="retention horizon (P stay ≥ horizon)")
+    combine: CombineConfig = Field(default_factory=CombineConfig)
+    skills_embedding: bool = Field(
+        False,
+        description="free-text skill extraction also by embedding (slower; phrases only if off)",
+    )
+    features: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments of recsys.features.FeatureBuilder"
+    )
+
+
+def _check_k(k: Any, limit: int, where: str) -> int:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= limit:
+        raise ValueError(
+            f"The 'k' parameter of {where} must be an int in [1, {limit}]. Got {k!r} instead."
+        )
+    return int(k)
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"The '{name}' parameter must be a non-empty string. Got {value!r:.40} instead."
+        )
+    return value
+
+
+def _one_of(a: Any, b: Any, names: tuple[str, str], where: str) -> None:
+    if (a is None) == (b is None):
+        raise ValueError(
+            f"{where} needs exactly one of '{names[0]}' or '{names[1]}'. "
+            f"Got {'both' if a is not None else 'neither'}."
+        )
+
+
+class Recommender:
+    """Ranks candidates for roles (and roles for candidates) with reasons; see the module doc."""
+
+    def __init__(
+        self,
+        world: Any,
+        encoder: Any,
+        indexes: dict[str, Any],
+        fit_ranker: Any,
+        retention_model: Any,
+        config: RecommenderConfig | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> None:
+        self.world = world
+        self.encoder = encoder
+        self.indexes = indexes
+        self.fit_ranker = fit_ranker
+        self.retention_model = retention_model
+        self.config = config or RecommenderConfig()
+        self.info = dict(info or {})
+        for kind in ("candidates", "roles"):
+            if kind not in indexes:
+                raise ValueError(f"Recommender needs a {kind!r} index. Got {sorted(indexes)}.")
+        from recsys.features import FeatureBuilder
+
+        self._embeddings = {
+            k: (pd.Index(ix.ids), np.asarray(ix.vectors(ix.ids), np.float32))
+            for k, ix in indexes.items()
+        }
+        self.features_ = FeatureBuilder(world, embeddings=self._embeddings, **self.config.features)
+        self._meanings = feature_meanings()
+        self._labels = dict(zip(world.skills["skill_id"], world.skills["label"], strict=True))
+        self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
+        self._skills: Any = None
+        self._now = pd.Timestamp.now(tz=None).normalize()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_parts(
+        cls,
+        world: Any,
+        encoder: Any,
+        indexes: dict[str, Any],
+        fit_ranker: Any,
+        retention_model: Any,
+        config: RecommenderConfig | None = None,
+        **info: Any,
+    ) -> Recommender:
+        """A recommender from trained parts; ``info`` (model name, version, run id…) is recorded."""
+        return cls(world, encoder, indexes, fit_ranker, retention_model, config, info)
+
+    @classmethod
+    def from_uri(cls, uri: str | Path, config: RecommenderConfig | None = None) -> Recommender:
+        """Load a bundle folder, ``models:/name@alias``, ``models:/name/version`` or ``runs:/…``."""
+        folder, source = resolve_uri(uri)
+        rec = cls.load(folder, config=config)
+        rec.info.update({k: v for k, v in source.items() if v is not None})
+        return rec
+
+    # ------------------------------------------------------------------ queries
+    def _vector_of(self, kind: str, entity_id: str, frame: pd.DataFrame) -> np.ndarray:
+        index = self.indexes[kind]
+        if entity_id in index:
+            return np.asarray(index.vectors([entity_id])[0], dtype=np.float32)
+        from recsys.text import entity_texts
+
+        text = entity_texts(_View(self.world, **{kind: frame}), kind).tolist()
+        return self.encoder.encode(text)[0]
+
+    def adhoc(
+        self, kind: str, ids: list[str], texts: list[str], titles: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Rows (with a ``vector`` column) for free-text candidates or roles (rules: recsys.adhoc)."""
+        skills = self.extract_skills(texts)
+        if kind == "roles":
+            rows = adhoc_roles(ids, texts, skills, titles)
+        elif kind == "candidates":
+            rows = adhoc_candidates(ids, texts, skills)
+        else:
+            raise ValueError(
+                f"The 'kind' parameter of adhoc must be 'roles' or 'candidates'. Got {kind!r}."
+            )
+        from recsys.text import entity_texts
+
+        embed = entity_texts(_View(self.world, **{kind: rows}), kind).tolist()
+        rows["vector"] = list(self.encoder.encode(embed))
+        return rows
+
+    def extract_skills(self, texts: list[str]) -> list[list[str]]:
+        """Taxonomy skill ids found in each text (phrase matches; embeddings if configured)."""
+        if self._skills is None:
+            from recsys.skills import SkillExtractor
+
+            enc = self.encoder if self.config.skills_embedding else None
+            self._skills = SkillExtractor(self.world.skills, encoder=enc).fit()
+        texts = ["" if not isinstance(t, str) else t for t in texts]
+        return [[m.skill_id for m in found] for found in self._skills.extract(texts)]
+
+    def known_ids(self, kind: str) -> pd.Index:
+        """Ids of ``kind`` ("candidates" or "roles") in the model's world."""
+        return self.features_.cand_ids_ if kind == "candidates" else self.features_.role_ids_
+
+    # ------------------------------------------------------------------ scoring
+    def _score(
+        self,
+        pairs: pd.DataFrame,
+        extra_roles: Any = None,
+        extra_candidates: Any = None,
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Feature frame, fit and retention for ``pairs`` (ad-hoc entities joined when given)."""
+        pairs = pairs[["candidate_id", "role_id"]].reset_index(drop=True)
+        if extra_roles is None and extra_candidates is None:
+            builder = self.features_
+        else:
+            builder = adhoc_builder(
+                self.features_,
+                self.world,
+                pairs,
+                extra_roles,
+                extra_candidates,
+                self._embeddings,
+                self.config.features,
+            )
+        X = builder.transform(pairs)
+        fit = np.asarray(self.fit_ranker.predict(X), dtype=float)
+        ret = np.asarray(
+            self.retention_model.predict_survival(X, self.config.horizon_days), dtype=float
+        )
+        return X, fit, np.clip(ret, 0.0, 1.0)
+
+    def _rank(
+        self,
+        pairs: pd.DataFrame,
+        k: int,
+        key: str,
+        filters: Any,
+        retention_weight: float | None,
+        explain: bool,
+        extra_roles: Any = None,
+        extra_candidates: Any = None,
+        query: dict[str, Any] | None = None,
+    ) -> Ranking:
+        start = time.perf_counter()
+        if len(pairs) == 0:
+            frame = pd.DataFrame(
+                columns=["rank", "candidate_id", "role_id", "title", "fit", "retention", "score"]
+            )
+            return Ranking(frame, self._manifest(filters, retention_weight, k, query, start))
+        X, fit, ret = self._score(pairs, extra_roles, extra_candidates)
+        score = combine_scores(fit, ret, retention_weight, config=self.config.combine)
+        order = np.lexsort((pairs[key].to_numpy(), -fit, -score))[:k]
+        top = pairs.iloc[order].reset_index(drop=True)
+        frame = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(top) + 1),
+                "candidate_id": top["candidate_id"].to_numpy(),
+                "role_id": top["role_id"].to_numpy(),
+                "title": self._title(top["role_id"], extra_roles),
+                "fit": fit[order],
+                "retention": ret[order],
+                "score": score[order],
+            }
+        )
+        if explain:
+            frame = pd.concat(
+                [frame, self._explain(top, X.iloc[order], extra_roles, extra_candidates)], axis=1
+            )
+        return Ranking(frame, self._manifest(filters, retention_weight, k, query, start))
+
+    def _title(self, role_ids: pd.Series, extra_roles: Any) -> np.ndarray:
+        titles = role_ids.map(self._titles)
+        if extra_roles is not None:
+            titles = titles.fillna(role_ids.map(extra_roles.set_index("role_id")["title"]))
+        return titles.fillna("").to_numpy()
+
+    def _explain(
+        self, top: pd.DataFrame, X: pd.DataFrame, extra_roles: Any, extra_candidates: Any
+    ) -> pd.DataFrame:
+        contrib = self.fit_ranker.predict_contrib(X)
+        feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
+        w = self.world
+        cands = w.candidates[w.candidates["candidate_id"].isin(top["candidate_id"])]
+        roles = w.roles[w.roles["role_id"].isin(top["role_id"])]
+        if extra_candidates is not None:
+            cands = pd.concat([cands, extra_candidates], ignore_index=True)
+        if extra_roles is not None:
+            roles = pd.concat([roles, extra_roles], ignore_index=True)
+        why = skill_reasons(top, cands, roles, w.holdings, w.credentials, self._labels, self._now)
+        why.insert(0, "top_features", feats)
+        return why
+
+    def _manifest(
+        self,
+        filters: Any,
+        retention_weight: float | None,
+        k: int,
+        query: dict[str, Any] | None,
+        start: float,
+    ) -> dict[str, Any]:
+        w = (
+            retention_weight
+            if retention_weight is not None
+            else self.config.combine.retention_weight
+        )
+        return {
+            **self.describe(),
+            "query": query or {},
+            "k": k,
+            "filters": filters or {},
+            "retention_weight": w,
+            "horizon_days": self.config.horizon_days,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "elapsed_ms": round(1000 * (time.perf_counter() - start), 3),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """Model version, encoder id and index sha256s: what produced an answer."""
+        out = {k: self.info.get(k) for k in ("name", "version", "run_id", "uri", "created_at")}
+        out["encoder"] = self.encoder.model_id
+        out["index_sha256"] = {k: getattr(v, "sha256_", None) for k, v in self.indexes.items()}
+        out["recsys"] = __version__
+        return out
+
+    def warmup(self) -> Recommender:
+        """Build the lazy parts (BM25 corpus, skill extractor) now, not on the first request."""
+        role = str(self.world.roles["role_id"].iloc[0])
+        self.shortlist(role_id=role, k=1)
+        self.extract_skills(["warm up"])
+        return self
+
+    # ------------------------------------------------------------------ public API
+    def shortlist(
+        self,
+        role_id: str | None = None,
+        job_description: str | None = None,
+        k: int = 50,
+        filters: dict[str, Any] | None = None,
+        retention_weight: float | None = None,
+        explain: bool = True,
+    ) -> Ranking:
+        """The ``k`` best candidates for an indexed role or a free-text JD, with reasons.
+
+        ``filters`` restrict candidates (see :mod:`recsys.index.attributes`), e.g.
+        ``{"location_or_remote": "Berlin", "credential": "cr:12"}``.
+        """
+        _one_of(role_id, job_description, ("role_id", "job_description"), "shortlist")
+        k = _check_k(k, self.config.max_k, "shortlist")
+        if role_id is not None:
+            if role_id not in self._titles.index:
+                raise KeyError(f"Unknown role_id {role_id!r}.")
+            rows = self.world.roles[self.world.roles["role_id"] == role_id]
+            q, extra, rid = self._vector_of("roles", role_id, rows), None, role_id
+            query: dict[str, Any] = {"role_id": role_id}
+        else:
+            extra = self.adhoc("roles", [QUERY_ID], [_text(job_description, "job_description")])
+            q, rid = extra["vector"].iloc[0], QUERY_ID
+            query = {
+                "job_description_chars": len(job_description),
+                "extracted_skills": list(extra["required_skills"].iloc[0]),
+            }
+        want = max(self.config.overfetch, k)
+        hits = self.indexes["candidates"].search_batch(q[None, :], want, filters)
+        ids = [i for i in hits.ids[0] if i is not None]
+        pairs = pd.DataFrame({"candidate_id": np.asarray(ids, dtype=object), "role_id": rid})
+        return self._rank(
+            pairs,
+            k,
+            "candidate_id",
+            filters,
+            retention_weight,
+            explain,
+            extra_roles=extra,
+            query=query,
+        )
+
+    def roles_for(
+        self,
+        candidate_id: str | None = None,
+        resume_text: str | None = None,
+        k: int = 20,
+        filters: dict[str, Any] | None = None,
+        retention_weight: float | None = None,
+        explain: bool = True,
+    ) -> Ranking:
+        """The ``k`` best roles for a known candidate or a free-text résumé, with reasons."""
+        _one_of(candidate_id, resume_text, ("candidate_id", "resume_text"), "roles_for")
+        k = _check_k(k, self.config.max_k, "roles_for")
+        if candidate_id is not None:
+            rows = self.world.candidates[self.world.candidates["candidate_id"] == candidate_id]
+            if rows.empty:
+                raise KeyError(f"Unknown candidate_id {candidate_id!r}.")
+            q, extra, cid = self._vector_of("candidates", candidate_id, rows), None, candidate_id
+            query: dict[str, Any] = {"candidate_id": candidate_id}
+        else:
+            extra = self.adhoc("candidates", [QUERY_ID], [_text(resume_text, "resume_text")])
+            q, cid = extra["vector"].iloc[0], QUERY_ID
+            query = {
+                "resume_chars": len(resume_text),
+                "extracted_skills": list(extra["skills"].iloc[0]),
+            }
+        want = max(self.config.roles_overfetch, k)
+        hits = self.indexes["roles"].search_batch(q[None, :], want, filters)
+        ids = [i for i in hits.ids[0] if i is not None]
+        pairs = pd.DataFrame({"candidate_id": cid, "role_id": np.asarray(ids, dtype=object)})
+        return self._rank(
+            pairs,
+            k,
+            "role_id",
+            filters,
+            retention_weight,
+            explain,
+            extra_candidates=extra,
+            query=query,
+        )
+
+    def score_pairs(
+        self,
+        frame: pd.DataFrame,
+        retention_weight: float | None = None,
+        extra_roles: pd.DataFrame | None = None,
+        extra_candidates: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """``frame`` (``candidate_id, role_id``) with ``fit, retention, score`` added, same order.
+
+        ``extra_roles`` / ``extra_candidates``: ad-hoc entities (see :mod:`recsys.adhoc`) the pairs
+        may refer to besides the world's.  The score uses the pair-local sigmoid transform.
+        """
+        missing = {"candidate_id", "role_id"} - set(frame.columns)
+        if missing:
+            raise ValueError(
+                f"score_pairs needs columns candidate_id and role_id. Missing {sorted(missing)}."
+            )
+        pairs = frame.reset_index(drop=True).copy()
+        pairs["candidate_id"] = pairs["candidate_id"].astype(str)
+        pairs["role_id"] = pairs["role_id"].astype(str)
+        self._check_known(pairs, extra_roles, extra_candidates)
+        if len(pairs) == 0:
+            return pairs.assign(fit=np.zeros(0), retention=np.zeros(0), score=np.zeros(0))
+        _, fit, ret = self._score(pairs, extra_roles, extra_candidates)
+        cfg = self.config.combine.model_copy(update={"fit_transform": "sigmoid"})
+        pairs["fit"], pairs["retention"] = fit, ret
+        pairs["score"] = combine_scores(fit, ret, retention_weight, config=cfg)
+        return pairs
+
+    def _check_known(self, pairs: pd.DataFrame, extra_roles: Any, extra_candidates: Any) -> None:
+        known_c = pd.Index(self.world.candidates["candidate_id"])
+        known_r = self._titles.index
+        if extra_candidates is not None:
+            known_c = known_c.append(pd.Index(extra_candidates["candidate_id"]))
+        if extra_roles is not None:
+            known_r = known_r.append(pd.Index(extra_roles["role_id"]))
+        for col, known in (("candidate_id", known_c), ("role_id", known_r)):
+            bad = pairs.loc[~pairs[col].isin(known), col]
+            if len(bad):
+                raise KeyError(
+                    f"Unknown {col}: {bad.unique()[:5].tolist()} ({len(bad)} pairs); "
+                    "give them as free text (extra_candidates / extra_roles)."
+                )
+
+    def role_catalogue(self, q: str = "", limit: int = 200) -> list[dict[str, str]]:
+        """``[{role_id, title}]`` whose title contains ``q`` (case-insensitive), for pickers."""
+        roles = self.world.roles[["role_id", "title"]]
+        if q:
+            roles = roles[roles["title"].str.contains(q, case=False, regex=False)]
+        return roles.head(limit).to_dict("records")
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write a self-contained bundle folder (atomic; ``manifest.json`` with sha256 per file)."""
+        from recsys.bundle import write_parts
+
+        def fill(tmp: Path) -> dict[str, Any]:
+            write_parts(self, tmp, WORLD_TABLES)
+            return {
+                "recsys_version": __version__,
+                "encoder": self.encoder.model_id,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "info": {k: v for k, v in self.info.items() if _jsonable(v)},
+            }
+
+        return write_bundle(path, fill, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path, config: RecommenderConfig | None = None) -> Recommender:
+        """Read a bundle after verifying every file's sha256 (raises BundleError otherwise)."""
+        from recsys.bundle import read_parts
+
+        folder = Path(path)
+        manifest = verify_bundle(folder)
+        world, encoder, indexes, fit, retention, saved = read_parts(folder, WORLD_TABLES)
+        info = {
+            **manifest.get("info", {}),
+            "created_at": manifest.get("created_at"),
+            "bundle": str(folder),
+        }
+        return cls(world, encoder, indexes, fit, retention, config or saved, info)
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+        return True
+    except TypeError:
+        return False
+
+
+class _View:
+    """A world with some tables replaced (for text of rows not in the index)."""
+
+    def __init__(self, world: Any, **tables: pd.DataFrame) -> None:
+        self._world, self._tables = world, tables
+
+    def __getattr__(self, name: str) -> Any:
+        return self._tables[name] if name in self._tables else getattr(self._world, name)

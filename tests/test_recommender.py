@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from serving_world import pairs_frame, some_role, tiny_bundle
+
+from recsys.bundle import BundleError, verify_bundle
+from recsys.recommender import Recommender
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return Recommender.load(tiny_bundle())
+
+
+def test_shortlist_ranked_with_reasons_and_manifest(rec):
+    role = some_role(rec)
+    res = rec.shortlist(role_id=role, k=10)
+    frame = res.to_frame()
+    assert len(frame) == 10
+    assert frame["rank"].tolist() == list(range(1, 11))
+    assert (np.diff(frame["score"].to_numpy()) <= 1e-12).all()
+    assert frame["role_id"].eq(role).all() and frame["candidate_id"].is_unique
+    assert frame["retention"].between(0, 1).all()
+    required = rec.world.roles.set_index("role_id").loc[role, "required_skills"]
+    labels = {rec._labels[s] for s in required}
+    for _, row in frame.iterrows():
+        assert set(row["matched_skills"]) | set(row["missing_skills"]) == labels
+        assert not set(row["matched_skills"]) & set(row["missing_skills"])
+        assert 1 <= len(row["top_features"]) <= rec.config.explain_top
+        assert all(f["meaning"] and f["meaning"] != f["feature"] for f in row["top_features"])
+    m = res.manifest
+    assert m["encoder"] == "hashing:64" and m["version"] == "test"
+    assert len(m["index_sha256"]["candidates"]) == 64
+    assert m["query"] == {"role_id": role} and m["k"] == 10 and "time" in m
+    as_dict = res.to_dict()
+    assert as_dict["results"][0]["reasons"]["top_features"]
+
+
+def test_verified_credentials_cover_role_contracts(rec):
+    w = rec.world
+    contracts = w.roles.set_index("role_id")["contracts"]
+    cred_contracts = w.credentials.set_index("credential_id")["contracts"]
+    names = w.credentials.set_index("credential_id")["name"]
+    role = some_role(rec)
+    frame = rec.shortlist(role_id=role, k=50).to_frame()
+    for _, row in frame.iterrows():
+        for name in row["verified_credentials"]:
+            cid = names[names == name].index[0]
+            assert set(cred_contracts[cid]) & set(contracts[role])
+
+
+def test_filters_restrict_candidates(rec):
+    role = some_role(rec)
+    loc = rec.world.candidates["location"].value_counts().index[0]
+    frame = rec.shortlist(role_id=role, k=20, filters={"location": loc}).to_frame()
+    locs = rec.world.candidates.set_index("candidate_id").loc[frame["candidate_id"], "location"]
+    assert len(frame) > 0 and (locs == loc).all()
+
+
+@pytest.mark.parametrize("k", [0, 1001, 2.5, "3"])
+def test_k_validated(rec, k):
+    with pytest.raises(
+        ValueError, match=r"The 'k' parameter of shortlist must be an int in \[1, 1000\]"
+    ):
+        rec.shortlist(role_id=some_role(rec), k=k)
+
+
+def test_exactly_one_query(rec):
+    with pytest.raises(ValueError, match="exactly one"):
+        rec.shortlist(k=3)
+    with pytest.raises(KeyError, match="Unknown role_id"):
+        rec.shortlist(role_id="nope", k=3)
+
+
+def test_free_text_jd_and_resume(rec):
+    skill = rec.world.skills.iloc[0]
+    jd = f"Senior role. Must have {skill['label']}. Work with the platform team."
+    res = rec.shortlist(job_description=jd, k=5)
+    assert len(res) == 5
+    assert skill["skill_id"] in res.manifest["query"]["extracted_skills"]
+    assert all(
+        skill["label"] in (r["matched_skills"] + r["missing_skills"])
+        for _, r in res.to_frame().iterrows()
+    )
+    roles = rec.roles_for(
+        resume_text=f"I have years of {skill['label']} experience.", k=4
+    ).to_frame()
+    assert len(roles) == 4 and roles["candidate_id"].eq("__query__").all()
+    cand = str(rec.world.candidates["candidate_id"].iloc[3])
+    mine = rec.roles_for(candidate_id=cand, k=4).to_frame()
+    assert mine["candidate_id"].eq(cand).all() and mine["role_id"].is_unique
+
+
+def test_score_pairs_is_pair_local_and_matches_shortlist_parts(rec):
+    pairs = pairs_frame(rec, 300)
+    whole = rec.score_pairs(pairs)
+    assert whole[["candidate_id", "role_id"]].equals(pairs)
+    halves = pd.concat([rec.score_pairs(pairs.iloc[:120]), rec.score_pairs(pairs.iloc[120:])])
+    np.testing.assert_allclose(halves["score"].to_numpy(), whole["score"].to_numpy())
+    role = some_role(rec)
+    sl = rec.shortlist(role_id=role, k=5).to_frame()
+    sp = rec.score_pairs(sl[["candidate_id", "role_id"]])
+    np.testing.assert_allclose(sp["fit"], sl["fit"])
+    np.testing.assert_allclose(sp["retention"], sl["retention"])
+    with pytest.raises(KeyError, match="Unknown candidate_id"):
+        rec.score_pairs(pd.DataFrame({"candidate_id": ["zz"], "role_id": [role]}))
+
+
+def test_bundle_roundtrip_and_tamper(rec, tmp_path):
+    role = some_role(rec)
+    copy = rec.save(tmp_path / "b")
+    assert not (copy / "world" / "groups.parquet").exists()
+    again = Recommender.from_uri(str(copy))
+    a = rec.shortlist(role_id=role, k=8).to_frame()
+    b = again.shortlist(role_id=role, k=8).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+    files = verify_bundle(copy)["files"]
+    assert {"models/fit.txt", "config.yaml", "world/candidates.parquet"} <= set(files)
+    bad = tmp_path / "bad"
+    shutil.copytree(copy, bad)
+    with open(bad / "models" / "fit.txt", "a") as fh:
+        fh.write("\n# altered\n")
+    with pytest.raises(BundleError, match="fit.txt: sha256"):
+        Recommender.load(bad)
+    with pytest.raises(FileExistsError):
+        rec.save(copy)
