@@ -112,7 +112,7 @@ _SPECS = [
     ),
     Feature(
         "cred_recency",
-        "exp(-age/2y) of the most recently issued valid credential (0 if none)",
+        "exp(-years since issue / 2) of the most recently issued valid credential (0 if none)",
         1,
         "credentials",
     ),

@@ -1,0 +1,417 @@
+"""FeatureBuilder: numeric features for many candidate–role pairs at once.
+
+``FeatureBuilder(world, embeddings=..., encoder=...).transform(pairs)`` → one row per pair, columns in
+:data:`recsys.features.FEATURE_NAMES` order (meanings and monotone directions in the registry).
+
+Rules
+-----
+- **As of a reference time.**  ``pairs["as_of"]`` (the application date in training) or, when absent,
+  the builder's ``now``: credentials count only if issued on or before it and not yet expired (a NaT
+  ``expires_at`` falls back to ``issued_at + validity_months`` of the catalogue, else never expires);
+  history counts only jobs started by then, a job ending after it is "current"; years of experience are
+  rolled back by ``now - as_of``.  Nothing from after ``as_of`` reaches a feature.
+- **Vectorised.**  Skill lists become sparse candidate×skill / role×skill / credential×skill matrices;
+  holdings and history are expanded to (pair, row) arrays with ``np.repeat``; the only loop is over the
+  distinct roles of a batch for BM25 (one query each).
+- **Free text only.**  A role with no required (optional) skills or no contracts gets NaN for the matching
+  coverage (LightGBM treats NaN as missing, not as "covers nothing").  A candidate with no claimed skills
+  and no credential held at ``as_of`` gets NaN claimed coverage (unknown, not "no skills"); verified
+  coverage stays 0 (nothing is verified).  Missing embeddings give NaN similarities.
+- **Text features are credential-free.**  Candidate texts for BM25 (and the encoder fallback) leave out
+  the "Credentials:" line, so that held credentials act only through the as-of-aware, monotone features.
+  Embeddings passed in ``embeddings`` are used as given (see the note in the report).
+- **Protected attributes** (``world.groups``) are never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.features._sparse import (
+    binarize,
+    expand,
+    group_max,
+    grouped_table,
+    list_matrix,
+    row_sums,
+)
+from recsys.features.registry import FEATURE_NAMES
+
+__all__ = ["FeatureBuilder", "SENIORITY_YEARS", "TYPICAL_YEARS"]
+
+SENIORITY_YEARS = (2.0, 5.0, 9.0, 15.0)  # upper bounds (years) of seniority levels 0..3; 4 above
+TYPICAL_YEARS = np.array([1.0, 3.5, 7.0, 12.0, 18.0])  # typical years of experience per level
+_DAY = np.timedelta64(1, "D")
+_YEAR_DAYS, _MONTH_DAYS = 365.25, 30.4375
+
+Embeddings = Mapping[str, tuple[Any, np.ndarray]]
+
+
+def _days(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a - b) in days as float; NaT → NaN."""
+    return (a - b) / _DAY
+
+
+def _norm_text(s: pd.Series) -> np.ndarray:
+    return s.fillna("").astype(str).str.strip().str.lower().to_numpy()
+
+
+class FeatureBuilder:
+    """Pair features from a World.
+
+    Parameters
+    ----------
+    world : a :class:`recsys.data.World` (``groups`` is never read).
+    embeddings : mapping kind → (ids, float matrix) for kinds ``candidates``, ``roles``, ``contracts``,
+        ``credentials`` (rows L2-normalised; e.g. the vectors of the built indexes).
+    encoder : object with ``.encode(texts)``; embeds (once, lazily) any kind missing from ``embeddings``.
+    now : reference time for pairs without ``as_of`` (default: latest ``observed_until`` of the
+        outcomes, else today).
+    bm25 : compute the BM25 features (False → NaN, saves the tokenisation of all candidate texts).
+    """
+
+    def __init__(
+        self,
+        world: Any,
+        *,
+        embeddings: Embeddings | None = None,
+        encoder: Any = None,
+        now: pd.Timestamp | str | None = None,
+        bm25: bool = True,
+    ) -> None:
+        self.world = world
+        self.embeddings = embeddings
+        self.encoder = encoder
+        self.now = now
+        self.bm25 = bm25
+        self._prepare()
+
+    # ------------------------------------------------------------------------------ prepare
+    def _prepare(self) -> None:
+        w = self.world
+        cands, roles, creds = w.candidates, w.roles, w.credentials
+        self.cand_ids_ = pd.Index(cands["candidate_id"].astype(str))
+        self.role_ids_ = pd.Index(roles["role_id"].astype(str))
+        self.cred_ids_ = pd.Index(creds["credential_id"].astype(str))
+        self.contract_ids_ = pd.Index(w.contracts["contract_id"].astype(str))
+        self.skill_ids_ = pd.Index(w.skills["skill_id"].astype(str))
+        if self.now is not None:
+            self.now_ = pd.Timestamp(self.now)
+        elif len(w.outcomes):
+            self.now_ = pd.Timestamp(w.outcomes["observed_until"].max())
+        else:
+            self.now_ = pd.Timestamp.now().normalize()
+
+        sk = self.skill_ids_
+        self.C_claim_ = list_matrix(cands["skills"], sk)
+        self.R_req_ = list_matrix(roles["required_skills"], sk)
+        self.R_opt_ = list_matrix(roles["optional_skills"], sk)
+        self.R_con_ = list_matrix(roles["contracts"], self.contract_ids_)
+        self.K_skill_ = list_matrix(creds["skills"], sk)
+        self.K_con_ = list_matrix(creds["contracts"], self.contract_ids_)
+
+        self.years_ = cands["years_experience"].to_numpy(dtype=float)
+        self.cand_loc_ = _norm_text(cands["location"])
+        self.cand_remote_ = cands["open_to_remote"].to_numpy(dtype=bool)
+        self.is_employee_ = cands["is_employee"].to_numpy(dtype=float)
+        team_of_role = pd.Series(roles["team"].astype(str).to_numpy(), index=self.role_ids_)
+        self.cand_team_ = cands["current_role_id"].map(team_of_role).fillna("").to_numpy()
+        self.role_loc_ = _norm_text(roles["location"])
+        self.role_remote_ = roles["remote"].to_numpy(dtype=bool)
+        self.role_team_ = roles["team"].astype(str).to_numpy()
+        self.role_seniority_ = roles["seniority"].to_numpy(dtype=int)
+
+        h = w.holdings
+        h_cand = self.cand_ids_.get_indexer(h["candidate_id"].astype(str))
+        order, self.h_start_, self.h_count_ = grouped_table(h_cand, len(self.cand_ids_))
+        h = h.iloc[order]
+        self.h_cred_ = self.cred_ids_.get_indexer(h["credential_id"].astype(str))
+        self.h_issued_ = h["issued_at"].to_numpy(dtype="datetime64[ns]")
+        expires = h["expires_at"].to_numpy(dtype="datetime64[ns]")
+        months = creds["validity_months"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        m = months[np.maximum(self.h_cred_, 0)]
+        fallback = self.h_issued_ + (np.nan_to_num(m) * _MONTH_DAYS * 86400).astype(
+            "timedelta64[s]"
+        )
+        use_fb = np.isnat(expires) & ~np.isnan(m) & (self.h_cred_ >= 0)
+        self.h_expires_ = np.where(use_fb, fallback, expires).astype("datetime64[ns]")
+        self.h_verified_ = h["verified"].to_numpy(dtype=bool)
+
+        hist = w.history
+        hi_cand = self.cand_ids_.get_indexer(hist["candidate_id"].astype(str))
+        order, self.j_start_, self.j_count_ = grouped_table(hi_cand, len(self.cand_ids_))
+        hist = hist.iloc[order]
+        self.j_started_ = hist["started_at"].to_numpy(dtype="datetime64[ns]")
+        self.j_ended_ = hist["ended_at"].to_numpy(dtype="datetime64[ns]")
+
+        self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
+        self._bm25: Any = None
+
+    # ------------------------------------------------------------------------- embeddings
+    def _texts(self, kind: str) -> pd.Series:
+        from recsys.text import entity_texts
+
+        w = self.world
+        view = SimpleNamespace(
+            skills=w.skills,
+            contracts=w.contracts,
+            credentials=w.credentials,
+            roles=w.roles,
+            candidates=w.candidates,
+            # credential-free candidate text (see module docstring)
+            holdings=w.holdings.iloc[:0] if kind == "candidates" else w.holdings,
+        )
+        return entity_texts(view, kind)
+
+    def _vectors_for(self, kind: str) -> tuple[pd.Index, np.ndarray] | None:
+        if kind not in self._vectors:
+            got = None
+            if self.embeddings is not None and kind in self.embeddings:
+                ids, mat = self.embeddings[kind]
+                mat = np.asarray(mat, dtype=np.float32)
+                if mat.ndim != 2 or len(mat) != len(ids):
+                    raise ValueError(
+                        f"The 'embeddings[{kind!r}]' parameter must be (ids, matrix) with one row per "
+                        f"id. Got {len(ids)} ids and shape {mat.shape} instead."
+                    )
+                got = (pd.Index(pd.Series(ids).astype(str)), mat)
+            elif self.encoder is not None:
+                texts = self._texts(kind)
+                got = (
+                    pd.Index(texts.index),
+                    np.asarray(self.encoder.encode(list(texts)), np.float32),
+                )
+            self._vectors[kind] = got
+        return self._vectors[kind]
+
+    def _gather(self, kind: str, ids: pd.Index, idx: np.ndarray) -> np.ndarray | None:
+        """Rows of ``kind`` vectors for entity positions ``idx`` (NaN rows where unknown)."""
+        v = self._vectors_for(kind)
+        if v is None:
+            return None
+        vid, mat = v
+        pos = vid.get_indexer(ids[idx])
+        out = mat[np.maximum(pos, 0)].astype(np.float64)
+        out[pos < 0] = np.nan
+        return out
+
+    # ------------------------------------------------------------------------------- BM25
+    def _bm25_scores(self, ci: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import bm25s
+
+        if self._bm25 is None:
+            corpus = self._texts("candidates").reindex(self.cand_ids_).fillna("")
+            tokens = bm25s.tokenize(list(corpus), stopwords="en", show_progress=False)
+            retriever = bm25s.BM25()
+            retriever.index(tokens, show_progress=False)
+            role_text = self._texts("roles").reindex(self.role_ids_).fillna("")
+            self._bm25 = (retriever, role_text.to_numpy())
+        retriever, role_text = self._bm25
+        score = np.zeros(len(ci))
+        per_term = np.zeros(len(ci))
+        vocab = retriever.vocab_dict
+        for r in np.unique(ri):  # one BM25 query per distinct role of the batch
+            q = bm25s.tokenize(
+                [role_text[r]], stopwords="en", return_ids=False, show_progress=False
+            )
+            terms = sorted({t for t in q[0] if t in vocab})
+            rows = np.flatnonzero(ri == r)
+            if not terms:
+                continue
+            s = retriever.get_scores(terms)[ci[rows]]
+            score[rows] = s
+            per_term[rows] = s / len(terms)
+        return score, per_term
+
+    # -------------------------------------------------------------------------- transform
+    def _codes(self, pairs: pd.DataFrame, col: str, ids: pd.Index) -> np.ndarray:
+        values = pairs[col].astype(str).to_numpy()
+        codes = ids.get_indexer(values)
+        if (codes < 0).any():
+            unknown = pd.unique(values[codes < 0])[:5].tolist()
+            raise ValueError(
+                f"The 'pairs' parameter of FeatureBuilder.transform has {col} values not in the world: "
+                f"{unknown}. Add the entity to the world first (free-text entities are fine)."
+            )
+        return codes
+
+    def transform(self, pairs: pd.DataFrame) -> pd.DataFrame:
+        """Features of each (candidate_id, role_id[, as_of]) row; same index as ``pairs``."""
+        missing = {"candidate_id", "role_id"} - set(pairs.columns)
+        if missing:
+            raise ValueError(
+                "The 'pairs' parameter of FeatureBuilder.transform needs columns candidate_id and "
+                f"role_id. Missing {sorted(missing)}."
+            )
+        n = len(pairs)
+        ci = self._codes(pairs, "candidate_id", self.cand_ids_)
+        ri = self._codes(pairs, "role_id", self.role_ids_)
+        if "as_of" in pairs.columns:
+            as_of = (
+                pd.to_datetime(pairs["as_of"]).fillna(self.now_).to_numpy(dtype="datetime64[ns]")
+            )
+        else:
+            as_of = np.full(n, np.datetime64(self.now_, "ns"))
+        f: dict[str, np.ndarray] = {}
+        f.update(self._credential_features(ci, ri, as_of))
+        f.update(self._text_features(ci, ri))
+        f.update(self._experience_features(ci, ri, as_of))
+        f.update(self._history_features(ci, as_of))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)
+        f["job_hop_rate"] = np.where(f["n_jobs"] > 0, hop, np.nan)  # no history: unknown
+        out = pd.DataFrame(f, index=pairs.index)
+        return out[FEATURE_NAMES].astype(np.float64)
+
+    def _credential_features(self, ci, ri, as_of) -> dict[str, np.ndarray]:
+        import scipy.sparse as sp
+
+        n = len(ci)
+        p, row = expand(ci, self.h_start_, self.h_count_)
+        cred = self.h_cred_[row]
+        known = cred >= 0
+        issued = self.h_issued_[row] <= as_of[p]
+        exp = self.h_expires_[row]
+        alive = np.isnat(exp) | (exp > as_of[p])
+        valid = known & issued & alive
+        verified = valid & self.h_verified_[row]
+        expired = known & issued & ~alive
+
+        def held(mask: np.ndarray) -> sp.csr_matrix:
+            return sp.csr_matrix(
+                (np.ones(mask.sum()), (p[mask], cred[mask])), shape=(n, len(self.cred_ids_))
+            )
+
+        A_valid, A_ver = held(valid), held(verified)
+        n_valid = np.bincount(p[valid], minlength=n).astype(float)
+        n_issued = np.bincount(p[known & issued], minlength=n)
+        have_valid = binarize(A_valid @ self.K_skill_)
+        have_ver = binarize(A_ver @ self.K_skill_)
+        claim = self.C_claim_[ci]
+        have = binarize(claim + have_valid)
+        unknown_cand = (row_sums(claim) == 0) & (n_issued == 0)
+
+        out: dict[str, np.ndarray] = {}
+        for tag, R in (("req", self.R_req_[ri]), ("opt", self.R_opt_[ri])):
+            need = row_sums(R)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cov = row_sums(have.multiply(R)) / need
+                cov_ver = row_sums(have_ver.multiply(R)) / need
+            cov[unknown_cand] = np.nan
+            out[f"{tag}_cov"] = cov
+            out[f"{tag}_cov_verified"] = cov_ver
+            if tag == "req":
+                out["n_req_skills"] = need
+                missing = need - row_sums(have.multiply(R))
+                missing[unknown_cand] = np.nan
+                out["req_missing"] = missing
+        n_skills = row_sums(have)
+        n_skills[unknown_cand] = np.nan
+        out["n_cand_skills"] = n_skills
+
+        Rc = self.R_con_[ri]
+        n_con = row_sums(Rc)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["contract_cov"] = row_sums(binarize(A_valid @ self.K_con_).multiply(Rc)) / n_con
+            out["contract_cov_verified"] = (
+                row_sums(binarize(A_ver @ self.K_con_).multiply(Rc)) / n_con
+            )
+        out["n_valid_creds"] = n_valid
+        out["n_verified_creds"] = np.bincount(p[verified], minlength=n).astype(float)
+        out["n_expired_creds"] = np.bincount(p[expired], minlength=n).astype(float)
+        age = _days(as_of[p[valid]], self.h_issued_[row[valid]])
+        out["cred_recency"] = group_max(
+            p[valid], np.exp(-np.maximum(age, 0) / (2 * _YEAR_DAYS)), n, 0.0
+        )
+        out["emb_cred_contract"] = self._cred_contract_sim(p[valid], cred[valid], Rc, n_con)
+        return out
+
+    def _cred_contract_sim(self, vp, vcred, Rc, n_con) -> np.ndarray:
+        """mean over role contracts of max(0, best cosine to a valid held credential); NaN if no
+        contracts or no vectors; 0 when no valid credential."""
+        n = Rc.shape[0]
+        ec, ek = self._vectors_for("credentials"), self._vectors_for("contracts")
+        if ec is None or ek is None:
+            return np.full(n, np.nan)
+        cpos = ec[0].get_indexer(self.cred_ids_)
+        kpos = ek[0].get_indexer(self.contract_ids_)
+        Ec = np.where((cpos >= 0)[:, None], ec[1][np.maximum(cpos, 0)], 0.0)
+        Ek = np.where((kpos >= 0)[:, None], ek[1][np.maximum(kpos, 0)], 0.0)
+        sim = np.clip(Ec @ Ek.T, 0.0, None)  # catalogue-sized (credentials × contracts)
+        # (valid holding, role contract) combinations of each pair
+        Rc = Rc.tocsr()
+        hp, hc_row = expand(vp, Rc.indptr[:-1], np.diff(Rc.indptr))
+        contract = Rc.indices[hc_row]
+        pair = vp[hp]
+        best = pd.Series(sim[vcred[hp], contract]).groupby([pair, contract]).max()
+        total = np.bincount(best.index.get_level_values(0), weights=best.to_numpy(), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / n_con
+
+    def _text_features(self, ci, ri) -> dict[str, np.ndarray]:
+        n = len(ci)
+        a = self._gather("candidates", self.cand_ids_, ci)
+        b = self._gather("roles", self.role_ids_, ri)
+        emb = np.full(n, np.nan) if a is None or b is None else np.einsum("ij,ij->i", a, b)
+        if self.bm25:
+            bm, bm_t = self._bm25_scores(ci, ri)
+        else:
+            bm = bm_t = np.full(n, np.nan)
+        return {"emb_cand_role": emb, "bm25_cand_role": bm, "bm25_cand_role_per_term": bm_t}
+
+    def _experience_features(self, ci, ri, as_of) -> dict[str, np.ndarray]:
+        back = _days(np.datetime64(self.now_, "ns"), as_of) / _YEAR_DAYS
+        years = np.maximum(self.years_[ci] - np.maximum(back, 0.0), 0.0)
+        level = np.searchsorted(np.asarray(SENIORITY_YEARS), years, side="right")
+        gap = (level - self.role_seniority_[ri]).astype(float)
+        same_loc = (self.cand_loc_[ci] == self.role_loc_[ri]) & (self.cand_loc_[ci] != "")
+        remote_role, open_remote = self.role_remote_[ri], self.cand_remote_[ci]
+        return {
+            "years_experience": years,
+            "seniority_gap": gap,
+            "overqualification": np.maximum(gap, 0.0),
+            "experience_gap_years": years - TYPICAL_YEARS[self.role_seniority_[ri]],
+            "same_location": same_loc.astype(float),
+            "role_remote": remote_role.astype(float),
+            "location_ok": (same_loc | (remote_role & open_remote)).astype(float),
+            "remote_mismatch": (open_remote & ~remote_role).astype(float),
+            "is_employee": self.is_employee_[ci],
+            "same_team": (
+                (self.cand_team_[ci] == self.role_team_[ri]) & (self.cand_team_[ci] != "")
+            ).astype(float),
+        }
+
+    def _history_features(self, ci, as_of) -> dict[str, np.ndarray]:
+        n = len(ci)
+        p, row = expand(ci, self.j_start_, self.j_count_)
+        started = self.j_started_[row]
+        seen = started <= as_of[p]
+        p, row, started = p[seen], row[seen], started[seen]
+        ended = self.j_ended_[row]
+        finished = ~np.isnat(ended) & (ended <= as_of[p])
+        months = _days(np.where(finished, ended, as_of[p]), started) / _MONTH_DAYS
+        n_jobs = np.bincount(p, minlength=n).astype(float)
+        fin_n = np.bincount(p[finished], minlength=n)
+        fin_sum = np.bincount(p[finished], weights=months[finished], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_tenure = np.where(fin_n > 0, fin_sum / fin_n, np.nan)
+        # last finished job: the one with the latest end
+        last = np.full(n, np.nan)
+        fp = p[finished]
+        if fp.size:
+            end_days = _days(ended[finished], np.datetime64("1970-01-01", "ns"))
+            o = np.lexsort((end_days, fp))
+            is_last = np.r_[fp[o][1:] != fp[o][:-1], True]
+            last[fp[o][is_last]] = months[finished][o][is_last]
+        current = group_max(p[~finished], months[~finished], n, 0.0)
+        return {
+            "n_jobs": n_jobs,
+            "mean_tenure_months": mean_tenure,
+            "last_tenure_months": last,
+            "current_tenure_months": current,
+        }

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recsys.data.generate import generate_world
+from recsys.data.io import load_world
+from recsys.embedding import HashingEncoder
+from recsys.features import FEATURE_NAMES, FEATURES, FeatureBuilder
+from recsys.features._sparse import expand
+from recsys.models.fit import FitRanker
+
+PROTECTED = ("gender", "sex", "age", "ethnic", "race", "religio", "disab", "marital", "nationality")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    path = generate_world(tmp_path_factory.mktemp("w") / "world", candidates=300, roles=30, seed=7)
+    return load_world(path)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    return HashingEncoder(dim=64)
+
+
+@pytest.fixture(scope="module")
+def pairs(world):
+    o = world.outcomes
+    return pd.DataFrame(
+        {"candidate_id": o["candidate_id"], "role_id": o["role_id"], "as_of": o["applied_at"]}
+    )
+
+
+@pytest.fixture(scope="module")
+def features(world, encoder, pairs):
+    return FeatureBuilder(world, encoder=encoder).transform(pairs)
+
+
+def test_columns_follow_the_registry(features, pairs):
+    assert list(features.columns) == FEATURE_NAMES
+    assert features.index.equals(pairs.index)
+    assert all(dt == np.float64 for dt in features.dtypes)
+    assert features["req_cov"].between(0, 1).all()
+    assert set(FEATURES) == set(FEATURE_NAMES)
+    assert all(f.monotone in (-1, 0, 1) and f.meaning for f in FEATURES.values())
+
+
+def test_pair_order_does_not_change_features(world, encoder, pairs, features):
+    shuffled = pairs.sample(frac=1.0, random_state=3)
+    again = FeatureBuilder(world, encoder=encoder).transform(shuffled)
+    pd.testing.assert_frame_equal(again.loc[features.index], features)
+
+
+def test_candidate_table_order_does_not_change_features(world, encoder, pairs, features):
+    perm = dataclasses.replace(world, candidates=world.candidates.sample(frac=1.0, random_state=5))
+    pd.testing.assert_frame_equal(FeatureBuilder(perm, encoder=encoder).transform(pairs), features)
+
+
+class _NoGroups:
+    """A world whose protected-attribute table explodes when touched."""
+
+    def __init__(self, world):
+        self._w = world
+
+    def __getattr__(self, name):
+        if name == "groups":
+            raise AssertionError("the feature builder read world.groups")
+        return getattr(self._w, name)
+
+
+def test_protected_attributes_cannot_reach_features(world, encoder, pairs, features):
+    assert world.groups is not None and len(world.groups)
+    for name in FEATURE_NAMES:
+        tokens = re.findall(r"[a-z]+", f"{name} {FEATURES[name].meaning}".lower())
+        assert not any(t.startswith(PROTECTED) for t in tokens), name
+    embeddings = {
+        k: (t.index, encoder.encode(list(t)))
+        for k, t in ((k, FeatureBuilder(world)._texts(k)) for k in ("candidates", "roles"))
+    }
+    # the builder does not touch groups (attribute access would fail) …
+    guarded = FeatureBuilder(_NoGroups(world), embeddings=embeddings, encoder=encoder)
+    guarded_x = guarded.transform(pairs)
+    # … and permuting or removing groups changes nothing
+    g = world.groups.copy()
+    for col in g.columns.drop("candidate_id"):
+        g[col] = g[col].sample(frac=1.0, random_state=1).to_numpy()
+    for variant in (dataclasses.replace(world, groups=g), dataclasses.replace(world, groups=None)):
+        pd.testing.assert_frame_equal(
+            FeatureBuilder(variant, encoder=encoder).transform(pairs), features
+        )
+    pd.testing.assert_frame_equal(guarded_x, features)
+
+
+def test_nothing_after_as_of_is_used(world, encoder):
+    h = world.holdings.sort_values("issued_at").iloc[len(world.holdings) // 2]
+    role = world.roles["role_id"].iloc[0]
+    before = pd.Timestamp(h["issued_at"]) - pd.Timedelta(days=1)
+    fb = FeatureBuilder(world, encoder=encoder)
+    pair = pd.DataFrame({"candidate_id": [h["candidate_id"]] * 2, "role_id": [role] * 2})
+    x = fb.transform(pair.assign(as_of=[before, pd.Timestamp(h["issued_at"])]))
+    assert x["n_valid_creds"].iloc[1] + x["n_expired_creds"].iloc[1] == (
+        x["n_valid_creds"].iloc[0] + x["n_expired_creds"].iloc[0] + 1
+    )
+    # history: nothing started after as_of counts
+    first_job = world.history.groupby("candidate_id")["started_at"].min()
+    cid = first_job.index[0]
+    y = fb.transform(
+        pd.DataFrame(
+            {
+                "candidate_id": [cid],
+                "role_id": [role],
+                "as_of": [first_job.iloc[0] - pd.Timedelta(days=1)],
+            }
+        )
+    )
+    assert y["n_jobs"].iloc[0] == 0 and np.isnan(y["job_hop_rate"].iloc[0])
+
+
+def test_free_text_entities_do_not_crash_and_get_nan_coverage(world, encoder):
+    roles = pd.concat(
+        [
+            world.roles,
+            world.roles.iloc[:1].assign(
+                role_id="R_TEXT",
+                required_skills=[[]],
+                optional_skills=[[]],
+                contracts=[[]],
+                description="We need someone who writes Python services and loves SQL.",
+            ),
+        ],
+        ignore_index=True,
+    )
+    cands = pd.concat(
+        [
+            world.candidates,
+            world.candidates.iloc[:1].assign(
+                candidate_id="C_TEXT",
+                skills=[[]],
+                headline="",
+                current_role_id=None,
+                resume_text="Backend engineer, ten years of Python and PostgreSQL.",
+            ),
+        ],
+        ignore_index=True,
+    )
+    w = dataclasses.replace(world, roles=roles, candidates=cands)
+    pairs = pd.DataFrame(
+        {
+            "candidate_id": ["C_TEXT", "C_TEXT", world.candidates["candidate_id"].iloc[0]],
+            "role_id": ["R_TEXT", world.roles["role_id"].iloc[0], "R_TEXT"],
+        }
+    )
+    x = FeatureBuilder(w, encoder=encoder).transform(pairs)
+    assert np.isnan(x.loc[0, "req_cov"]) and np.isnan(x.loc[0, "contract_cov"])
+    assert (
+        np.isnan(x.loc[1, "req_cov"]) and x.loc[1, "req_cov_verified"] == 0
+    )  # unknown vs none verified
+    assert np.isnan(x.loc[2, "req_cov"]) and np.isfinite(x.loc[2, "emb_cand_role"])
+    assert np.isfinite(x["bm25_cand_role"]).all()
+    with pytest.raises(ValueError, match="not in the world"):
+        FeatureBuilder(w).transform(
+            pd.DataFrame({"candidate_id": ["nobody"], "role_id": ["R_TEXT"]})
+        )
+
+
+def test_expand_matches_a_loop():
+    owner = np.array([2, 0, 2, 1])
+    starts, counts = np.array([0, 3, 3]), np.array([3, 0, 2])
+    p, r = expand(owner, starts, counts)
+    expected = [
+        (i, s) for i, o in enumerate(owner) for s in range(starts[o], starts[o] + counts[o])
+    ]
+    assert list(zip(p.tolist(), r.tolist(), strict=True)) == expected
+
+
+def _add_verified_credentials(world, n_pairs=40):
+    """Pairs (candidate, role) and, for each, a catalogue credential covering a required skill the
+    candidate lacks; returns (pairs, world with those credentials held, verified, valid at as_of)."""
+    req = world.roles[["role_id", "required_skills"]].explode("required_skills").dropna()
+    cred = world.credentials[["credential_id", "skills"]].explode("skills").dropna()
+    covered = req.merge(cred, left_on="required_skills", right_on="skills")
+    o = world.outcomes.merge(covered, on="role_id")
+    have = world.candidates[["candidate_id", "skills"]].explode("skills").dropna()
+    o = o.merge(
+        have,
+        left_on=["candidate_id", "required_skills"],
+        right_on=["candidate_id", "skills"],
+        how="left",
+        indicator=True,
+        suffixes=("", "_c"),
+    )
+    o = o[o["_merge"] == "left_only"].drop_duplicates("candidate_id").head(n_pairs)
+    assert len(o) >= 10
+    new = pd.DataFrame(
+        {
+            "candidate_id": o["candidate_id"],
+            "credential_id": o["credential_id"],
+            "issued_at": o["applied_at"] - pd.Timedelta(days=30),
+            "expires_at": pd.NaT,
+            "verified": True,
+        }
+    )
+    pairs = pd.DataFrame(
+        {"candidate_id": o["candidate_id"], "role_id": o["role_id"], "as_of": o["applied_at"]}
+    )
+    return pairs.reset_index(drop=True), dataclasses.replace(
+        world, holdings=pd.concat([world.holdings, new], ignore_index=True)
+    )
+
+
+@pytest.fixture(scope="module")
+def ranker(world, features):
+    return FitRanker(n_estimators=80, min_child_samples=5).fit(
+        features, world.outcomes["stage"].to_numpy(), world.outcomes["role_id"]
+    )
+
+
+def test_adding_a_verified_credential_never_lowers_fit(world, encoder, ranker):
+    pairs, richer = _add_verified_credentials(world)
+    before = FeatureBuilder(world, encoder=encoder).transform(pairs)
+    after = FeatureBuilder(richer, encoder=encoder).transform(pairs)
+    gained = after["req_cov_verified"] - before["req_cov_verified"]
+    assert (gained >= 0).all() and (gained > 0).mean() > 0.8
+    for name, spec in FEATURES.items():  # every moved feature moves in its declared direction
+        moved = ~np.isclose(after[name], before[name], equal_nan=True)
+        if moved.any():
+            assert spec.monotone != 0, name
+            assert (np.sign(after[name] - before[name])[moved] == spec.monotone).all(), name
+    assert (ranker.predict(after) >= ranker.predict(before) - 1e-12).all()
+
+
+def test_shuffling_candidates_does_not_change_scores(world, encoder, pairs, features, ranker):
+    perm = dataclasses.replace(world, candidates=world.candidates.sample(frac=1.0, random_state=9))
+    shuffled = pairs.sample(frac=1.0, random_state=2)
+    x = FeatureBuilder(perm, encoder=encoder).transform(shuffled)
+    np.testing.assert_array_equal(ranker.predict(x.loc[pairs.index]), ranker.predict(features))
