@@ -1,9 +1,209 @@
-"""CLI commands (placeholder: filled in by the stage that owns them)."""
+"""``recsys shortlist``, ``recsys roles-for``, ``recsys serve`` and ``recsys score``.
+
+Thin shells over :class:`recsys.recommender.Recommender`, :func:`recsys.serving.api.create_app` and
+:func:`recsys.serving.batch.score_pool`; heavy imports happen inside the commands.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
 import typer
+
+ModelOpt = Annotated[
+    str, typer.Option("--model", help="Bundle folder, models:/recsys@champion or runs:/<id>/…")
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="configs/serve.yaml (limits, batch, overrides).")
+]
+
+
+def _filters(values: list[str] | None) -> dict[str, object] | None:
+    if not values:
+        return None
+    out: dict[str, object] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(
+                f"Filters are KEY=VALUE. Got {item!r} instead.", param_hint="--filter"
+            )
+        out[key] = value
+    return out
+
+
+def _load(model: str, config: Path | None):
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from recsys.recommender import Recommender
+    from recsys.serving.settings import load_serve_config
+
+    return Recommender.from_uri(model, config=load_serve_config(config).recommender)
+
+
+def _print(result, as_json: bool, id_col: str) -> None:
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        return
+    frame = result.to_frame()
+    typer.echo(f"{'#':>3}  {id_col:<14} {'score':>6} {'fit':>7} {'stay12m':>7}  reasons")
+    for _, row in frame.iterrows():
+        who = row[id_col] if id_col == "candidate_id" else f"{row['role_id']} {row['title'][:30]}"
+        reasons = []
+        if "matched_skills" in row:
+            n_req = len(row["matched_skills"]) + len(row["missing_skills"])
+            reasons.append(f"{len(row['matched_skills'])}/{n_req} required skills")
+            if row["missing_skills"]:
+                reasons.append("missing " + ", ".join(row["missing_skills"][:3]))
+            if row["verified_credentials"]:
+                reasons.append("verified " + ", ".join(row["verified_credentials"][:2]))
+            top = row["top_features"][:1]
+            reasons += [f"{f['contribution']:+.2f} {f['meaning']}" for f in top]
+        typer.echo(
+            f"{row['rank']:>3}  {who:<14} {row['score']:>6.3f} {row['fit']:>7.3f} "
+            f"{row['retention']:>7.2f}  {'; '.join(reasons)}"
+        )
+    m = result.manifest
+    typer.echo(f"model {m.get('name')} v{m.get('version')} · encoder {m['encoder']} · {m['time']}")
+
+
+def shortlist(
+    model: ModelOpt,
+    role: Annotated[str | None, typer.Option("--role", help="Role id to shortlist for.")] = None,
+    jd: Annotated[
+        Path | None, typer.Option("--jd", help="File with a free-text job description.")
+    ] = None,
+    k: Annotated[int, typer.Option(help="How many candidates (1–1000).")] = 20,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="KEY=VALUE candidate filter, repeatable.")
+    ] = None,
+    retention_weight: Annotated[
+        float | None, typer.Option(help="0–1; default from the model.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Rank candidates for a role (or a JD file) with fit, retention, combined score and reasons."""
+    rec = _load(model, config)
+    text = jd.read_text("utf-8") if jd is not None else None
+    result = rec.shortlist(
+        role_id=role,
+        job_description=text,
+        k=k,
+        filters=_filters(filter_),
+        retention_weight=retention_weight,
+    )
+    _print(result, as_json, "candidate_id")
+
+
+def roles_for(
+    model: ModelOpt,
+    candidate: Annotated[str | None, typer.Option("--candidate", help="Candidate id.")] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="File with a free-text résumé.")
+    ] = None,
+    k: Annotated[int, typer.Option(help="How many roles (1–1000).")] = 20,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="KEY=VALUE role filter.")
+    ] = None,
+    retention_weight: Annotated[
+        float | None, typer.Option(help="0–1; default from the model.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Rank roles for a candidate (internal mobility) or a résumé file (job seekers)."""
+    rec = _load(model, config)
+    text = resume.read_text("utf-8") if resume is not None else None
+    result = rec.roles_for(
+        candidate_id=candidate,
+        resume_text=text,
+        k=k,
+        filters=_filters(filter_),
+        retention_weight=retention_weight,
+    )
+    _print(result, as_json, "role_id")
+
+
+def serve(
+    model: ModelOpt,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    key_file: Annotated[
+        Path | None, typer.Option(help="API keys, one per line (else RECSYS_API_KEYS).")
+    ] = None,
+    config: ConfigOpt = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+) -> None:
+    """Serve the HTTP API (/v1/shortlist, /v1/roles, /v1/score, /metrics, /docs) and the web page."""
+    import uvicorn
+
+    from recsys.serving.api import create_app
+    from recsys.serving.settings import load_serve_config
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    settings = load_serve_config(config)
+    if key_file is not None:
+        settings.api.key_file = key_file
+    app = create_app(model, settings=settings)
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def score(
+    model: ModelOpt,
+    pool: Annotated[
+        Path, typer.Option(help="Pairs file, or a folder with pairs/candidates/roles.")
+    ],
+    out: Annotated[Path, typer.Option(help="Output .parquet or .csv (written atomically).")],
+    top_k: Annotated[int | None, typer.Option(help="Keep the best K candidates per role.")] = None,
+    engine: Annotated[Literal["local", "spark"], typer.Option(help="local or spark.")] = "local",
+    chunk_size: Annotated[
+        int | None, typer.Option(help="Pairs per chunk (checkpoint unit).")
+    ] = None,
+    retention_weight: Annotated[
+        float | None, typer.Option(help="0–1; default from the model.")
+    ] = None,
+    restart: Annotated[bool, typer.Option(help="Ignore checkpoints of an earlier run.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Score a pool in chunks (resumable after a kill) and print a JSON summary."""
+    from recsys.serving.settings import load_serve_config
+
+    settings = load_serve_config(config)
+    chunk = chunk_size or settings.batch.chunk_size
+    if engine == "spark":
+        from recsys.serving.spark import score_pool_spark
+
+        summary = score_pool_spark(
+            model,
+            pool,
+            out,
+            top_k=top_k,
+            retention_weight=retention_weight,
+            master=settings.batch.spark_master,
+            partitions=settings.batch.spark_partitions,
+        )
+    else:
+        from recsys.serving.batch import score_pool
+
+        rec = _load(model, config)
+        summary = score_pool(
+            rec,
+            pool,
+            out,
+            top_k=top_k,
+            chunk_size=chunk,
+            retention_weight=retention_weight,
+            resume=not restart,
+        )
+    typer.echo(json.dumps(summary, indent=2))
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
+    app.command()(shortlist)
+    app.command("roles-for")(roles_for)
+    app.command()(serve)
+    app.command()(score)

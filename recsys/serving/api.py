@@ -1,0 +1,271 @@
+"""The HTTP service: a thin FastAPI shell over :class:`recsys.recommender.Recommender`.
+
+``create_app(model_uri)`` returns the app; the recommender is loaded in the lifespan handler onto
+``app.state.recommender``.  Every ``/v1`` route needs ``Authorization: Bearer <key>`` (keys from
+``RECSYS_API_KEYS``, comma-separated, or a key file); ``/``, ``/healthz``, ``/readyz``, ``/metrics`` and
+``/docs`` are open.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
+
+``POST /v1/admin/reload`` loads the model again (``models:/recsys@champion`` then resolves to the
+newest champion) and swaps it in with one reference assignment: requests already running keep the
+object they started with, new ones get the new model, none is dropped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from recsys.serving.schemas import (
+    ReloadRequest,
+    RoleListResponse,
+    RolesRequest,
+    ScoreRequest,
+    ScoreResponse,
+    ShortlistRequest,
+    ShortlistResponse,
+)
+from recsys.serving.settings import ApiConfig, ServeConfig, read_api_keys
+
+STATIC = Path(__file__).parent / "static"
+_bearer = HTTPBearer(auto_error=False)
+
+
+class _Metrics:
+    """Prometheus series of one app (own registry, so several apps can live in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "recsys_requests", "HTTP requests", ["route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "recsys_request_seconds",
+            "Request latency",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
+            registry=self.registry,
+        )
+        self.reloads = Counter("recsys_model_reloads", "Model reloads", registry=self.registry)
+        self.loaded_at = Gauge(
+            "recsys_model_loaded_timestamp", "When the model was loaded", registry=self.registry
+        )
+
+
+def _load(model: str, settings: ServeConfig) -> Any:
+    from recsys.recommender import Recommender
+
+    return Recommender.from_uri(model, config=settings.recommender)
+
+
+def create_app(
+    model: str | None = None,
+    *,
+    recommender: Any = None,
+    settings: ServeConfig | None = None,
+    api_keys: Sequence[str] | None = None,
+) -> FastAPI:
+    """The service for ``model`` (bundle folder, ``models:/…`` or ``runs:/…``).
+
+    ``recommender`` (an already built one) skips loading; ``api_keys`` override the env/key file.
+    """
+    settings = settings or ServeConfig()
+    limits: ApiConfig = settings.api
+    if model is None and recommender is None:
+        raise ValueError("create_app needs a 'model' URI or a 'recommender'. Got neither.")
+    keys = read_api_keys(limits, list(api_keys) if api_keys else None)
+    if not keys:
+        raise ValueError(
+            f"No API keys configured: set {limits.api_keys_env}=key1,key2 or give a key file "
+            "(api.key_file in configs/serve.yaml, or --key-file)."
+        )
+    metrics = _Metrics()
+    swap_lock = threading.Lock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.recommender = recommender if recommender is not None else _load(model, settings)
+        metrics.loaded_at.set_to_current_time()
+        yield
+        app.state.recommender = None
+
+    app = FastAPI(
+        title="recsys",
+        summary="Candidate–role shortlists with fit, retention and reasons.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.recommender = None
+    app.state.model_uri = model
+
+    def authorised(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
+        if creds is None or creds.scheme.lower() != "bearer":
+            raise HTTPException(
+                401,
+                "Missing API key: send 'Authorization: Bearer <key>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        token = creds.credentials.encode()
+        if not any(hmac.compare_digest(token, k.encode()) for k in keys):
+            raise HTTPException(401, "Unknown API key.", headers={"WWW-Authenticate": "Bearer"})
+        return creds.credentials
+
+    def current(request: Request) -> Any:
+        rec = request.app.state.recommender
+        if rec is None:
+            raise HTTPException(503, "The model is not loaded yet.")
+        return rec
+
+    def too_long(field: str, text: str | None) -> None:
+        if text is not None and len(text) > limits.max_text_chars:
+            raise HTTPException(
+                413,
+                f"The '{field}' field must be at most {limits.max_text_chars} characters. "
+                f"Got {len(text)} instead.",
+            )
+
+    def check_k(k: int) -> None:
+        if k > limits.max_k:
+            raise HTTPException(
+                422, f"The 'k' parameter must be an int in [1, {limits.max_k}]. Got {k} instead."
+            )
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limits.max_body_bytes:
+            return JSONResponse(
+                {
+                    "detail": f"Request body must be at most {limits.max_body_bytes} bytes. "
+                    f"Got {length} instead."
+                },
+                status_code=413,
+            )
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        metrics.requests.labels(name, str(response.status_code)).inc()
+        metrics.latency.labels(name).observe(time.perf_counter() - start)
+        return response
+
+    @app.exception_handler(ValueError)
+    async def value_error(request: Request, err: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=422)
+
+    @app.exception_handler(KeyError)
+    async def key_error(request: Request, err: KeyError) -> JSONResponse:
+        return JSONResponse({"detail": str(err.args[0]) if err.args else "unknown id"}, 404)
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> FileResponse:
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC.resolve() or not path.is_file():
+            raise HTTPException(404, f"No static file {name!r}.")
+        return FileResponse(path)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz(request: Request) -> JSONResponse:
+        rec = request.app.state.recommender
+        if rec is None:
+            return JSONResponse({"status": "loading"}, status_code=503)
+        return JSONResponse({"status": "ready", "model": rec.describe()})
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/shortlist", response_model=ShortlistResponse)
+    def shortlist(body: ShortlistRequest, request: Request, _: str = Depends(authorised)) -> Any:
+        """Rank candidates for an indexed role or a free-text job description."""
+        too_long("job_description", body.job_description)
+        check_k(body.k)
+        result = current(request).shortlist(
+            role_id=body.role_id,
+            job_description=body.job_description,
+            k=body.k,
+            filters=body.filters,
+            retention_weight=body.retention_weight,
+        )
+        return result.to_dict()
+
+    @app.post("/v1/roles", response_model=ShortlistResponse)
+    def roles(body: RolesRequest, request: Request, _: str = Depends(authorised)) -> Any:
+        """Rank roles for a known candidate or a free-text résumé."""
+        too_long("resume_text", body.resume_text)
+        check_k(body.k)
+        result = current(request).roles_for(
+            candidate_id=body.candidate_id,
+            resume_text=body.resume_text,
+            k=body.k,
+            filters=body.filters,
+            retention_weight=body.retention_weight,
+        )
+        return result.to_dict()
+
+    @app.post("/v1/score", response_model=ScoreResponse)
+    def score(body: ScoreRequest, request: Request, _: str = Depends(authorised)) -> Any:
+        """Fit, retention and combined score of explicit candidate–role pairs (no retrieval)."""
+        if len(body.pairs) > limits.max_pairs:
+            raise HTTPException(
+                413,
+                f"The 'pairs' field must hold at most {limits.max_pairs} pairs. "
+                f"Got {len(body.pairs)} instead.",
+            )
+        import pandas as pd
+
+        frame = pd.DataFrame([p.model_dump() for p in body.pairs])
+        rec = current(request)
+        scored = rec.score_pairs(frame, retention_weight=body.retention_weight)
+        cols = ["candidate_id", "role_id", "fit", "retention", "score"]
+        return {"manifest": rec.describe(), "results": scored[cols].to_dict("records")}
+
+    @app.get("/v1/role-list", response_model=RoleListResponse)
+    def role_list(
+        request: Request, q: str = "", limit: int = 200, _: str = Depends(authorised)
+    ) -> Any:
+        """Roles for the recruiter page's picker (title contains ``q``)."""
+        return {"roles": current(request).role_catalogue(q, limit=min(max(limit, 1), 1000))}
+
+    @app.post("/v1/admin/reload")
+    def reload(
+        request: Request, body: ReloadRequest | None = None, _: str = Depends(authorised)
+    ) -> dict[str, Any]:
+        """Load the model again (or ``body.model``) and swap it in without dropping requests."""
+        uri = (body.model if body and body.model else None) or request.app.state.model_uri
+        if uri is None:
+            raise HTTPException(409, "This app was started from an in-memory model: give 'model'.")
+        with swap_lock:  # one reload at a time; requests keep running meanwhile
+            new = _load(uri, settings)
+            old = request.app.state.recommender
+            request.app.state.recommender = new
+            request.app.state.model_uri = uri
+        metrics.reloads.inc()
+        metrics.loaded_at.set_to_current_time()
+        return {"previous": old.describe() if old is not None else None, "current": new.describe()}
+
+    return app

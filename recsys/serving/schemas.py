@@ -1,0 +1,102 @@
+"""Request and response bodies of the HTTP service (pydantic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShortlistRequest(_Request):
+    role_id: str | None = Field(None, description="an indexed role")
+    job_description: str | None = Field(None, description="free-text JD (used when no role_id)")
+    k: int = Field(50, ge=1, description="how many candidates (at most 1000)")
+    filters: dict[str, Any] | None = Field(
+        None, description="candidate filters, e.g. {'location_or_remote': 'Berlin'}"
+    )
+    retention_weight: float | None = Field(None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _one_query(self) -> ShortlistRequest:
+        if (self.role_id is None) == (self.job_description is None):
+            raise ValueError("Give exactly one of 'role_id' or 'job_description'.")
+        return self
+
+
+class RolesRequest(_Request):
+    candidate_id: str | None = Field(None, description="a known candidate")
+    resume_text: str | None = Field(None, description="a free-text résumé (used when no id)")
+    k: int = Field(20, ge=1, description="how many roles (at most 1000)")
+    filters: dict[str, Any] | None = Field(None, description="role filters, e.g. {'team': 'x'}")
+    retention_weight: float | None = Field(None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _one_query(self) -> RolesRequest:
+        if (self.candidate_id is None) == (self.resume_text is None):
+            raise ValueError("Give exactly one of 'candidate_id' or 'resume_text'.")
+        return self
+
+
+class Pair(_Request):
+    candidate_id: str
+    role_id: str
+
+
+class ScoreRequest(_Request):
+    pairs: list[Pair] = Field(..., min_length=1, description="at most 10,000 pairs")
+    retention_weight: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class ReloadRequest(_Request):
+    model: str | None = Field(None, description="another model URI (default: the one served)")
+
+
+class Contribution(BaseModel):
+    feature: str
+    contribution: float
+    value: float | None = None
+    meaning: str
+
+
+class Reasons(BaseModel):
+    top_features: list[Contribution]
+    matched_skills: list[str]
+    missing_skills: list[str]
+    verified_credentials: list[str]
+
+
+class Row(BaseModel):
+    rank: int
+    candidate_id: str
+    role_id: str
+    title: str | None = None
+    fit: float
+    retention: float
+    score: float
+    reasons: Reasons | None = None
+
+
+class ShortlistResponse(BaseModel):
+    manifest: dict[str, Any]
+    results: list[Row]
+
+
+class ScoredPair(BaseModel):
+    candidate_id: str
+    role_id: str
+    fit: float
+    retention: float
+    score: float
+
+
+class ScoreResponse(BaseModel):
+    manifest: dict[str, Any]
+    results: list[ScoredPair]
+
+
+class RoleListResponse(BaseModel):
+    roles: list[dict[str, Any]]

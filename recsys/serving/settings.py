@@ -1,0 +1,78 @@
+"""Settings of the serving layer: the ``api`` and ``batch`` sections of ``configs/serve.yaml``.
+
+The ``recommender`` section is :class:`recsys.recommender.RecommenderConfig`; it is stored inside each
+bundle, and ``configs/serve.yaml`` may override it at load time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recsys.recommender import RecommenderConfig
+
+
+class ApiConfig(BaseModel):
+    """HTTP service limits and authentication."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_k: int = Field(1000, ge=1, description="largest k a request may ask for")
+    max_text_chars: int = Field(
+        50_000, ge=1, description="longest JD / résumé accepted (413 above)"
+    )
+    max_pairs: int = Field(10_000, ge=1, description="most pairs per /v1/score request (413 above)")
+    max_body_bytes: int = Field(16 << 20, ge=1024, description="request bodies above this get 413")
+    api_keys_env: str = Field("RECSYS_API_KEYS", description="env var with comma-separated keys")
+    key_file: Path | None = Field(None, description="file with one API key per line (# comments)")
+
+
+class BatchConfig(BaseModel):
+    """Chunked pool scoring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    chunk_size: int = Field(100_000, ge=1, description="pairs scored per chunk (checkpoint unit)")
+    candidate_chunk: int = Field(50_000, ge=1, description="cross pools: candidates per block")
+    spark_master: str = Field("local[2]", description="Spark master for --engine spark")
+    spark_partitions: int = Field(4, ge=1, description="Spark partitions of the pool")
+
+
+class ServeConfig(BaseModel):
+    """The whole of ``configs/serve.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recommender: RecommenderConfig | None = Field(
+        None, description="overrides of the bundle's own recommender config (None = keep it)"
+    )
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    batch: BatchConfig = Field(default_factory=BatchConfig)
+
+
+def load_serve_config(path: str | Path | None) -> ServeConfig:
+    """``configs/serve.yaml`` (or the defaults when ``path`` is None)."""
+    if path is None:
+        return ServeConfig()
+    from recsys.config import load_config
+
+    return load_config(path, ServeConfig)
+
+
+def read_api_keys(config: ApiConfig, keys: list[str] | None = None) -> list[str]:
+    """Keys given explicitly, else from the env var, else from the key file; blank lines dropped."""
+    if keys:
+        return [k.strip() for k in keys if k.strip()]
+    env = os.environ.get(config.api_keys_env, "")
+    found = [k.strip() for k in env.split(",") if k.strip()]
+    if found:
+        return found
+    if config.key_file is not None:
+        path = Path(config.key_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"The API key file {path} does not exist.")
+        lines = path.read_text("utf-8").splitlines()
+        return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    return []

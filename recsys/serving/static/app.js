@@ -1,0 +1,77 @@
+// Recruiter page: calls /v1/role-list and /v1/shortlist with the key typed in (kept in localStorage).
+"use strict";
+const $ = (id) => document.getElementById(id);
+$("key").value = localStorage.getItem("recsys-key") || "";
+
+async function call(method, path, body) {
+  const key = $("key").value.trim();
+  localStorage.setItem("recsys-key", key);
+  const res = await fetch(path, {
+    method,
+    headers: { "Authorization": "Bearer " + key, "Content-Type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json();
+  if (!res.ok) {
+    const d = data.detail;
+    throw new Error(res.status + ": " + (typeof d === "string" ? d : JSON.stringify(d)));
+  }
+  return data;
+}
+
+function text(tag, value, cls) {
+  const el = document.createElement(tag);
+  el.textContent = value;
+  if (cls) el.className = cls;
+  return el;
+}
+
+async function loadRoles() {
+  try {
+    const data = await call("GET", "/v1/role-list?limit=1000");
+    const sel = $("role");
+    sel.length = 1;
+    for (const r of data.roles) sel.add(new Option(r.title + " (" + r.role_id + ")", r.role_id));
+    $("status").textContent = data.roles.length + " roles loaded.";
+  } catch (e) { $("status").textContent = "Error: " + e.message; }
+}
+
+function reasons(r) {
+  const div = document.createElement("div");
+  if (!r) return div;
+  if (r.matched_skills.length) div.append(text("div", "✓ " + r.matched_skills.join(", "), "ok"));
+  if (r.missing_skills.length) div.append(text("div", "✗ missing: " + r.missing_skills.join(", "), "miss"));
+  if (r.verified_credentials.length) div.append(text("div", "Verified: " + r.verified_credentials.join(", ")));
+  for (const f of r.top_features) {
+    div.append(text("div", (f.contribution >= 0 ? "+" : "") + f.contribution.toFixed(3) + " " + f.meaning));
+  }
+  return div;
+}
+
+async function shortlist() {
+  const role = $("role").value, jd = $("jd").value.trim();
+  const body = { k: Number($("k").value), retention_weight: Number($("w").value) };
+  if (role) body.role_id = role; else body.job_description = jd;
+  $("status").textContent = "Ranking…";
+  try {
+    const data = await call("POST", "/v1/shortlist", body);
+    const tbody = $("results").querySelector("tbody");
+    tbody.replaceChildren();
+    for (const row of data.results) {
+      const tr = document.createElement("tr");
+      tr.append(text("td", row.rank), text("td", row.candidate_id),
+        text("td", row.score.toFixed(3), "num"), text("td", row.fit.toFixed(3), "num"),
+        text("td", row.retention.toFixed(2), "num"));
+      const why = document.createElement("td");
+      why.append(reasons(row.reasons));
+      tr.append(why);
+      tbody.append(tr);
+    }
+    $("results").hidden = false;
+    $("status").textContent = data.results.length + " candidates, model " +
+      (data.manifest.version || "?") + ", " + data.manifest.elapsed_ms + " ms.";
+  } catch (e) { $("status").textContent = "Error: " + e.message; }
+}
+
+$("load-roles").addEventListener("click", loadRoles);
+$("go").addEventListener("click", shortlist);

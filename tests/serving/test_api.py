@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+from serving_world import some_role, tiny_bundle
+
+from recsys.recommender import Recommender
+from recsys.serving.api import create_app
+
+KEY = {"Authorization": "Bearer test-key"}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("api") / "bundle"
+    shutil.copytree(tiny_bundle(), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(bundle):
+    with TestClient(create_app(str(bundle), api_keys=["test-key", "other"])) as c:
+        yield c
+
+
+def test_shortlist_same_as_library_and_needs_key(client, bundle):
+    rec = Recommender.load(bundle)
+    role = some_role(rec)
+    body = {"role_id": role, "k": 7}
+    assert client.post("/v1/shortlist", json=body).status_code == 401
+    bad = client.post("/v1/shortlist", json=body, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    got = client.post("/v1/shortlist", json=body, headers=KEY)
+    assert got.status_code == 200, got.text
+    want = rec.shortlist(role_id=role, k=7).to_dict()
+    assert [r["candidate_id"] for r in got.json()["results"]] == [
+        r["candidate_id"] for r in want["results"]
+    ]
+    assert got.json()["results"][0]["reasons"]["top_features"][0]["meaning"]
+    assert got.json()["manifest"]["index_sha256"] == want["manifest"]["index_sha256"]
+
+
+def test_free_text_roles_and_score(client, bundle):
+    rec = Recommender.load(bundle)
+    r = client.post(
+        "/v1/shortlist", json={"job_description": "Python developer", "k": 3}, headers=KEY
+    )
+    assert r.status_code == 200 and len(r.json()["results"]) == 3
+    cand = str(rec.world.candidates["candidate_id"].iloc[0])
+    r = client.post("/v1/roles", json={"candidate_id": cand, "k": 4}, headers=KEY)
+    assert r.status_code == 200 and len(r.json()["results"]) == 4
+    pairs = [{"candidate_id": cand, "role_id": some_role(rec)}]
+    r = client.post("/v1/score", json={"pairs": pairs}, headers=KEY)
+    assert r.status_code == 200
+    assert r.json()["results"][0]["score"] == pytest.approx(
+        float(rec.score_pairs(__import__("pandas").DataFrame(pairs))["score"].iloc[0])
+    )
+
+
+def test_limits_have_clear_messages(client, bundle):
+    role = some_role(Recommender.load(bundle))
+    r = client.post("/v1/shortlist", json={"role_id": role, "k": 1001}, headers=KEY)
+    assert r.status_code == 422 and "[1, 1000]" in r.json()["detail"]
+    r = client.post("/v1/shortlist", json={"role_id": role, "k": 0}, headers=KEY)
+    assert r.status_code == 422
+    r = client.post("/v1/shortlist", json={"job_description": "x" * 50_001}, headers=KEY)
+    assert r.status_code == 413 and "at most 50000 characters" in r.json()["detail"]
+    pairs = [{"candidate_id": "a", "role_id": "b"}] * 10_001
+    r = client.post("/v1/score", json={"pairs": pairs}, headers=KEY)
+    assert r.status_code == 413 and "at most 10000 pairs" in r.json()["detail"]
+    r = client.post("/v1/shortlist", json={"role_id": role, "job_description": "x"}, headers=KEY)
+    assert r.status_code == 422 and "exactly one" in r.text
+    r = client.post("/v1/shortlist", json={"role_id": "no-such-role"}, headers=KEY)
+    assert r.status_code == 404
+
+
+def test_health_ready_metrics_docs_page(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
+    client.post("/v1/shortlist", json={"job_description": "Python", "k": 1}, headers=KEY)
+    text = client.get("/metrics").text
+    assert 'recsys_requests_total{route="/v1/shortlist",status="200"}' in text
+    assert client.get("/docs").status_code == 200
+    assert "Shortlist" in client.get("/").text and client.get("/static/app.js").status_code == 200
+    assert client.get("/v1/role-list", headers=KEY).json()["roles"]
+
+
+def test_reload_swaps_model_without_dropping_requests(client, bundle):
+    role = some_role(Recommender.load(bundle))
+    errors: list[int] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            r = client.post("/v1/shortlist", json={"role_id": role, "k": 5}, headers=KEY)
+            if r.status_code != 200:
+                errors.append(r.status_code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    before = client.app.state.recommender
+    r = client.post("/v1/admin/reload", headers=KEY)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert r.status_code == 200 and not errors
+    assert client.app.state.recommender is not before
+    assert "recsys_model_reloads_total 1.0" in client.get("/metrics").text
+
+
+def test_no_keys_refuses_to_start(bundle, monkeypatch):
+    monkeypatch.delenv("RECSYS_API_KEYS", raising=False)
+    with pytest.raises(ValueError, match="No API keys configured"):
+        create_app(str(bundle))
+    monkeypatch.setenv("RECSYS_API_KEYS", "a, b")
+    assert create_app(str(bundle)) is not None
