@@ -1,9 +1,167 @@
-"""CLI commands (placeholder: filled in by the stage that owns them)."""
+"""``recsys train``, ``recsys evaluate`` and ``recsys tune``: thin shells over ``training``.
+
+``training`` is imported inside each command (``recsys`` itself never imports it at module level).
+"""
 
 from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
+def _env() -> None:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _config(path: Path | None, world: Path | None):
+    from recsys.config import load_config
+    from training.config import TrainConfig
+
+    cfg = load_config(path, TrainConfig) if path else TrainConfig()
+    return cfg.model_copy(update={"world": world}) if world is not None else cfg
+
+
+def _headline(report: dict) -> list[str]:
+    rk = report["ranking"]
+    lines = ["scorer     ndcg@5  ndcg@10  ndcg@20  recall@10  map"]
+    for name in ("ranker", "bm25", "cosine", "oracle"):
+        if name in rk:
+            m = rk[name]
+            lines.append(
+                f"{name:<9} {m['ndcg@5']:7.4f} {m['ndcg@10']:8.4f} {m['ndcg@20']:8.4f} "
+                f"{m['recall@10']:10.4f} {m['map']:6.4f}"
+            )
+    vs = rk.get("ranker_vs", {})
+    if "ndcg@10/oracle" in vs:
+        lines.append(
+            f"ranker NDCG@10 = {vs['ndcg@10/oracle']:.3f} x oracle, "
+            f"{vs.get('ndcg@10/best_baseline', float('nan')):.3f} x best baseline"
+        )
+    ret = report.get("retention", {})
+    if "model" in ret:
+        lines.append("retention  c_index  ibs     calib_max_err")
+        for name in ("model", "km", "naive"):
+            m = ret[name]
+            lines.append(
+                f"{name:<9} {m['c_index']:8.4f} {m['ibs']:7.4f} "
+                f"{m['calibration_max_abs_error']:8.4f}"
+            )
+    return lines
+
+
+def train_cmd(
+    config: Annotated[
+        Path | None, typer.Option(help="Train config YAML (configs/train.yaml).")
+    ] = None,
+    world: Annotated[
+        Path | None, typer.Option(help="World folder (overrides the config's).")
+    ] = None,
+    indexes: Annotated[
+        Path | None,
+        typer.Option(help="Reuse indexes built by `recsys index build` (same encoder)."),
+    ] = None,
+    no_track: Annotated[
+        bool, typer.Option("--no-track", help="Skip MLflow (no log, no registry).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the evaluation report as JSON.")
+    ] = False,
+) -> None:
+    """Split by time, fit ranker + retention, evaluate vs baselines, log to MLflow, gate @champion."""
+    _env()
+    from training.pipeline import prepare
+    from training.train import resolve_world, train
+
+    cfg = _config(config, world)
+    world_dir = resolve_world(cfg, None)
+    prepared = None
+    if indexes is not None:
+        from recsys.embedding import make_encoder
+        from recsys.index import load_indexes
+
+        encoder = make_encoder(cfg.embedding)
+        prepared = prepare(cfg, world_dir, indexes=load_indexes(indexes, encoder), encoder=encoder)
+    result = train(cfg, world_dir, track=not no_track, prepared=prepared)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "report": result.report,
+                    "run_id": result.run_id,
+                    "version": result.version,
+                    "decision": result.decision.to_dict() if result.decision else None,
+                    "timings": result.timings,
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    for line in _headline(result.report):
+        typer.echo(line)
+    if result.run_id:
+        typer.echo(f"MLflow run {result.run_id}; model {result.model_uri}")
+    if result.decision is not None:
+        d = result.decision
+        typer.echo(
+            f"registered {d.name} v{d.version}: "
+            f"{'PROMOTED to @' + d.alias if d.promoted else 'not promoted'} ({d.reason})"
+        )
+    typer.echo("timings: " + ", ".join(f"{k}={v:.1f}" for k, v in result.timings.items()))
+
+
+def evaluate_cmd(
+    model: Annotated[
+        str,
+        typer.Option(help="models:/recsys@champion, models:/recsys/3, runs:/… or a bundle folder."),
+    ] = "models:/recsys@champion",
+    world: Annotated[
+        Path | None, typer.Option(help="World folder (default: the one it was trained on).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Evaluate a trained recommender on a world's test period, next to BM25, cosine and the oracle."""
+    _env()
+    from training.evaluate_model import evaluate_model
+
+    out = evaluate_model(model, world)
+    if as_json:
+        typer.echo(json.dumps(out, indent=2, default=str))
+        return
+    typer.echo(f"model {model} on {out['world']} (test period from {out['split']['test_cutoff']})")
+    for line in _headline(out["report"]):
+        typer.echo(line)
+
+
+def tune_cmd(
+    config: Annotated[Path | None, typer.Option(help="Base train config YAML.")] = None,
+    world: Annotated[
+        Path | None, typer.Option(help="World folder (overrides the config's).")
+    ] = None,
+    trials: Annotated[int, typer.Option(min=1, help="Optuna trials.")] = 20,
+    out: Annotated[Path, typer.Option(help="Where to write the best config.")] = Path(
+        "configs/train-tuned.yaml"
+    ),
+) -> None:
+    """Optuna search over ranker hyper-parameters on the validation slice; writes the best config."""
+    _env()
+    from training.tune import tune
+
+    result = tune(_config(config, world), trials=trials, out=out)
+    typer.echo(
+        f"best valid ndcg@10 {result.best_value:.4f} (trial {result.best_trial}); "
+        f"wrote {result.config_path}; parent run {result.run_id}"
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the main app."""
+    """Add ``train``, ``evaluate`` and ``tune`` to the main app."""
+    app.command("train")(train_cmd)
+    app.command("evaluate")(evaluate_cmd)
+    app.command("tune")(tune_cmd)

@@ -1,0 +1,140 @@
+"""``TrainConfig``: everything one training run reads, as a pydantic model (``configs/train.yaml``).
+
+The whole model is logged as MLflow params (flattened ``section.key``) and as ``config.yaml`` beside
+the run, so a run is reproducible from its own record.  No import-time side effects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from recsys.embedding import EmbeddingConfig
+from recsys.index.config import IndexConfig
+from recsys.recommender import RecommenderConfig
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitConfig(_Section):
+    """Time split over requisitions (roles) by ``opened_at``.
+
+    Roles are ordered by ``opened_at``; the newest ``test_fraction`` are the test period, the newest
+    ``valid_fraction`` of the rest validate early stopping and tuning, the rest train.  With
+    ``censor_at_cutoff`` the tenures of training hires are re-censored at the test cutoff (exits that
+    happen during the test period are unknown at training time, as they would be in production).
+    """
+
+    test_fraction: float = Field(0.3, gt=0, lt=1)
+    valid_fraction: float = Field(0.15, gt=0, lt=1)
+    censor_at_cutoff: bool = True
+
+
+class PairsConfig(_Section):
+    """Training pairs = every outcome of a role + negatives retrieved as serving would see them."""
+
+    retrieve_k: int = Field(
+        100, ge=1, le=10_000, description="top-k of the role's candidate search"
+    )
+    negatives_per_role: int = Field(
+        20, ge=0, le=10_000, description="retrieved non-applicants kept per role, label 0"
+    )
+    seed: int = 0
+
+
+class FitConfig(_Section):
+    """``recsys.models.fit.FitRanker`` hyper-parameters plus early stopping."""
+
+    n_estimators: int = Field(600, ge=1)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    num_leaves: int = Field(31, ge=2)
+    min_child_samples: int = Field(20, ge=1)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0)
+    monotone: Literal["auto"] | None = "auto"
+    early_stopping_rounds: int | None = Field(50, ge=1)
+    n_jobs: int = Field(1, ge=1)
+    features: list[str] | None = Field(
+        None, description="feature subset the ranker uses; None = every feature"
+    )
+
+    def ranker_params(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"early_stopping_rounds", "features"})
+
+
+class RetentionConfig(_Section):
+    """``recsys.models.retention.RetentionModel`` parameters."""
+
+    penalizer: float = Field(0.01, ge=0)
+    l1_ratio: float = Field(0.0, ge=0, le=1)
+    calibration: Literal["isotonic", "none"] = "isotonic"
+    calibration_fraction: float = Field(0.25, gt=0, lt=1)
+    features: list[str] | None = Field(None, description="feature subset; None = every feature")
+
+
+class EvalConfig(_Section):
+    ks: list[int] = Field(default_factory=lambda: [5, 10, 20])
+    horizon_days: float = Field(365.0, gt=0)
+    gate_metric: str = Field("test.ranking.ranker.ndcg_at_10", description="promotion gate metric")
+
+
+class TrackingConfig(_Section):
+    """Where runs go: ``tracking_uri`` None = ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``."""
+
+    tracking_uri: str | None = None
+    experiment: str = "recsys"
+    artifact_location: str | None = Field(
+        None, description="artifact root of a new experiment; None = ./mlartifacts"
+    )
+    model_name: str = "recsys"
+    register: bool = True
+    alias: str = "champion"
+
+
+class TrainConfig(_Section):
+    """One training run: world, encoder, index, pairs, split, models, evaluation, tracking."""
+
+    world: Path | None = Field(None, description="world folder; the CLI's --world overrides it")
+    out: Path = Field(Path("artifacts/train"), description="local working folder of a run")
+    seed: int = 0
+    embedding: EmbeddingConfig = Field(
+        default_factory=lambda: EmbeddingConfig(cache_dir=Path(".cache/embeddings"))
+    )
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    pairs: PairsConfig = Field(default_factory=PairsConfig)
+    fit: FitConfig = Field(default_factory=FitConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    recommender: RecommenderConfig = Field(
+        default_factory=RecommenderConfig,
+        description="serving settings stored in the bundle (combine rule, features, horizon)",
+    )
+    evaluate: EvalConfig = Field(default_factory=EvalConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @model_validator(mode="after")
+    def _fractions(self) -> TrainConfig:
+        if self.split.test_fraction + self.split.valid_fraction >= 0.9:
+            raise ValueError(
+                "split.test_fraction + split.valid_fraction must leave at least 10% of roles to "
+                f"train on. Got {self.split.test_fraction} + {self.split.valid_fraction}."
+            )
+        return self
+
+
+def flatten(config: BaseModel | dict, prefix: str = "") -> dict[str, str]:
+    """``{"fit.learning_rate": "0.05", …}``: a nested config as flat MLflow params."""
+    data = config.model_dump(mode="json") if isinstance(config, BaseModel) else config
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = str(value)
+    return out

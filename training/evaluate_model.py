@@ -1,0 +1,52 @@
+"""``evaluate_model(uri, world)``: re-evaluate a logged recommender on a world's test period.
+
+The bundle carries the training config (``info["train_config"]``), so the same time split, pair
+sampling and baselines are rebuilt; the bundle's own indexes are reused when the world is the one it
+was trained on (same dataset fingerprint), else the world is re-embedded with the bundle's encoder.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["evaluate_model"]
+
+
+def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str, Any]:
+    """``{"model", "world", "split", "report", "metrics"}`` for the model at ``uri`` (see module doc)."""
+    from recsys.recommender import Recommender
+    from training.config import TrainConfig
+    from training.evaluate import flatten_metrics
+    from training.pipeline import evaluate_models, prepare
+    from training.tracking import dataset_fingerprint
+    from training.train import resolve_world
+
+    rec = Recommender.from_uri(uri)
+    raw = rec.info.get("train_config")
+    if raw is None:
+        raise ValueError(
+            f"{uri}: the bundle carries no training config (info['train_config']); "
+            "it was not written by `recsys train`."
+        )
+    config = TrainConfig.model_validate(raw)
+    world_dir = resolve_world(config, world if world is not None else rec.info.get("world_dir"))
+    with tempfile.TemporaryDirectory(prefix="recsys-eval-") as tmp:
+        config = config.model_copy(update={"out": Path(tmp)})
+        from recsys.data.io import read_manifest
+
+        same = dataset_fingerprint(read_manifest(world_dir)) == rec.info.get("dataset_fingerprint")
+        prep = prepare(
+            config, world_dir, indexes=rec.indexes if same else None, encoder=rec.encoder
+        )
+        evaluation = evaluate_models(prep, rec.fit_ranker, rec.retention_model, config)
+    report = evaluation["report"]
+    return {
+        "model": {k: rec.info.get(k) for k in ("uri", "name", "version", "run_id")},
+        "world": str(world_dir),
+        "same_world_as_training": same,
+        "split": prep.split.summary(),
+        "report": report,
+        "metrics": flatten_metrics(report, "test."),
+    }

@@ -1,0 +1,204 @@
+"""The stages shared by ``train``, ``tune`` and ``evaluate``: prepare a world, score it, report.
+
+:func:`prepare` loads the world, embeds and indexes it, splits it by time and builds the labelled pairs
+of each period (outcomes + retrieved negatives) and the hires of each period.  :func:`evaluate_models`
+scores the test period with a fitted ranker and retention model next to the baselines and returns the
+report, the NDCG@k curve and the calibration tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from training.config import TrainConfig
+from training.pairs import build_pairs
+from training.split import TimeSplit, split_by_time, training_outcomes
+
+__all__ = [
+    "Prepared",
+    "prepare",
+    "hire_pairs",
+    "evaluate_models",
+    "select",
+    "make_builder",
+    "with_as_of",
+]
+
+log = logging.getLogger(__name__)
+PERIODS = ("train", "valid", "test")
+
+
+@dataclass
+class Prepared:
+    world: Any
+    world_dir: Path
+    encoder: Any
+    indexes: dict[str, Any]
+    split: TimeSplit
+    outcomes: dict[str, pd.DataFrame]  # per period (train/valid re-censored at the cutoff)
+    pairs: dict[str, pd.DataFrame]  # per period: role_id, candidate_id, label, source
+    builder: Any  # recsys.features.FeatureBuilder
+    timings: dict[str, float] = field(default_factory=dict)
+    _features: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def features(self, period: str) -> pd.DataFrame:
+        """Feature frame of the period's pairs (computed once)."""
+        if period not in self._features:
+            start = time.perf_counter()
+            self._features[period] = self.builder.transform(
+                with_as_of(self.pairs[period], self.world.roles)
+            )
+            self.timings[f"features_{period}_s"] = time.perf_counter() - start
+        return self._features[period]
+
+
+def hire_pairs(outcomes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """``(pairs of hires, durations in days, events)`` from (possibly re-censored) outcomes."""
+    from recsys.models.retention import tenure_targets
+
+    targets = tenure_targets(outcomes)
+    hires = outcomes.loc[targets.index, ["candidate_id", "role_id"]].astype(str)
+    return (
+        hires.reset_index(drop=True),
+        targets["duration"].to_numpy(dtype=float),
+        targets["event"].to_numpy(dtype=int),
+    )
+
+
+def make_builder(world: Any, indexes: dict[str, Any], options: dict[str, Any]) -> Any:
+    """The FeatureBuilder serving uses (``Recommender``): embeddings taken from the indexes."""
+    from recsys.features import FeatureBuilder
+
+    embeddings = {kind: (index.ids, index.vectors(index.ids)) for kind, index in indexes.items()}
+    return FeatureBuilder(world, embeddings=embeddings, **options)
+
+
+def with_as_of(pairs: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
+    """``candidate_id, role_id, as_of`` with ``as_of`` = the role's ``opened_at``.
+
+    Features are computed as of the day the requisition opened, the same day for every pair of a
+    role (applicants and retrieved negatives alike), so no feature can tell them apart by date.
+    """
+    opened = pd.Series(roles["opened_at"].to_numpy(), index=roles["role_id"].astype(str))
+    out = pairs[["candidate_id", "role_id"]].astype(str)
+    return out.assign(as_of=out["role_id"].map(opened).to_numpy())
+
+
+def select(X: pd.DataFrame, names: list[str] | None) -> pd.DataFrame:
+    """The feature subset ``names`` of ``X`` (all columns when None), with a clear error."""
+    if names is None:
+        return X
+    missing = [n for n in names if n not in X.columns]
+    if missing:
+        raise ValueError(f"Unknown feature(s) {missing}; the builder makes {list(X.columns)}.")
+    return X[names]
+
+
+def prepare(
+    config: TrainConfig,
+    world_dir: str | Path,
+    *,
+    indexes: dict[str, Any] | None = None,
+    encoder: Any = None,
+) -> Prepared:
+    """Load, embed, index, split and pair a world as ``config`` says (see the module doc)."""
+    from recsys.data import load_world
+    from recsys.embedding import make_encoder
+    from recsys.index import build_indexes
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    world_dir = Path(world_dir)
+    world = load_world(world_dir)
+    timings["load_world_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    encoder = encoder or make_encoder(config.embedding)
+    if indexes is None:
+        indexes = build_indexes(world, encoder, Path(config.out) / "indexes", config.index)
+    timings["index_s"] = time.perf_counter() - t0
+
+    split = split_by_time(world.roles, config.split.test_fraction, config.split.valid_fraction)
+    outcomes = training_outcomes(
+        world.outcomes, split, censor_at_cutoff=config.split.censor_at_cutoff
+    )
+    t0 = time.perf_counter()
+    pairs = {}
+    for i, period in enumerate(PERIODS):
+        roles = list(getattr(split, f"{period}_roles"))
+        pairs[period] = build_pairs(
+            outcomes[period],
+            roles,
+            indexes["roles"].vectors(roles),
+            indexes["candidates"],
+            retrieve_k=config.pairs.retrieve_k,
+            negatives_per_role=config.pairs.negatives_per_role,
+            seed=config.pairs.seed + i,
+        )
+    timings["pairs_s"] = time.perf_counter() - t0
+    builder = make_builder(world, indexes, config.recommender.features)
+    return Prepared(world, world_dir, encoder, indexes, split, outcomes, pairs, builder, timings)
+
+
+def evaluate_models(
+    prep: Prepared,
+    ranker: Any,
+    retention: Any,
+    config: TrainConfig,
+    *,
+    baselines: bool = True,
+) -> dict[str, Any]:
+    """Test-period report: ranking for ranker (+ baselines, oracle), retention vs KM and naive.
+
+    Returns ``{"report": nested metrics, "curve": NDCG@k frame, "calibration": {name: table}}``.
+    """
+    from training import baselines as bl
+    from training.evaluate import ndcg_curve, ranking_metrics, retention_metrics
+
+    t0 = time.perf_counter()
+    pairs = prep.pairs["test"]
+    scores = {"ranker": np.asarray(ranker.predict(prep.features("test")), dtype=float)}
+    if baselines:
+        scores["bm25"] = bl.bm25_scores(prep.world, pairs)
+        scores["cosine"] = bl.cosine_scores(prep.world, pairs, prep.encoder)
+        if (prep.world_dir / "truth").is_dir():
+            scores["oracle"] = bl.oracle_scores(prep.world_dir, pairs)
+    ks = config.evaluate.ks
+    report: dict[str, Any] = {"ranking": ranking_metrics(pairs, scores, ks)}
+    curve = ndcg_curve(pairs, scores, range(1, max(20, max(ks)) + 1))
+
+    known = pd.concat([prep.outcomes["train"], prep.outcomes["valid"]], ignore_index=True)
+    tr_pairs, tr_d, tr_e = hire_pairs(known)
+    te_pairs, te_d, te_e = hire_pairs(prep.outcomes["test"])
+    Xtr = prep.builder.transform(with_as_of(tr_pairs, prep.world.roles))
+    Xte = prep.builder.transform(with_as_of(te_pairs, prep.world.roles))
+    names = config.retention.features or list(getattr(retention, "feature_names_", Xtr.columns))
+    calibration: dict[str, pd.DataFrame] = {}
+    try:
+        report["retention"], calibration = retention_metrics(
+            retention,
+            (select(Xtr, names), tr_d, tr_e),
+            (select(Xte, names), te_d, te_e),
+            horizon_days=config.evaluate.horizon_days,
+        )
+    except ValueError as err:  # too few test hires in a tiny world: say so, keep the ranking report
+        log.warning("retention metrics skipped: %s", err)
+        report["retention"] = {"skipped": str(err)}
+    report["counts"] = {
+        "test_roles": len(prep.split.test_roles),
+        "test_pairs": len(pairs),
+        "test_applications": int((pairs["source"] == "outcome").sum()),
+        "train_pairs": len(prep.pairs["train"]),
+        "valid_pairs": len(prep.pairs["valid"]),
+        "train_hires": len(tr_d),
+        "test_hires": len(te_d),
+    }
+    prep.timings["evaluate_s"] = time.perf_counter() - t0
+    return {"report": report, "curve": curve, "calibration": calibration}

@@ -1,0 +1,205 @@
+"""``train(config, world)``: pairs → time split → FitRanker + RetentionModel → evaluate → MLflow → gate.
+
+One call does the whole run::
+
+    from training.config import TrainConfig
+    from training.train import train
+    result = train(TrainConfig(), "worlds/demo")
+    result.report["ranking"]["ranker"]["ndcg@10"], result.decision.promoted
+
+The ranker early-stops on the validation slice (the newest requisitions before the test cutoff); the
+retention model is fitted on the hires of the training and validation periods, with tenures censored
+at the test cutoff.  The recommender bundle (``recsys.recommender.Recommender.save``) is logged as the
+``model`` of the run through :mod:`recsys.serving.pyfunc`, registered, and ``@champion`` moves only
+through :func:`recsys.registry.promote_if_better`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from training.config import TrainConfig
+from training.pipeline import (
+    Prepared,
+    evaluate_models,
+    hire_pairs,
+    prepare,
+    select,
+    with_as_of,
+)
+
+__all__ = ["TrainResult", "fit_models", "train", "resolve_world"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    report: dict[str, Any]
+    metrics: dict[str, float]
+    run_id: str | None = None
+    model_uri: str | None = None
+    version: str | None = None
+    decision: Any = None
+    bundle: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def resolve_world(config: TrainConfig, world: str | Path | None) -> Path:
+    path = Path(world) if world is not None else config.world
+    if path is None:
+        raise ValueError("No world given: pass --world DIR or set 'world:' in the train config.")
+    if not (Path(path) / "manifest.json").is_file():
+        raise FileNotFoundError(
+            f"{path}: not a world folder (no manifest.json). Run `recsys generate`."
+        )
+    return Path(path)
+
+
+def fit_models(prep: Prepared, config: TrainConfig) -> tuple[Any, Any]:
+    """Fit the ranker (early stopping on the validation slice) and the retention model."""
+    from recsys.models.fit import FitRanker
+    from recsys.models.retention import RetentionModel
+
+    t0 = time.perf_counter()
+    feats = config.fit.features
+    train, valid = prep.pairs["train"], prep.pairs["valid"]
+    ranker = FitRanker(**config.fit.ranker_params(), random_state=config.seed)
+    ranker.fit(
+        select(prep.features("train"), feats),
+        train["label"].to_numpy(),
+        train["role_id"].to_numpy(),
+        eval_set=(
+            select(prep.features("valid"), feats),
+            valid["label"].to_numpy(),
+            valid["role_id"],
+        ),
+        early_stopping_rounds=config.fit.early_stopping_rounds,
+    )
+    prep.timings["fit_ranker_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    known = pd.concat([prep.outcomes["train"], prep.outcomes["valid"]], ignore_index=True)
+    hires, durations, events = hire_pairs(known)
+    X = select(
+        prep.builder.transform(with_as_of(hires, prep.world.roles)), config.retention.features
+    )
+    retention = RetentionModel(
+        **config.retention.model_dump(exclude={"features"}),
+        calibration_horizons=(config.evaluate.horizon_days,),
+        random_state=config.seed,
+    ).fit(X, durations, events)
+    prep.timings["fit_retention_s"] = time.perf_counter() - t0
+    return ranker, retention
+
+
+def _log_run(
+    prep: Prepared, config: TrainConfig, ranker: Any, evaluation: dict[str, Any], bundle: Path
+) -> tuple[str, str]:
+    """Log params, dataset, metrics, plots and the pyfunc model in the active run."""
+    from recsys.serving.pyfunc import log_recommender
+    from training import plots, tracking
+    from training.evaluate import flatten_metrics
+
+    tracking.log_config(config)
+    tracking.log_dataset(prep.world.manifest, prep.world_dir)
+    tracking.log_json(prep.split.summary(), "split.json")
+    tracking.log_json(evaluation["report"], "evaluation/report.json")
+    tracking.log_metrics(flatten_metrics(evaluation["report"], "test."))
+    tracking.log_metrics({"best_iteration": ranker.best_iteration_})
+    tracking.log_figure(plots.ndcg_curve_figure(evaluation["curve"]), "plots/ndcg_at_k.png")
+    if evaluation["calibration"]:
+        tracking.log_figure(
+            plots.calibration_figure(evaluation["calibration"], config.evaluate.horizon_days),
+            "plots/calibration.png",
+        )
+    tracking.log_figure(
+        plots.importance_figure(ranker.feature_importance()), "plots/importance.png"
+    )
+    example = prep.pairs["test"][["candidate_id", "role_id"]].head(5)
+    info = log_recommender(
+        bundle, example, retention_weight=config.recommender.combine.retention_weight
+    )
+    return info.model_uri, getattr(info, "model_id", "")
+
+
+def train(
+    config: TrainConfig,
+    world: str | Path | None = None,
+    *,
+    track: bool = True,
+    prepared: Prepared | None = None,
+) -> TrainResult:
+    """Run the whole pipeline (see the module doc).  ``track=False`` skips MLflow entirely."""
+    from recsys.recommender import Recommender
+    from training.evaluate import flatten_metrics
+
+    world_dir = resolve_world(config, world) if prepared is None else prepared.world_dir
+    t_all = time.perf_counter()
+    prep = prepared or prepare(config, world_dir)
+    ranker, retention = fit_models(prep, config)
+    evaluation = evaluate_models(prep, ranker, retention, config)
+    flat = flatten_metrics(evaluation["report"], "test.")
+
+    t0 = time.perf_counter()
+    rec = Recommender.from_parts(
+        prep.world,
+        prep.encoder,
+        prep.indexes,
+        ranker,
+        retention,
+        config.recommender,
+        train_config=config.model_dump(mode="json"),
+        dataset_fingerprint=_fingerprint(prep.world.manifest),
+        world_dir=str(world_dir),
+    )
+    bundle = rec.save(Path(config.out) / "bundle", overwrite=True)
+    prep.timings["bundle_s"] = time.perf_counter() - t0
+    result = TrainResult(evaluation["report"], flat, bundle=bundle, timings=prep.timings)
+    if not track:
+        result.timings["total_s"] = time.perf_counter() - t_all
+        return result
+
+    import mlflow
+
+    from recsys.registry import promote_if_better, register_model
+    from training import tracking
+
+    tracking.configure(config.tracking)
+    t0 = time.perf_counter()
+    with mlflow.start_run(run_name=f"train-{world_dir.name}") as run:
+        model_uri, _ = _log_run(prep, config, ranker, evaluation, bundle)
+        result.run_id, result.model_uri = run.info.run_id, model_uri
+        gate = tracking.metric_key(config.evaluate.gate_metric)
+        value = {tracking.metric_key(k): v for k, v in flat.items()}.get(gate)
+        if config.tracking.register:
+            if value is None:
+                raise ValueError(
+                    f"gate metric {gate!r} was not computed; check evaluate.gate_metric."
+                )
+            result.version = register_model(model_uri, config.tracking.model_name)
+            result.decision = promote_if_better(
+                result.version,
+                value,
+                name=config.tracking.model_name,
+                alias=config.tracking.alias,
+                metric=gate,
+                run_id=run.info.run_id,
+            )
+        prep.timings["mlflow_s"] = time.perf_counter() - t0
+        result.timings["total_s"] = time.perf_counter() - t_all
+        tracking.log_metrics({f"time.{k}": v for k, v in prep.timings.items()})
+        tracking.log_json(result.timings, "timings.json")
+    return result
+
+
+def _fingerprint(manifest: dict[str, Any]) -> str:
+    from training.tracking import dataset_fingerprint
+
+    return dataset_fingerprint(manifest)
