@@ -28,6 +28,7 @@ Baselines (same ``fit(X, durations, events)`` / ``predict_survival(X, horizon_da
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -184,7 +185,11 @@ class RetentionModel:
             raise ValueError("RetentionModel.fit needs at least 2 observed exits (events == 1).")
         self.feature_names_ = [str(c) for c in X.columns]
         A = X.to_numpy(dtype=float)
-        self.medians_ = np.nan_to_num(np.nanmedian(A, axis=0)) if len(A) else np.zeros(A.shape[1])
+        with warnings.catch_warnings():  # an all-NaN column imputes to 0 (and is then constant)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.medians_ = (
+                np.nan_to_num(np.nanmedian(A, axis=0)) if len(A) else np.zeros(A.shape[1])
+            )
         A = np.where(np.isnan(A), self.medians_, A)
         self.means_ = A.mean(axis=0)
         sd = A.std(axis=0)
