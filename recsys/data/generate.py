@@ -285,15 +285,9 @@ def _convert(folder: Path, fmt: str) -> None:
     from recsys.data.tables import write_table
 
     for path in sorted(folder.glob("*.parquet")):
-        frame = pd.read_parquet(path)
+        frame = pq.read_table(path).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
         for c in frame.columns:
-            if (
-                frame[c].dtype == object
-                and len(frame)
-                and isinstance(
-                    frame[c].dropna().iloc[0] if frame[c].notna().any() else None, np.ndarray
-                )
-            ):
-                frame[c] = [list(v) if v is not None else v for v in frame[c]]
+            if frame[c].dtype == object:
+                frame[c] = [v.tolist() if isinstance(v, np.ndarray) else v for v in frame[c]]
         write_table(frame, path.with_suffix(f".{fmt}"))
         path.unlink()

@@ -62,8 +62,16 @@ def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return pos, owner
 
 
+def sorted_unique(x: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (faster than numpy 2's hash-based unique + sort here)."""
+    x = np.sort(x)
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
+
+
 def _unique_pairs(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
-    key = np.unique(a.astype(np.int64) * nb + b.astype(np.int64))
+    key = sorted_unique(a.astype(np.int64) * nb + b.astype(np.int64))
     return key // nb, key % nb
 
 
@@ -165,7 +173,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     # credentials held --------------------------------------------------------------------
     sizes = np.maximum(np.diff(ctx.cred_skills.indptr), 1).astype(np.float32)
     cov = (true_m @ ctx.cred_skills.T).toarray() / sizes
-    w = np.where(cov >= 0.5, cov**2, cfg.stray_credential_weight).astype(np.float64)
+    w = np.where(cov >= 0.5, cov**2, 0.0).astype(np.float64)
     k = np.minimum(
         rng.poisson(cfg.holdings_mean * (0.5 + np.minimum(years, 20) / 20)), (w > 0).sum(axis=1)
     )
@@ -174,8 +182,13 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
         keys = np.log(w) - np.log(-np.log(rng.random(w.shape)))
     top = np.argsort(-keys, axis=1, kind="stable")[:, :kmax]
     sel = np.arange(kmax)[None, :] < k[:, None]
-    q_c = np.nonzero(sel)[0]
-    q_q = top[sel]
+    # plus, rarely, one credential unrelated to the candidate's skills
+    stray = np.flatnonzero(rng.random(n) < cfg.stray_credential_share)
+    q_c, q_q = _unique_pairs(
+        np.concatenate([np.nonzero(sel)[0], stray]),
+        np.concatenate([top[sel], rng.integers(0, w.shape[1], len(stray))]),
+        w.shape[1],
+    )
     verified = rng.random(len(q_c)) < cfg.verified_share
     span = np.maximum(np.minimum(years[q_c], 8.0) * 365.25, 2).astype(np.int64)
     issued = ctx.obs - 1 - rng.integers(0, span)
@@ -345,7 +358,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
             }
         ),
     }
-    out["_skills_used"] = np.unique(np.concatenate([c_s, t_s]))  # type: ignore[assignment]
+    out["_skills_used"] = sorted_unique(np.concatenate([c_s, t_s]))  # type: ignore[assignment]
     return out
 
 

@@ -90,7 +90,9 @@ class WorldConfig(BaseModel):
     false_claim_rate: float = Field(0.1, ge=0, le=1, description="P(claim) per unheld essential")
     false_claims_mean: float = Field(0.7, ge=0, description="extra random claims (Poisson)")
     holdings_mean: float = Field(2.0, ge=0, description="credentials per candidate (Poisson)")
-    stray_credential_weight: float = Field(0.01, ge=0, description="weight of unrelated ones")
+    stray_credential_share: float = Field(
+        0.05, ge=0, le=1, description="P(one extra credential unrelated to the true skills)"
+    )
     verified_share: float = Field(0.75, ge=0, le=1)
     resume_mention_rate: float = Field(0.75, ge=0, le=1, description="true skills in the text")
     alt_label_rate: float = Field(0.3, ge=0, le=1, description="mentions by an alt label")
