@@ -80,7 +80,10 @@ class EmbeddingCache:
         )
         self._db.commit()
 
-    def get(self, model_id: str, keys: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
+    def get(
+        self, model_id: str, keys: Sequence[bytes], dim: int | None = None
+    ) -> dict[bytes, np.ndarray]:
+        """Cached vectors of ``keys`` (those found); rows of another ``dim`` are ignored."""
         found: dict[bytes, np.ndarray] = {}
         for start in range(0, len(keys), 500):
             chunk = list(keys[start : start + 500])
@@ -89,7 +92,7 @@ class EmbeddingCache:
                 f"SELECT key, vec FROM emb WHERE model = ? AND key IN ({marks})", [model_id, *chunk]
             )
             for key, blob in rows:
-                if len(blob) == 4 * dim:
+                if dim is None or len(blob) == 4 * dim:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
@@ -129,6 +132,10 @@ class _CachedEncoder:
     def _encode_new(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def _known_dim(self) -> int | None:
+        """The dimension if known without loading a model (cache hits never load it)."""
+        return getattr(self, "_dim", None)
+
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """``(n, dim)`` float32, L2-normalised, in input order; cached texts are not re-encoded."""
         texts = _as_list(texts)
@@ -139,7 +146,7 @@ class _CachedEncoder:
         vecs: dict[bytes, np.ndarray] = {k: self._memory[k] for k in keys if k in self._memory}
         missing = [k for k in keys if k not in vecs]
         if missing and self._disk is not None:
-            got = self._disk.get(self.model_id, missing, self.dim)
+            got = self._disk.get(self.model_id, missing, self._known_dim())
             vecs.update(got)
             missing = [k for k in missing if k not in got]
         if missing:

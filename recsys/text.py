@@ -25,6 +25,7 @@ Templates (``<...>`` is a field, ``[...]`` a line present only when non-empty)::
                   [Service contracts: <contract names>]
                   [<description>]
 
+The candidate headline is left out when the résumé already starts with it (generated résumés do).
 A candidate known only by a résumé (empty headline, no skills, no holdings) is just its
 ``resume_text``; a role given only as a description is ``<title>`` and ``<description>``.
 """
@@ -108,11 +109,13 @@ def entity_texts(world: Any, kind: Kind) -> pd.Series:
             lists = frame[id_col].astype(str).map(per)
             lists = lists.apply(lambda v: v if isinstance(v, list) else [])
             creds = _join_labels(lists, {}, "Credentials: ")
+        headline, resume = _clean(frame["headline"]), _clean(frame["resume_text"])
+        repeated = [bool(h) and r.startswith(h) for h, r in zip(headline, resume, strict=True)]
         text = _assemble(
-            _clean(frame["headline"]),
+            headline.mask(repeated, ""),
             _join_labels(frame["skills"], skills, "Skills: "),
             creds,
-            _clean(frame["resume_text"]),
+            resume,
         )
     elif kind == "roles":
         text = _assemble(

@@ -87,3 +87,6 @@ def test_real_encoder_on_a_handful_of_texts(minilm, tmp_path):
     np.testing.assert_allclose(cached.encode(texts), vecs, atol=1e-5)
     cached.encode(texts[::-1])
     assert cached.encoded_count_ == 3
+    hit = Encoder(device="cpu", cache_dir=tmp_path)
+    np.testing.assert_array_equal(hit.encode(texts), cached.encode(texts))
+    assert hit.encoded_count_ == 0 and hit._model is None  # served from disk, model never loaded

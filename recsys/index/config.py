@@ -9,12 +9,13 @@ exact        ``Flat``                below ``flat_below`` vectors (default 50k):
 ivf-sq8      ``IVF{nlist},SQ8``      the large-set default: 4x smaller than Flat, recall@100 ~0.98+
 ivf-flat     ``IVF{nlist},Flat``     large sets when memory is no concern (highest ANN recall)
 hnsw         ``HNSW32,Flat``         no training, fast queries; more memory, slow build, no true remove
-ivf-pq       ``IVF{nlist},PQ48``     memory above all (~16x smaller than SQ8); lower recall
+ivf-pq       ``IVF{nlist},PQ{m}``    memory above all (~6x smaller than SQ8); lower recall
 ===========  ======================  ============================================================
 
 ``auto`` = ``exact`` below ``flat_below``, else ``ivf-sq8`` (measured in STACK.md and
 ``benchmarks/retrieval.py``).  ``nlist`` auto = ``4 * sqrt(n)`` rounded to a power of two, at most
-``n / 39`` (FAISS wants ~39 training points per centroid) and between 16 and 65536.
+``n / 39`` (FAISS wants ~39 training points per centroid) and between 16 and 65536.  PQ ``m`` =
+the largest divisor of ``dim`` not above ``dim / 8`` (48 bytes per vector at 384-d).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ PRESETS: dict[str, str] = {
     "ivf-sq8": "IVF{nlist},SQ8",
     "ivf-flat": "IVF{nlist},Flat",
     "hnsw": "HNSW32,Flat",
-    "ivf-pq": "IVF{nlist},PQ48",
+    "ivf-pq": "IVF{nlist},PQ{pq_m}",
 }
 
 
@@ -62,12 +63,19 @@ def auto_nlist(n: int) -> int:
     return int(max(16, min(nlist, max(n // 39, 16), 65536)))
 
 
-def resolve_factory(n: int, config: IndexConfig) -> str:
-    """The concrete FAISS factory string for ``n`` vectors under ``config``."""
+def pq_m(dim: int) -> int:
+    """PQ sub-quantizers for ``dim``: the largest divisor of ``dim`` that is at most ``dim / 8``."""
+    return max([m for m in range(1, max(dim // 8, 1) + 1) if dim % m == 0])
+
+
+def resolve_factory(n: int, config: IndexConfig, dim: int = 384) -> str:
+    """The concrete FAISS factory string for ``n`` vectors of ``dim`` under ``config``."""
     factory = config.factory
     if factory == "auto":
         factory = "exact" if n < config.flat_below else "ivf-sq8"
     factory = PRESETS.get(factory, factory)
     if "{nlist}" in factory:
         factory = factory.replace("{nlist}", str(config.nlist or auto_nlist(n)))
+    if "{pq_m}" in factory:
+        factory = factory.replace("{pq_m}", str(pq_m(dim)))
     return factory

@@ -80,6 +80,7 @@ class VectorIndex:
         self._attrs = pd.DataFrame(index=pd.Index([], dtype="int64", name="int_id"))
         self._tombstones = 0
         self._exploded: dict[str, pd.Series] = {}
+        self._names_arr: np.ndarray | None = None  # cached object array of _names + [None]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -97,7 +98,7 @@ class VectorIndex:
         if vectors.ndim != 2:
             raise ValueError(f"build: 'vectors' must be 2-d (n, dim). Got shape {vectors.shape}.")
         self = cls(kind, vectors.shape[1], model_id, config)
-        self._create(resolve_factory(len(ids), self.config), vectors)
+        self._create(resolve_factory(len(ids), self.config, self.dim), vectors)
         self.add(ids, vectors, attributes)
         return self
 
@@ -137,7 +138,9 @@ class VectorIndex:
     ) -> None:
         """Add new entities (``ids`` must not be in the index yet: use :meth:`update`)."""
         if self.index_ is None:
-            self._create(resolve_factory(len(ids), self.config), np.asarray(vectors, np.float32))
+            self._create(
+                resolve_factory(len(ids), self.config, self.dim), np.asarray(vectors, np.float32)
+            )
         ids = [str(i) for i in ids]
         vectors = _check_vectors(vectors, self.dim, f"add to {self.kind!r} index")
         if len(ids) != len(vectors):
@@ -149,6 +152,7 @@ class VectorIndex:
         int_ids = np.arange(start, start + len(ids), dtype=np.int64)
         self.index_.add_with_ids(vectors, int_ids)
         self._names.extend(ids)
+        self._names_arr = None
         self._rows.update(zip(ids, int_ids.tolist(), strict=True))
         attrs = pd.DataFrame(index=pd.Index(ids))
         if attributes is not None:
@@ -296,7 +300,9 @@ class VectorIndex:
         return dist, ids
 
     def _hits(self, dist: np.ndarray, ids: np.ndarray) -> Hits:
-        names = np.array([*self._names, None], dtype=object)
+        if self._names_arr is None:
+            self._names_arr = np.array([*self._names, None], dtype=object)
+        names = self._names_arr
         valid = ids >= 0
         out = names[np.where(valid, ids, len(self._names))]
         scores = np.where(valid, dist, np.nan).astype(np.float32)
