@@ -7,6 +7,13 @@ See :mod:`recsys.skills.extract` for the two sources (phrases, embedding neighbo
 from __future__ import annotations
 
 from recsys.skills.evaluate import evaluate_extraction, score_sets
-from recsys.skills.extract import SkillExtractor, SkillMatch, chunk_text
+from recsys.skills.extract import SkillExtractor, SkillMatch, chunk_spans, chunk_text
 
-__all__ = ["SkillExtractor", "SkillMatch", "chunk_text", "evaluate_extraction", "score_sets"]
+__all__ = [
+    "SkillExtractor",
+    "SkillMatch",
+    "chunk_spans",
+    "chunk_text",
+    "evaluate_extraction",
+    "score_sets",
+]

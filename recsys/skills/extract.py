@@ -8,7 +8,8 @@ Two sources, combined per document:
    head ``"Python"``.  Patterns of up to 3 characters (``"R"``, ``"SQL"``, ``"C++"``) must match
    with the label's own casing.  Score 1.0, evidence = the matched span, ``start``/``end`` offsets.
 2. **embedding**: the text is split into sentences (long ones into windows of ``chunk_words``
-   words); each chunk is embedded and compared with the skill-label embeddings (cosine); a skill
+   words); phrase-matched spans are blanked out (so this source only explains what the phrases
+   did not, and chunks left with under ``min_chunk_words`` words are skipped); each chunk is embedded and compared with the skill-label embeddings (cosine); a skill
    whose best chunk reaches ``embedding_threshold`` is kept with that chunk as evidence.  The
    label matrix is cached per (encoder model id, skill set).
 
@@ -33,7 +34,7 @@ import ahocorasick
 import numpy as np
 import pandas as pd
 
-__all__ = ["SkillExtractor", "SkillMatch", "chunk_text"]
+__all__ = ["SkillExtractor", "SkillMatch", "chunk_spans", "chunk_text"]
 
 _WORD = re.compile(r"\w")
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|\n|$)")
@@ -58,16 +59,22 @@ class SkillMatch:
     end: int | None = None
 
 
+def chunk_spans(text: str, chunk_words: int = 40) -> list[tuple[int, int]]:
+    """(start, end) offsets of the chunks of :func:`chunk_text`."""
+    out: list[tuple[int, int]] = []
+    for m in _SENTENCE.finditer(text):
+        words = [(w.start(), w.end()) for w in re.finditer(r"\S+", m.group(0))]
+        for i in range(0, len(words), chunk_words):
+            piece = words[i : i + chunk_words]
+            start, end = m.start() + piece[0][0], m.start() + piece[-1][1]
+            if _WORD.search(text, start, end):
+                out.append((start, end))
+    return out
+
+
 def chunk_text(text: str, chunk_words: int = 40) -> list[str]:
     """Sentences of ``text`` (split at . ! ? ; and line breaks), long ones cut into word windows."""
-    out: list[str] = []
-    for m in _SENTENCE.finditer(text):
-        words = m.group(0).split()
-        for i in range(0, len(words), chunk_words):
-            piece = " ".join(words[i : i + chunk_words])
-            if _WORD.search(piece):
-                out.append(piece)
-    return out
+    return [" ".join(text[a:b].split()) for a, b in chunk_spans(text, chunk_words)]
 
 
 def _fold(text: str) -> str:
@@ -95,6 +102,8 @@ class SkillExtractor:
         Most skills kept per document (phrase matches first), >= 1.
     chunk_words:
         Longest chunk embedded, in words.
+    min_chunk_words:
+        Chunks with fewer words left after blanking out phrase matches are not embedded.
     use_alt_labels:
         Match alt labels as phrases too.
     """
@@ -103,9 +112,10 @@ class SkillExtractor:
         self,
         skills: pd.DataFrame | None = None,
         encoder: Any = None,
-        embedding_threshold: float = 0.6,
+        embedding_threshold: float = 0.7,
         max_skills: int = 100,
         chunk_words: int = 40,
+        min_chunk_words: int = 3,
         use_alt_labels: bool = True,
     ) -> None:
         self.skills = skills
@@ -113,6 +123,7 @@ class SkillExtractor:
         self.embedding_threshold = embedding_threshold
         self.max_skills = max_skills
         self.chunk_words = chunk_words
+        self.min_chunk_words = min_chunk_words
         self.use_alt_labels = use_alt_labels
 
     # ------------------------------------------------------------------ fit
@@ -122,7 +133,7 @@ class SkillExtractor:
             raise ValueError(
                 f"The 'embedding_threshold' parameter of SkillExtractor must be a float in (0, 1]. Got {t!r} instead."
             )
-        for name in ("max_skills", "chunk_words"):
+        for name in ("max_skills", "chunk_words", "min_chunk_words"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(
@@ -245,14 +256,27 @@ class SkillExtractor:
             )
         return _LABEL_CACHE[key]
 
-    def _embedding(self, texts: Sequence[str]) -> list[dict[int, tuple[float, str]]]:
+    def _embedding(
+        self, texts: Sequence[str], phrases: Sequence[list[tuple[int, int, int]]]
+    ) -> list[dict[int, tuple[float, str]]]:
+        """Embedding neighbours per document.  Phrase-matched spans are blanked out before the
+        chunks are embedded, so this source only explains text the phrases did not."""
         out: list[dict[int, tuple[float, str]]] = [{} for _ in texts]
-        chunks: list[str] = []
+        chunks: list[str] = []  # what is embedded
+        evidence: list[str] = []  # the original chunk
         owner: list[int] = []
-        for d, text in enumerate(texts):
-            cs = chunk_text(text, self.chunk_words)
-            chunks.extend(cs)
-            owner.extend([d] * len(cs))
+        for d, (text, found) in enumerate(zip(texts, phrases, strict=True)):
+            masked = list(text)
+            for start, end, _ in found:
+                masked[start:end] = " " * (end - start)
+            residual = "".join(masked)
+            for a, b in chunk_spans(text, self.chunk_words):
+                rest = residual[a:b].split()
+                if sum(bool(_WORD.search(w)) for w in rest) < self.min_chunk_words:
+                    continue
+                chunks.append(" ".join(rest))
+                evidence.append(" ".join(text[a:b].split()))
+                owner.append(d)
         if not chunks:
             return out
         labels = self.label_matrix()
@@ -274,7 +298,7 @@ class SkillExtractor:
         first = np.ones(len(order), dtype=bool)
         first[1:] = pair[1:] != pair[:-1]
         for k in order[first].tolist():
-            out[int(doc_i[k])][int(skill_i[k])] = (float(score[k]), chunks[int(chunk_i[k])])
+            out[int(doc_i[k])][int(skill_i[k])] = (float(score[k]), evidence[int(chunk_i[k])])
         return out
 
     # ------------------------------------------------------------------ public
@@ -286,12 +310,14 @@ class SkillExtractor:
         texts = [
             "" if t is None or (isinstance(t, float) and np.isnan(t)) else str(t) for t in texts
         ]
-        emb = self._embedding(texts) if self.encoder is not None else [{} for _ in texts]
+        phrases = [self._phrases(t) for t in texts]
+        no_emb: list[dict[int, tuple[float, str]]] = [{} for _ in texts]
+        emb = self._embedding(texts, phrases) if self.encoder is not None else no_emb
         results: list[list[SkillMatch]] = []
-        for text, near in zip(texts, emb, strict=True):
+        for text, found, near in zip(texts, phrases, emb, strict=True):
             matches: list[SkillMatch] = []
             seen: set[int] = set()
-            for start, end, i in self._phrases(text):
+            for start, end, i in found:
                 if i in seen:
                     continue
                 seen.add(i)

@@ -162,3 +162,31 @@ def test_embedding_path_with_real_model(minilm):
     assert "s:prog" in _by_id(first), first
     assert _by_id(first)["s:prog"].method == "embedding"
     assert second == []
+
+
+def test_embedding_ignores_text_already_explained_by_phrases():
+    skills = pd.concat(
+        [
+            _skills(),
+            pd.DataFrame(
+                [
+                    {
+                        "skill_id": "s:cake",
+                        "label": "bake bread and cakes",
+                        "alt_labels": [],
+                        "description": "",
+                        "group": "",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    ex = SkillExtractor(skills, encoder=HashingEncoder(dim=4096), embedding_threshold=0.4)
+    # unmasked, "We bake bread daily" is at cosine 3/7 = 0.43 from "bake bread and cakes"
+    got = _by_id(ex.extract(["We bake bread daily"])[0])
+    assert set(got) == {"s:bake"}
+    loose = SkillExtractor(
+        skills, encoder=HashingEncoder(dim=4096), embedding_threshold=0.4, min_chunk_words=1
+    )
+    assert "s:cake" not in _by_id(loose.extract(["We bake bread daily"])[0])  # residual "We daily"
