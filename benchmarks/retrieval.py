@@ -121,6 +121,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--cache-dir", default=".cache/embeddings", help="embedding cache (--world)")
     ap.add_argument("--no-peer", action="store_true", help="skip util.semantic_search")
     ap.add_argument("--json", action="store_true", help="JSON only on stdout (the default)")
+    ap.add_argument(
+        "--train-size",
+        type=int,
+        default=IndexConfig().train_size,
+        help="max vectors used to train IVF/PQ",
+    )
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     faiss.omp_set_num_threads(args.threads)
@@ -145,7 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
     for name, preset, sweeps in CONFIGS:
         if name not in wanted and name != "exact":
             continue
-        cfg = IndexConfig(factory=preset, threads=args.threads, exact_subset_max=0)
+        cfg = IndexConfig(
+            factory=preset, threads=args.threads, exact_subset_max=0, train_size=args.train_size
+        )
         t = time.perf_counter()
         index = VectorIndex.build("bench", ids, corpus, "bench", config=cfg)
         build_s = time.perf_counter() - t

@@ -36,3 +36,15 @@ def test_load_refuses_another_encoder(tmp_path):
         load_indexes(tmp_path, HashingEncoder(dim=32), kinds=("roles",))
     with pytest.raises(IndexLoadError, match="no manifest for the 'candidates' index"):
         load_indexes(tmp_path, kinds=("candidates",))
+
+
+def test_shipped_config_loads():
+    from pathlib import Path
+
+    from recsys.config import load_config
+    from recsys.index import IndexSettings, resolve_factory
+
+    settings = load_config(Path(__file__).parents[2] / "configs/index.yaml", IndexSettings)
+    assert settings.embedding.model is None and settings.embedding.batch_size == 32
+    assert resolve_factory(1_000_000, settings.index) == "IVF4096,SQ8"
+    assert resolve_factory(2_000, settings.index) == "Flat"
