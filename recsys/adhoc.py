@@ -167,12 +167,14 @@ def adhoc_builder(
     extra_candidates: pd.DataFrame | None,
     embeddings: dict[str, Any],
     params: dict[str, Any],
+    bm25: bool = True,
 ) -> Any:
     """A FeatureBuilder over :func:`extend_world`, sharing the base builder's reference time.
 
     Vectors come from the model's (``embeddings``) or the ad-hoc rows' ``vector`` column.  BM25 scores
     need a corpus: they are computed over the cut world's candidates when it has at least
-    ``BM25_MIN_CORPUS`` of them (a shortlist's retrieved pool) and are NaN (missing) otherwise.
+    ``BM25_MIN_CORPUS`` of them (a shortlist's retrieved pool) and are NaN (missing) otherwise, and
+    always NaN with ``bm25=False`` (pair scoring, where the corpus would be the call's other pairs).
     """
     from recsys.features import FeatureBuilder
 
@@ -188,5 +190,5 @@ def adhoc_builder(
         if got is not None:
             emb[kind] = got
     kwargs = {**params, "now": base.now_}
-    kwargs["bm25"] = params.get("bm25", True) and len(view.candidates) >= BM25_MIN_CORPUS
+    kwargs["bm25"] = bm25 and params.get("bm25", True) and len(view.candidates) >= BM25_MIN_CORPUS
     return FeatureBuilder(view, embeddings=emb, **kwargs)

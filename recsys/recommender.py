@@ -209,8 +209,12 @@ class Recommender:
         pairs: pd.DataFrame,
         extra_roles: Any = None,
         extra_candidates: Any = None,
+        pair_local: bool = False,
     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """Feature frame, fit and retention for ``pairs`` (ad-hoc entities joined when given)."""
+        """Feature frame, fit and retention for ``pairs`` (ad-hoc entities joined when given).
+
+        ``pair_local``: ad-hoc pairs get no BM25 (its corpus would be the call's other pairs).
+        """
         pairs = pairs[["candidate_id", "role_id"]].reset_index(drop=True)
         if extra_roles is None and extra_candidates is None:
             builder = self.features_
@@ -223,6 +227,7 @@ class Recommender:
                 extra_candidates,
                 self._embeddings,
                 self.config.features,
+                bm25=not pair_local,
             )
         X = builder.transform(pairs)
         fit = np.asarray(self.fit_ranker.predict(X), dtype=float)
@@ -439,7 +444,14 @@ class Recommender:
         self._check_known(pairs, extra_roles, extra_candidates)
         if len(pairs) == 0:
             return pairs.assign(fit=np.zeros(0), retention=np.zeros(0), score=np.zeros(0))
-        _, fit, ret = self._score(pairs, extra_roles, extra_candidates)
+        fit, ret = np.zeros(len(pairs)), np.zeros(len(pairs))
+        world = (
+            pairs["candidate_id"].isin(self.known_ids("candidates"))
+            & pairs["role_id"].isin(self.known_ids("roles"))
+        ).to_numpy()
+        for rows, extras in ((world, (None, None)), (~world, (extra_roles, extra_candidates))):
+            if rows.any():  # world pairs and ad-hoc pairs apart: a pair's score is its own
+                _, fit[rows], ret[rows] = self._score(pairs[rows], *extras, pair_local=True)
         cfg = self.config.combine.model_copy(update={"fit_transform": "sigmoid"})
         pairs["fit"], pairs["retention"] = fit, ret
         pairs["score"] = combine_scores(fit, ret, retention_weight, config=cfg)
