@@ -75,6 +75,21 @@ def _unique_pairs(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np
     return key // nb, key % nb
 
 
+def _pick_in_rows(
+    m: sp.csr_matrix, rows: np.ndarray, rng: np.random.Generator, default: np.ndarray
+) -> np.ndarray:
+    """A uniform column of each CSR row in ``rows`` (``default`` where the row is empty).
+
+    Reads ``m.indices`` in place: no copy of the rows (they may hold thousands of roles)."""
+    cnt = (m.indptr[rows + 1] - m.indptr[rows]).astype(np.int64)
+    if not len(m.indices):
+        return default
+    pos = np.minimum(
+        m.indptr[rows] + (rng.random(len(rows)) * cnt).astype(np.int64), len(m.indices) - 1
+    )
+    return np.where(cnt > 0, m.indices[pos], default)
+
+
 def _csr_from_pairs(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     data = np.ones(len(rows), dtype=np.float32)
     m = sp.csr_matrix((data, (rows, cols)), shape=shape)
@@ -171,23 +186,28 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     false_mask = np.asarray(true_m[c_c, c_s]).ravel() == 0
 
     # credentials held --------------------------------------------------------------------
-    sizes = np.maximum(np.diff(ctx.cred_skills.indptr), 1).astype(np.float32)
-    cov = (true_m @ ctx.cred_skills.T).toarray() / sizes
-    w = np.where(cov >= 0.5, cov**2, 0.0).astype(np.float64)
-    k = np.minimum(
-        rng.poisson(cfg.holdings_mean * (0.5 + np.minimum(years, 20) / 20)), (w > 0).sum(axis=1)
-    )
-    kmax = int(k.max()) if n else 0
-    with np.errstate(divide="ignore"):
-        keys = np.log(w) - np.log(-np.log(rng.random(w.shape)))
-    top = np.argsort(-keys, axis=1, kind="stable")[:, :kmax]
-    sel = np.arange(kmax)[None, :] < k[:, None]
+    # coverage of each credential's skills by the TRUE skills, kept sparse (only overlaps)
+    sizes = np.maximum(np.diff(ctx.cred_skills.indptr), 1).astype(np.float64)
+    ov = (true_m @ ctx.cred_skills.T).tocsr()
+    ov.sort_indices()
+    ov = ov.tocoo()
+    cov = ov.data / sizes[ov.col]
+    ok = cov >= 0.5
+    e_c, e_q, e_cov = ov.row[ok].astype(np.int64), ov.col[ok].astype(np.int64), cov[ok]
+    n_elig = np.bincount(e_c, minlength=n)
+    k = np.minimum(rng.poisson(cfg.holdings_mean * (0.5 + np.minimum(years, 20) / 20)), n_elig)
+    # k draws without replacement with P ∝ coverage² (Gumbel top-k), vectorised over entries
+    key = 2 * np.log(e_cov) - np.log(-np.log(rng.random(len(e_c))))
+    order = np.lexsort((-key, e_c))
+    e_c, e_q = e_c[order], e_q[order]
+    rank = np.arange(len(e_c)) - (np.cumsum(n_elig) - n_elig)[e_c]
+    take = rank < k[e_c]
     # plus, rarely, one credential unrelated to the candidate's skills
     stray = np.flatnonzero(rng.random(n) < cfg.stray_credential_share)
     q_c, q_q = _unique_pairs(
-        np.concatenate([np.nonzero(sel)[0], stray]),
-        np.concatenate([top[sel], rng.integers(0, w.shape[1], len(stray))]),
-        w.shape[1],
+        np.concatenate([e_c[take], stray]),
+        np.concatenate([e_q[take], rng.integers(0, len(sizes), len(stray))]),
+        len(sizes),
     )
     verified = rng.random(len(q_c)) < cfg.verified_share
     span = np.maximum(np.minimum(years[q_c], 8.0) * 365.25, 2).astype(np.int64)
@@ -204,14 +224,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     seniority = planted.seniority_from_years(years)
     city = rng.choice(len(ctx.cities), size=n, p=ctx.city_p)
     remote_ok = rng.random(n) < cfg.open_to_remote_share
-    same = ctx.roles_by_occ[occ0]
-    n_same = np.diff(same.indptr)
-    pick = same.indptr[:-1] + (rng.random(n) * n_same).astype(np.int64)
-    cur_role = np.where(
-        n_same > 0,
-        same.indices[np.minimum(pick, max(len(same.indices) - 1, 0))] if len(same.indices) else 0,
-        rng.integers(0, n_roles, n),
-    )
+    cur_role = _pick_in_rows(ctx.roles_by_occ, occ0, rng, rng.integers(0, n_roles, n))
     keys_c = (start + local).astype(np.uint64)
     cands = planted.Side(keys_c, true_m, vcon, seniority, city, remote_ok)
 
@@ -223,18 +236,15 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     job = np.where(rng.random(len(a_c)) < 0.6, 0, (rng.random(len(a_c)) * n_jobs[a_c]).astype(int))
     a_occ = occs[a_c, job]
     # roles of the same occupation when there are any (p=0.6), else of a related one
-    exact = ctx.roles_by_occ[a_occ]
-    near = ctx.roles_near_occ[a_occ]
-    use_exact = (np.diff(exact.indptr) > 0) & (rng.random(len(a_c)) < 0.6)
+    exact, near = ctx.roles_by_occ, ctx.roles_near_occ
+    use_exact = (np.diff(exact.indptr)[a_occ] > 0) & (rng.random(len(a_c)) < 0.6)
     a_r = rng.integers(0, n_roles, len(a_c))
     for m, rows in ((exact, use_exact), (near, ~use_exact)):
-        cnt = np.diff(m.indptr)
-        ok = rows & (cnt > 0) & (rng.random(len(a_c)) < cfg.affinity_share)
-        if len(m.indices):
-            pos = np.minimum(
-                m.indptr[:-1] + (rng.random(len(a_c)) * cnt).astype(np.int64), len(m.indices) - 1
-            )
-            a_r = np.where(ok, m.indices[pos], a_r)
+        a_r = np.where(
+            rows & (rng.random(len(a_c)) < cfg.affinity_share),
+            _pick_in_rows(m, a_occ, rng, a_r),
+            a_r,
+        )
     a_c, a_r = _unique_pairs(a_c, a_r, n_roles)
 
     comp = planted.fit_components(cands, ctx.roles, a_c, a_r, cfg.fit, cfg.seed)
