@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +61,14 @@ def test_world_validates_and_names_files_after_entities(world_dir: Path, world) 
 
 def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) -> None:
     a = generate_world(tmp_path / "a", candidates=200, roles=30, seed=5)
-    b = generate_world(tmp_path / "b", candidates=200, roles=30, seed=5)
+    # the twin runs in another process with another string-hash seed (set order must not leak)
+    code = (
+        f"from recsys.data.generate import generate_world; "
+        f"generate_world({str(tmp_path / 'b')!r}, candidates=200, roles=30, seed=5)"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    b = tmp_path / "b"
     c = generate_world(tmp_path / "c", candidates=200, roles=30, seed=6)
     assert _hashes(a) == _hashes(b)
     assert (a / "manifest.json").read_bytes() == (b / "manifest.json").read_bytes()
