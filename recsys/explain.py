@@ -9,7 +9,7 @@ For each ranked (candidate, role) pair the explanation holds
 - ``verified_credentials``: names of the candidate's verified, unexpired credentials that map to at
   least one of the role's service contracts.
 
-Everything is computed with frame operations over the rows shown (explode + merge), not per pair.
+Look-ups are built once per model (:class:`ReasonIndex`); a request visits only the rows it shows.
 """
 
 from __future__ import annotations
@@ -65,68 +65,82 @@ def top_contributions(
     ]
 
 
-def _long(frame: pd.DataFrame, key: str, col: str, out: str) -> pd.DataFrame:
-    """``key, out`` rows from a list column (one row per list element)."""
-    long = frame[[key, col]].explode(col).dropna(subset=[col])
-    return long.rename(columns={col: out})
+class ReasonIndex:
+    """Look-ups built once per model so that a request's reasons cost microseconds per shown row.
 
-
-def skill_reasons(
-    pairs: pd.DataFrame,
-    candidates: pd.DataFrame,
-    roles: pd.DataFrame,
-    holdings: pd.DataFrame,
-    credentials: pd.DataFrame,
-    skill_labels: dict[str, str],
-    now: pd.Timestamp,
-) -> pd.DataFrame:
-    """``matched_skills, missing_skills, verified_credentials`` (lists) for each row of ``pairs``.
-
-    ``candidates``/``roles`` need only the rows of the pairs (free-text entities included).
+    Valid holdings are those verified, issued by ``now`` and not expired at ``now`` (the features'
+    reference time).  Only the rows shown (k ≤ 1000) are visited when explaining.
     """
-    rows = pairs[["candidate_id", "role_id"]].reset_index(drop=True).copy()
-    rows["row"] = np.arange(len(rows))
-    valid = holdings[holdings["verified"].astype(bool)]
-    if "expires_at" in valid:
-        valid = valid[valid["expires_at"].isna() | (valid["expires_at"] >= now)]
-    valid = valid[valid["candidate_id"].isin(rows["candidate_id"])]
-    valid = valid.merge(
-        credentials[["credential_id", "name", "skills", "contracts"]], on="credential_id"
-    )
-    has = pd.concat(
-        [
-            _long(candidates, "candidate_id", "skills", "skill_id"),
-            _long(valid, "candidate_id", "skills", "skill_id"),
-        ]
-    ).drop_duplicates()
-    need = _long(roles, "role_id", "required_skills", "skill_id").drop_duplicates()
-    req = rows.merge(need, on="role_id")
-    req = req.merge(has.assign(has=True), on=["candidate_id", "skill_id"], how="left")
-    req["label"] = req["skill_id"].map(skill_labels).fillna(req["skill_id"])
-    req["has"] = req["has"].notna().to_numpy()
-    matched = req[req["has"]].groupby("row")["label"].agg(list)
-    missing = req[~req["has"]].groupby("row")["label"].agg(list)
 
-    cred_contracts = _long(valid, "candidate_id", "contracts", "contract_id")
-    cred_contracts = cred_contracts.join(valid["name"]).drop_duplicates()
-    role_contracts = _long(roles, "role_id", "contracts", "contract_id").drop_duplicates()
-    cov = rows.merge(role_contracts, on="role_id").merge(
-        cred_contracts, on=["candidate_id", "contract_id"]
-    )
-    creds = cov.drop_duplicates(["row", "name"]).sort_values(["row", "name"])
-    creds = creds.groupby("row")["name"].agg(list)
+    def __init__(self, world: Any, now: pd.Timestamp, skill_labels: dict[str, str]) -> None:
+        self.labels = skill_labels
+        cands = world.candidates
+        self.cand_pos = pd.Index(cands["candidate_id"].astype(str))
+        self.claimed = cands["skills"].to_numpy()
+        h = world.holdings
+        ok = h["verified"].to_numpy(bool) & (h["issued_at"] <= now).to_numpy()
+        ok &= (h["expires_at"].isna() | (h["expires_at"] > now)).to_numpy()
+        h = h[ok]
+        codes = self.cand_pos.get_indexer(h["candidate_id"].astype(str))
+        order = np.argsort(codes, kind="stable")
+        self.h_cred = h["credential_id"].astype(str).to_numpy()[order]
+        codes = codes[order]
+        n = len(self.cand_pos)
+        self.h_start = np.searchsorted(codes, np.arange(n), side="left")
+        self.h_end = np.searchsorted(codes, np.arange(n), side="right")
+        c = world.credentials.set_index("credential_id")
+        self.cred_skills = {k: set(v) for k, v in c["skills"].items()}
+        self.cred_contracts = {k: set(v) for k, v in c["contracts"].items()}
+        self.cred_name = c["name"].to_dict()
+        r = world.roles.set_index("role_id")
+        self.role_req = r["required_skills"].to_dict()
+        self.role_con = r["contracts"].to_dict()
 
-    def col(series: pd.Series) -> list[list[str]]:
-        got = series.reindex(rows["row"])
-        return [v if isinstance(v, list) else [] for v in got]
-
-    return pd.DataFrame(
-        {
-            "matched_skills": col(matched),
-            "missing_skills": col(missing),
-            "verified_credentials": col(creds),
-        }
-    )
+    def reasons(
+        self,
+        pairs: pd.DataFrame,
+        extra_candidates: pd.DataFrame | None = None,
+        extra_roles: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """``matched_skills, missing_skills, verified_credentials`` for each shown pair."""
+        extra_c = (
+            {}
+            if extra_candidates is None
+            else dict(
+                zip(extra_candidates["candidate_id"], extra_candidates["skills"], strict=True)
+            )
+        )
+        extra_r = (
+            {}
+            if extra_roles is None
+            else {
+                rid: (req, con)
+                for rid, req, con in zip(
+                    extra_roles["role_id"],
+                    extra_roles["required_skills"],
+                    extra_roles["contracts"],
+                    strict=True,
+                )
+            }
+        )
+        pos = self.cand_pos.get_indexer(pairs["candidate_id"].astype(str))
+        matched, missing, creds = [], [], []
+        for p, cid, rid in zip(pos, pairs["candidate_id"], pairs["role_id"], strict=True):
+            if p >= 0:  # the rows shown only (k <= 1000), not every scored pair
+                held = self.h_cred[self.h_start[p] : self.h_end[p]]
+                has = set(self.claimed[p]).union(*(self.cred_skills.get(x, ()) for x in held))
+            else:
+                held, has = (), set(extra_c.get(cid, ()))
+            req, con = extra_r.get(rid) or (self.role_req.get(rid, []), self.role_con.get(rid, []))
+            matched.append([self.labels.get(s, s) for s in req if s in has])
+            missing.append([self.labels.get(s, s) for s in req if s not in has])
+            con = set(con)
+            creds.append(
+                sorted({self.cred_name[x] for x in held if self.cred_contracts.get(x, set()) & con})
+            )
+        return pd.DataFrame(
+            {"matched_skills": matched, "missing_skills": missing, "verified_credentials": creds}
+        )
 
 
 @dataclass

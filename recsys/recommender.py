@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from recsys import __version__
 from recsys.adhoc import adhoc_builder, adhoc_candidates, adhoc_roles
 from recsys.bundle import resolve_uri, verify_bundle, write_bundle
-from recsys.explain import Ranking, feature_meanings, skill_reasons, top_contributions
+from recsys.explain import Ranking, ReasonIndex, feature_meanings, top_contributions
 from recsys.models.combine import CombineConfig, combine_scores
 
 WORLD_TABLES = (
@@ -135,7 +135,7 @@ class Recommender:
         self._labels = dict(zip(world.skills["skill_id"], world.skills["label"], strict=True))
         self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
         self._skills: Any = None
-        self._now = pd.Timestamp.now(tz=None).normalize()
+        self._reasons = ReasonIndex(world, pd.Timestamp(self.features_.now_), self._labels)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -286,14 +286,7 @@ class Recommender:
     ) -> pd.DataFrame:
         contrib = self.fit_ranker.predict_contrib(X)
         feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
-        w = self.world
-        cands = w.candidates[w.candidates["candidate_id"].isin(top["candidate_id"])]
-        roles = w.roles[w.roles["role_id"].isin(top["role_id"])]
-        if extra_candidates is not None:
-            cands = pd.concat([cands, extra_candidates], ignore_index=True)
-        if extra_roles is not None:
-            roles = pd.concat([roles, extra_roles], ignore_index=True)
-        why = skill_reasons(top, cands, roles, w.holdings, w.credentials, self._labels, self._now)
+        why = self._reasons.reasons(top, extra_candidates, extra_roles)
         why.insert(0, "top_features", feats)
         return why
 
