@@ -75,3 +75,15 @@ async function shortlist() {
 
 $("load-roles").addEventListener("click", loadRoles);
 $("go").addEventListener("click", shortlist);
+
+// Deep link: /?role=ROLE_ID&k=20 (key from localStorage, or &key= for kiosk/testing) runs at once.
+(function autorun() {
+  const q = new URLSearchParams(location.search);
+  if (q.get("key")) $("key").value = q.get("key");
+  if (q.get("k")) $("k").value = q.get("k");
+  if (q.get("role")) {
+    $("role").add(new Option(q.get("role"), q.get("role")));
+    $("role").value = q.get("role");
+    shortlist();
+  }
+})();
