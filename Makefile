@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow test-spark test-browser test-all lint bench clean help
+.PHONY: install demo test test-slow test-spark test-browser test-all lint taxonomy clean help
 
 help:
 	@echo "make demo   - install, generate the demo world and run the main job end to end"
@@ -39,6 +39,22 @@ test: install
 
 test-slow: install
 	$(VENV)/bin/pytest -q -m slow
+
+# Spark needs Java; pyspark is the [spark] extra.  Both are installed here when missing.
+test-spark: install
+	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)
+	$(PIP) install -q -e ".[$(EXTRAS),spark]"
+	$(VENV)/bin/pytest -q -m spark
+
+# The recruiter page is tested in headless Chromium from Debian's packages.
+test-browser: install
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	$(VENV)/bin/pytest -q -m browser
+
+test-all: test test-slow test-spark test-browser
+
+taxonomy: install
+	$(PY) scripts/build_taxonomy.py --src ../shared/data --out recsys/data/taxonomy
 
 lint: install
 	$(VENV)/bin/ruff check recsys training tests benchmarks scripts
