@@ -17,7 +17,7 @@ from recsys.recommender import RecommenderConfig
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
 class SplitConfig(_Section):
@@ -25,13 +25,18 @@ class SplitConfig(_Section):
 
     Roles are ordered by ``opened_at``; the newest ``test_fraction`` are the test period, the newest
     ``valid_fraction`` of the rest validate early stopping and tuning, the rest train.  With
-    ``censor_at_cutoff`` the tenures of training hires are re-censored at the test cutoff (exits that
+    ``censor_at_cutoff`` the tenures of training hires are re-censored at the cutoff (exits that
     happen during the test period are unknown at training time, as they would be in production).
+    Retention is split by *hire date* (``split.retention_periods``): its test hires are the newest
+    ``retention_test_fraction`` of hires that could be followed for the whole horizon.
     """
 
     test_fraction: float = Field(0.3, gt=0, lt=1)
     valid_fraction: float = Field(0.15, gt=0, lt=1)
     censor_at_cutoff: bool = True
+    retention_test_fraction: float = Field(
+        0.3, gt=0, lt=1, description="newest share of hires (followed 12+ months) testing retention"
+    )
 
 
 class PairsConfig(_Section):

@@ -19,7 +19,7 @@ import pandas as pd
 
 from training.config import TrainConfig
 from training.pairs import build_pairs
-from training.split import TimeSplit, split_by_time, training_outcomes
+from training.split import TimeSplit, retention_periods, split_by_time, training_outcomes
 
 __all__ = [
     "Prepared",
@@ -45,6 +45,7 @@ class Prepared:
     outcomes: dict[str, pd.DataFrame]  # per period (train/valid re-censored at the cutoff)
     pairs: dict[str, pd.DataFrame]  # per period: role_id, candidate_id, label, source
     builder: Any  # recsys.features.FeatureBuilder
+    hires: dict[str, pd.DataFrame]  # retention periods by hire date (see split.retention_periods)
     timings: dict[str, float] = field(default_factory=dict)
     _features: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -144,7 +145,17 @@ def prepare(
         )
     timings["pairs_s"] = time.perf_counter() - t0
     builder = make_builder(world, indexes, config.recommender.features)
-    return Prepared(world, world_dir, encoder, indexes, split, outcomes, pairs, builder, timings)
+    r_train, r_test, r_cutoff = retention_periods(
+        world.outcomes,
+        config.evaluate.horizon_days,
+        config.split.retention_test_fraction,
+        censor_at_cutoff=config.split.censor_at_cutoff,
+    )
+    hires = {"train": r_train, "test": r_test}
+    timings["retention_cutoff"] = float(r_cutoff.value / 1e9)
+    return Prepared(
+        world, world_dir, encoder, indexes, split, outcomes, pairs, builder, hires, timings
+    )
 
 
 def evaluate_models(
@@ -171,12 +182,19 @@ def evaluate_models(
         if (prep.world_dir / "truth").is_dir():
             scores["oracle"] = bl.oracle_scores(prep.world_dir, pairs)
     ks = config.evaluate.ks
-    report: dict[str, Any] = {"ranking": ranking_metrics(pairs, scores, ks)}
-    curve = ndcg_curve(pairs, scores, range(1, max(20, max(ks)) + 1))
+    applicants = (pairs["source"] == "outcome").to_numpy()
+    report: dict[str, Any] = {
+        "ranking": ranking_metrics(
+            pairs[applicants], {k: v[applicants] for k, v in scores.items()}, ks
+        ),
+        "ranking_pool": ranking_metrics(pairs, scores, ks),
+    }
+    curve = ndcg_curve(
+        pairs[applicants], {k: v[applicants] for k, v in scores.items()}, range(1, max(20, *ks) + 1)
+    )
 
-    known = pd.concat([prep.outcomes["train"], prep.outcomes["valid"]], ignore_index=True)
-    tr_pairs, tr_d, tr_e = hire_pairs(known)
-    te_pairs, te_d, te_e = hire_pairs(prep.outcomes["test"])
+    tr_pairs, tr_d, tr_e = hire_pairs(prep.hires["train"])
+    te_pairs, te_d, te_e = hire_pairs(prep.hires["test"])
     Xtr = prep.builder.transform(with_as_of(tr_pairs, prep.world.roles))
     Xte = prep.builder.transform(with_as_of(te_pairs, prep.world.roles))
     names = config.retention.features or list(getattr(retention, "feature_names_", Xtr.columns))
@@ -197,8 +215,8 @@ def evaluate_models(
         "test_applications": int((pairs["source"] == "outcome").sum()),
         "train_pairs": len(prep.pairs["train"]),
         "valid_pairs": len(prep.pairs["valid"]),
-        "train_hires": len(tr_d),
-        "test_hires": len(te_d),
+        "retention_train_hires": len(tr_d),
+        "retention_test_hires": len(te_d),
     }
     prep.timings["evaluate_s"] = time.perf_counter() - t0
     return {"report": report, "curve": curve, "calibration": calibration}

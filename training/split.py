@@ -113,3 +113,35 @@ def training_outcomes(
 def roles_mask(role_ids: pd.Series | np.ndarray, roles: tuple[str, ...]) -> np.ndarray:
     """Boolean mask of ``role_ids`` that are in ``roles``."""
     return pd.Series(np.asarray(role_ids)).astype(str).isin(set(roles)).to_numpy()
+
+
+def retention_periods(
+    outcomes: pd.DataFrame,
+    horizon_days: float = 365.0,
+    test_fraction: float = 0.3,
+    *,
+    censor_at_cutoff: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """Hires split by hire date for the retention model: ``(train, test, cutoff)``.
+
+    A 12-month retention claim can only be checked on hires that could have been followed for 12
+    months, so the test hires are the newest ``test_fraction`` of hires made at least ``horizon_days``
+    before the end of observation; training hires are those hired before them, re-censored at the
+    cutoff when ``censor_at_cutoff`` (exits after it are unknown at training time).
+    """
+    hires = outcomes[outcomes["hired_at"].notna()]
+    if hires.empty:
+        raise ValueError("retention_periods: the outcomes hold no hires.")
+    end = hires["observed_until"].max()
+    eligible = hires[hires["hired_at"] <= end - pd.Timedelta(days=float(horizon_days))]
+    if len(eligible) < 10:
+        raise ValueError(
+            f"retention_periods: only {len(eligible)} hires were made {horizon_days:g}+ days before "
+            f"the end of observation ({end.date()}); a longer history is needed."
+        )
+    cutoff = pd.Timestamp(eligible["hired_at"].quantile(1 - test_fraction)).normalize()
+    test = eligible[eligible["hired_at"] >= cutoff]
+    train = hires[hires["hired_at"] < cutoff]
+    if censor_at_cutoff:
+        train = censor_at(train, cutoff)
+    return train.reset_index(drop=True), test.reset_index(drop=True), cutoff

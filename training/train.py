@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from training.config import TrainConfig
 from training.pipeline import (
     Prepared,
@@ -85,8 +83,7 @@ def fit_models(prep: Prepared, config: TrainConfig) -> tuple[Any, Any]:
     prep.timings["fit_ranker_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    known = pd.concat([prep.outcomes["train"], prep.outcomes["valid"]], ignore_index=True)
-    hires, durations, events = hire_pairs(known)
+    hires, durations, events = hire_pairs(prep.hires["train"])
     X = select(
         prep.builder.transform(with_as_of(hires, prep.world.roles)), config.retention.features
     )
