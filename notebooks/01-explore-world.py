@@ -77,12 +77,15 @@ plt.show()
 # ## Skills: required-skill coverage of applicants by stage
 
 # %%
-roles = world.roles.set_index("role_id")["required_skills"].map(set)
-cands = world.candidates.set_index("candidate_id")["skills"].map(set)
-o = world.outcomes
-req = o["role_id"].map(roles)
-have = o["candidate_id"].map(cands)
-o = o.assign(coverage=[len(r & h) / len(r) if r else float("nan") for r, h in zip(req, have)])
+req = world.roles[["role_id", "required_skills"]].explode("required_skills").dropna()
+claims = world.candidates[["candidate_id", "skills"]].explode("skills").dropna()
+claims = claims.rename(columns={"skills": "required_skills"}).assign(has=True)
+apps = world.outcomes[["candidate_id", "role_id", "stage"]]
+long = apps.merge(req, on="role_id").merge(
+    claims, on=["candidate_id", "required_skills"], how="left"
+)
+o = long.assign(has=long["has"].notna()).groupby(["candidate_id", "role_id", "stage"])["has"].mean()
+o = o.rename("coverage").reset_index()
 ax = o.groupby("stage")["coverage"].mean().plot.bar(rot=0, title="Mean required-skill coverage")
 ax.set_ylabel("share of required skills claimed")
 plt.show()

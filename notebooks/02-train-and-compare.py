@@ -75,7 +75,9 @@ plt.show()
 
 # %%
 ret = report["retention"]
-pd.DataFrame({k: v for k, v in ret.items() if k in ("model", "km", "naive")}).T.round(3) if "model" in ret else ret
+pd.DataFrame({k: v for k, v in ret.items() if k in ("model", "km", "naive")}).T.round(
+    3
+) if "model" in ret else ret
 
 # %%
 if evaluation["calibration"]:

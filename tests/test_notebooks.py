@@ -24,8 +24,21 @@ def test_notebooks_execute_on_a_tiny_world(tmp_path):
     env = {**os.environ, "RECSYS_NOTEBOOK_DIR": str(tmp_path), "MLFLOW_DISABLE_TELEMETRY": "true"}
     env.pop("RECSYS_WORLD", None)
     res = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "--nbmake", "--nbmake-timeout=600",
-         "-p", "no:cacheprovider", *map(str, NOTEBOOKS)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--nbmake",
+            "--nbmake-timeout=600",
+            "-p",
+            "no:cacheprovider",
+            *map(str, NOTEBOOKS),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]

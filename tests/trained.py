@@ -20,6 +20,7 @@ def tiny_config(root: Path, world: Path, **updates):
         "out": str(root / "artifacts"),
         "embedding": {"model": "hashing:128"},
         "fit": {"n_estimators": 60, "early_stopping_rounds": 20},
+        "retention": {"penalizer": 0.1},
         "tracking": {
             "tracking_uri": f"sqlite:///{root / 'mlflow.db'}",
             "artifact_location": (root / "mlartifacts").as_uri(),

@@ -16,8 +16,8 @@ def logged(tmp_path_factory):
     from training.train import train
 
     root = tmp_path_factory.mktemp("pyfunc")
-    world = tiny_world(root / "world", candidates=300, roles=50)
-    config = tiny_config(root, world, fit={"n_estimators": 20})
+    world = tiny_world(root / "world")
+    config = tiny_config(root, world, fit={"n_estimators": 20}, retention={"penalizer": 0.5})
     result = train(config, track=False)
     mlflow.set_tracking_uri(config.tracking.tracking_uri)
     exp = mlflow.create_experiment("pyfunc", artifact_location=(root / "art").as_uri())
