@@ -27,7 +27,7 @@ def _print_summary(summary: dict) -> None:
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder to write the world into (must not exist).")],
+    out: Annotated[Path, typer.Option(help="Folder to write the world into (an existing world there is replaced).")],
     candidates: Annotated[int | None, typer.Option(help="Number of candidates.")] = None,
     roles: Annotated[int | None, typer.Option(help="Number of roles.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; same seed, same bytes.")] = None,

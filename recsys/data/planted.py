@@ -49,12 +49,12 @@ class TenureParams(BaseModel):
     """Weibull proportional hazards for tenure after a hire (time in days)."""
 
     shape: float = Field(1.3, gt=0, description="Weibull shape k (>1: hazard rises with time)")
-    scale_days: float = Field(1100.0, gt=0, description="Weibull scale lambda at log-hazard 0")
+    scale_days: float = Field(3500.0, gt=0, description="Weibull scale lambda at log-hazard 0")
     fit_center: float = 0.5
-    beta_fit: float = -3.0
-    beta_over: float = 0.35
-    beta_hop: float = 1.0
-    beta_remote: float = 0.5
+    beta_fit: float = -8.0
+    beta_over: float = 0.8
+    beta_hop: float = 3.0
+    beta_remote: float = 1.5
 
 
 def seniority_from_years(years: np.ndarray) -> np.ndarray:
