@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow test-spark test-browser test-all lint taxonomy clean help
+.PHONY: install demo test test-slow test-spark test-browser test-notebooks test-all lint taxonomy clean help
 
 help:
 	@echo "make demo   - install, generate the demo world and run the main job end to end"
@@ -29,10 +29,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+INDEXES ?= artifacts/demo/indexes
+MODEL   ?= models:/recsys@champion
+
+# example world → validate → index → train (MLflow run, register, gate @champion) → evaluate → shortlist
 demo: install
 	@test -f $(WORLD)/manifest.json || $(VENV)/bin/recsys generate --config configs/world-demo.yaml --out $(WORLD)
 	$(VENV)/bin/recsys validate $(WORLD)
 	$(VENV)/bin/recsys summary $(WORLD)
+	$(VENV)/bin/recsys index build --world $(WORLD) --out $(INDEXES) --config configs/index.yaml
+	$(VENV)/bin/recsys train --config configs/train.yaml --world $(WORLD) --indexes $(INDEXES)
+	$(VENV)/bin/recsys evaluate --model $(MODEL) --world $(WORLD)
+	$(VENV)/bin/recsys shortlist --model $(MODEL) --k 10 --role $$($(PY) -c "import pandas as pd; \
+	  r = pd.read_parquet('$(WORLD)/roles.parquet'); print(r.sort_values(['opened_at', 'role_id']).role_id.iloc[-1])")
+	@echo "MLflow UI: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 test: install
 	$(VENV)/bin/pytest -q
@@ -51,14 +61,17 @@ test-browser: install
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(VENV)/bin/pytest -q -m browser
 
+test-notebooks: install
+	$(VENV)/bin/pytest -q -p no:randomly --nbmake notebooks/01-explore-world.ipynb notebooks/02-train-and-compare.ipynb
+
 test-all: test test-slow test-spark test-browser
 
 taxonomy: install
 	$(PY) scripts/build_taxonomy.py --src ../shared/data --out recsys/data/taxonomy
 
 lint: install
-	$(VENV)/bin/ruff check recsys training tests benchmarks scripts
-	$(VENV)/bin/ruff format --check recsys training tests benchmarks scripts
+	$(VENV)/bin/ruff check recsys training tests benchmarks scripts notebooks/*.py
+	$(VENV)/bin/ruff format --check recsys training tests benchmarks scripts notebooks/*.py
 
 clean:
 	rm -rf worlds artifacts mlruns mlflow.db .cache .pytest_cache
