@@ -41,7 +41,7 @@ class IndexConfig(BaseModel):
     factory: str = Field("auto", description="'auto', a preset name, or a FAISS factory string")
     flat_below: int = Field(50_000, ge=1, description="auto: exact Flat below this many vectors")
     nlist: int | None = Field(None, ge=1, description="IVF lists; None = auto from size")
-    nprobe: int = Field(32, ge=1, description="IVF lists probed per query")
+    nprobe: int = Field(16, ge=1, description="IVF lists probed per query")
     ef_search: int = Field(128, ge=1, description="HNSW efSearch")
     ef_construction: int = Field(40, ge=1, description="HNSW efConstruction")
     train_size: int = Field(
