@@ -18,6 +18,8 @@ Survival (``durations`` in days, ``events`` = 1 if the exit was observed, 0 if c
   censoring distribution estimated on the training outcomes when given.
 - :func:`calibration_at_horizon` — predicted P(stay ≥ horizon) per decile of prediction against the
   Kaplan–Meier observed survival of that decile (``lifelines.KaplanMeierFitter``).
+- :func:`calibration_noise` — what those decile errors would be for a *perfectly calibrated* predictor,
+  by simulation: the sampling-noise floor the headline number must be read against.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "integrated_brier_score",
     "calibration_at_horizon",
     "km_survival_at",
+    "calibration_noise",
 ]
 
 
@@ -239,8 +242,7 @@ def calibration_at_horizon(
         raise ValueError("The 'predicted_survival' parameter must have one value per duration.")
     if not isinstance(n_bins, int) or n_bins < 1:
         raise ValueError(f"The 'n_bins' parameter must be an int >= 1. Got {n_bins!r} instead.")
-    ranks = pd.Series(p).rank(method="first").to_numpy()
-    bins = np.minimum((ranks - 1) * n_bins // len(p), n_bins - 1).astype(int)
+    bins = _quantile_bins(p, n_bins)
     rows = []
     for b in range(n_bins):
         m = bins == b
@@ -257,3 +259,44 @@ def calibration_at_horizon(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _quantile_bins(p: np.ndarray, n_bins: int) -> np.ndarray:
+    ranks = pd.Series(p).rank(method="first").to_numpy()
+    return np.minimum((ranks - 1) * n_bins // len(p), n_bins - 1).astype(int)
+
+
+def calibration_noise(
+    predicted_survival, n_bins: int = 10, *, n_sim: int = 2000, seed: int = 0
+) -> dict[str, float]:
+    """Decile errors of a perfectly calibrated predictor: the noise floor of :func:`calibration_at_horizon`.
+
+    Draws "stayed past the horizon" ~ Bernoulli(p_i) for every person ``n_sim`` times, bins by ``p`` as
+    :func:`calibration_at_horizon` does and measures |mean p − observed share| per bin.  Assumes every
+    person is followed to the horizon (true of ``training.split.retention_periods`` test hires), so the
+    per-bin Kaplan–Meier estimate is the observed share.  Returns the median and 95th percentile of the
+    max and of the mean error over bins.
+    """
+    p = np.clip(np.asarray(predicted_survival, dtype=float), 0.0, 1.0)
+    if p.ndim != 1 or len(p) < n_bins:
+        raise ValueError(
+            f"The 'predicted_survival' parameter must be 1-d with at least n_bins={n_bins} values. "
+            f"Got shape {p.shape} instead."
+        )
+    bins = _quantile_bins(p, n_bins)
+    onehot = np.zeros((len(p), n_bins))
+    onehot[np.arange(len(p)), bins] = 1.0
+    size = onehot.sum(axis=0)
+    rng = np.random.default_rng(seed)
+    err = np.empty((n_sim, n_bins))
+    for start in range(0, n_sim, 250):  # bounded memory: 250 x n draws at a time
+        stop = min(start + 250, n_sim)
+        stayed = (rng.random((stop - start, len(p))) < p).astype(float)
+        err[start:stop] = np.abs((stayed - p) @ onehot) / size
+    mx, mean = err.max(axis=1), err.mean(axis=1)
+    return {
+        "max_abs_error_p50": float(np.median(mx)),
+        "max_abs_error_p95": float(np.quantile(mx, 0.95)),
+        "mean_abs_error_p50": float(np.median(mean)),
+        "mean_abs_error_p95": float(np.quantile(mean, 0.95)),
+    }

@@ -6,6 +6,7 @@ from sklearn.metrics import average_precision_score, ndcg_score
 
 from recsys.metrics import (
     calibration_at_horizon,
+    calibration_noise,
     concordance_index,
     integrated_brier_score,
     mean_average_precision,
@@ -104,3 +105,22 @@ def test_ibs_prefers_the_true_model_and_calibration_reads_km():
     assert cal["abs_error"].max() < 0.06
     shifted = calibration_at_horizon(d, e, np.clip(true[:, 6] + 0.2, 0, 1), times[6], n_bins=5)
     assert shifted["abs_error"].max() > 0.1
+
+
+def test_calibration_noise_matches_the_errors_of_true_probabilities():
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.1, 0.95, 650)
+    noise = calibration_noise(p, n_bins=10, n_sim=1000)
+    # per-bin SE ~ sqrt(p(1-p)/65) ~ 0.05-0.06: the max over 10 bins sits well above 0.05
+    assert 0.07 < noise["max_abs_error_p50"] < noise["max_abs_error_p95"] < 0.16
+    assert noise["mean_abs_error_p50"] < noise["max_abs_error_p50"]
+    # outcomes drawn from p: the observed decile errors fall inside the simulated spread
+    d = np.where(rng.random(650) < p, 400.0, 100.0)
+    e = (d < 365).astype(int)
+    observed = calibration_at_horizon(d, e, p, 365, n_bins=10)["abs_error"].max()
+    assert observed < noise["max_abs_error_p95"]
+    # ten times the people: the floor shrinks by about sqrt(10)
+    big = calibration_noise(np.tile(p, 10), n_sim=300)
+    assert big["max_abs_error_p50"] < noise["max_abs_error_p50"] / 2.5
+    with pytest.raises(ValueError, match="n_bins"):
+        calibration_noise(p[:5])

@@ -77,8 +77,11 @@ class RetentionConfig(_Section):
 
     penalizer: float = Field(0.01, ge=0)
     l1_ratio: float = Field(0.0, ge=0, le=1)
-    calibration: Literal["isotonic", "none"] = "isotonic"
+    calibration: Literal["none", "platt", "isotonic"] = Field(
+        "none", description="recalibration on a held-out fold; 'none' measured best (docs/retention.md)"
+    )
     calibration_fraction: float = Field(0.25, gt=0, lt=1)
+    derived_features: bool = Field(True, description="add the seniority-gap hinges (over/under)")
     features: list[str] | None = Field(None, description="feature subset; None = every feature")
 
 

@@ -9,6 +9,10 @@ Retention (test hires; durations in days, censored at ``observed_until``): the s
 Kaplan–Meier baseline and the naive classifier that drops censored hires, all fitted on training hires:
 C-index (on predicted P(stay ≥ horizon)), integrated Brier score (IPCW, censoring estimated on the
 test hires), calibration per decile of predicted P(stay ≥ horizon) against Kaplan–Meier observed.
+Two readings frame those numbers: the **oracle** (the planted Weibull survival of each test hire,
+:class:`PlantedSurvival`, read from the world's ``truth/``: evaluation only, never a feature) is the
+ceiling of the C-index; ``calibration_noise_*`` (:func:`recsys.metrics.calibration_noise`) is the decile
+error a perfectly calibrated predictor would show on this many hires, the floor of the calibration target.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ __all__ = [
     "ndcg_curve",
     "retention_metrics",
     "flatten_metrics",
+    "PlantedSurvival",
 ]
 
 BASELINES = ("bm25", "cosine")
@@ -74,6 +79,41 @@ def _ibs_times(durations: np.ndarray) -> np.ndarray:
     return times[times < durations.max()]
 
 
+class PlantedSurvival:
+    """The planted survival S(t) = exp(−(t/λ)^k · e^η) of given hires (evaluation only).
+
+    ``predict_survival(X, h)`` ignores ``X`` but for its length, which must match the hires given.
+    """
+
+    def __init__(self, log_hazard: np.ndarray, shape: float, scale_days: float) -> None:
+        self.log_hazard = np.asarray(log_hazard, dtype=float)
+        self.shape = shape
+        self.scale_days = scale_days
+
+    @classmethod
+    def from_world(cls, world_dir: Any, hires: pd.DataFrame) -> PlantedSurvival:
+        """η of each (candidate_id, role_id) row of ``hires`` from ``world_dir/truth``."""
+        from recsys.data.truth import Truth
+
+        truth = Truth.load(world_dir)
+        eta = truth.outcomes().set_index(["candidate_id", "role_id"])["log_hazard"]
+        keys = pd.MultiIndex.from_frame(hires[["candidate_id", "role_id"]].astype(str))
+        values = eta.reindex(keys).to_numpy(dtype=float)
+        if np.isnan(values).any():
+            raise ValueError(f"{int(np.isnan(values).sum())} hires have no planted log-hazard.")
+        tenure = truth.params["tenure"]
+        return cls(values, float(tenure["shape"]), float(tenure["scale_days"]))
+
+    def predict_survival(self, X: Any, horizon_days: Any = 365.0) -> np.ndarray:
+        if len(X) != len(self.log_hazard):
+            raise ValueError(
+                f"PlantedSurvival holds {len(self.log_hazard)} hires; got {len(X)} rows."
+            )
+        h = np.atleast_1d(np.asarray(horizon_days, dtype=float))
+        S = np.exp(-np.outer(np.exp(self.log_hazard), (h / self.scale_days) ** self.shape))
+        return S[:, 0] if np.ndim(horizon_days) == 0 else S
+
+
 def retention_metrics(
     model: Any,
     train: tuple[pd.DataFrame, np.ndarray, np.ndarray],
@@ -81,14 +121,16 @@ def retention_metrics(
     *,
     horizon_days: float = 365.0,
     n_bins: int = 10,
+    oracle: Any = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, pd.DataFrame]]:
     """Metrics of ``model`` and of the KM and naive baselines fitted on ``train`` hires.
 
     ``train`` and ``test`` are ``(X, durations, events)``; ``model`` is fitted already and offers
-    ``predict_survival(X, horizons)``.  Returns ``(metrics, calibration tables)`` keyed by
-    ``"model" | "km" | "naive"``.
+    ``predict_survival(X, horizons)``; ``oracle`` (optional, e.g. :class:`PlantedSurvival` of the test
+    hires) gets the same metrics.  Returns ``(metrics, calibration tables)`` keyed by
+    ``"model" | "km" | "naive" | "oracle"``.
     """
-    from recsys.models.retention import KaplanMeierBaseline, NaiveRetentionClassifier
+    from recsys.models.survival_baselines import KaplanMeierBaseline, NaiveRetentionClassifier
 
     Xtr, dtr, etr = train
     Xte, dte, ete = test
@@ -106,6 +148,8 @@ def retention_metrics(
         "km": KaplanMeierBaseline().fit(Xtr, dtr, etr),
         "naive": NaiveRetentionClassifier(horizons=horizons).fit(Xtr, dtr, etr),
     }
+    if oracle is not None:
+        models["oracle"] = oracle
     out: dict[str, dict[str, float]] = {}
     tables: dict[str, pd.DataFrame] = {}
     for name, m in models.items():
@@ -123,6 +167,9 @@ def retention_metrics(
             "calibration_mean_abs_error": float(calib["abs_error"].mean()),
             "mean_p_stay": float(s_h.mean()),
         }
+        if np.ptp(s_h) > 0:  # floor: the decile errors of a calibrated predictor this spread
+            noise = metrics.calibration_noise(s_h, n_bins, n_sim=1000, seed=0)
+            out[name].update({f"calibration_noise_{k}": v for k, v in noise.items()})
     out["observed"] = {
         "km_p_stay": metrics.km_survival_at(dte, ete, horizon_days),
         "hires": float(len(dte)),

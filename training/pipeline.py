@@ -199,12 +199,18 @@ def evaluate_models(
     Xte = prep.builder.transform(with_as_of(te_pairs, prep.world.roles))
     names = config.retention.features or list(getattr(retention, "feature_names_", Xtr.columns))
     calibration: dict[str, pd.DataFrame] = {}
+    oracle = None
+    if baselines and (prep.world_dir / "truth").is_dir():  # the ceiling, from the planted process
+        from training.evaluate import PlantedSurvival
+
+        oracle = PlantedSurvival.from_world(prep.world_dir, te_pairs)
     try:
         report["retention"], calibration = retention_metrics(
             retention,
             (select(Xtr, names), tr_d, tr_e),
             (select(Xte, names), te_d, te_e),
             horizon_days=config.evaluate.horizon_days,
+            oracle=oracle,
         )
     except ValueError as err:  # too few test hires in a tiny world: say so, keep the ranking report
         log.warning("retention metrics skipped: %s", err)

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from recsys.models.combine import CombineConfig, combine_scores
 from recsys.models.fit import FitRanker
-from recsys.models.retention import (
-    KaplanMeierBaseline,
-    NaiveRetentionClassifier,
-    RetentionModel,
-    tenure_targets,
-)
+from recsys.models.retention import RetentionModel, tenure_targets
+from recsys.models.survival_baselines import KaplanMeierBaseline, NaiveRetentionClassifier
 
 __all__ = [
     "CombineConfig",

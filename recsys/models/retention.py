@@ -10,19 +10,25 @@ Model choice — a penalised **Cox proportional-hazards** model fitted with ``li
   AFT fixes the hazard's shape, which the planted tenure process need not follow);
 - an L2 ``penalizer`` on standardised covariates keeps correlated pair features stable.
 
-Calibration: a Cox model whose covariates act proportionally is calibrated as fitted (measured: decile
-errors at the noise level of a Kaplan–Meier estimate), so the default is ``calibration="none"``.  With
-``"platt"`` (2 parameters on logit S(h)) or ``"isotonic"``, a share of the hires (``calibration_fraction``)
-is held out; for each horizon in ``calibration_horizons`` a map raw S(h) → observed is fitted on that fold
-with inverse-probability-of-censoring weights (hires censored before h carry no label and get weight 0;
-the others are reweighted by 1/G, G = Kaplan–Meier of the censoring); with ``refit=True`` the Cox model is
+Hazard-shaped inputs (``derived_features=True``): when ``seniority_gap`` is among the features, the model
+adds its two hinges, ``overqualified_above_1`` = max(0, gap − 1) and ``underqualified`` = max(0, −gap):
+a linear term cannot bend at a threshold, and leaving for a better-matched job (over-qualification) or
+struggling in one (under-qualification) are thresholded effects.  They are computed inside the model,
+so serving passes the same feature frame as training.
+
+Calibration: a Cox model whose covariates act proportionally is calibrated as fitted, so the default
+is ``calibration="none"``.  Measured on the 20k world (docs/retention.md): the decile errors of the raw
+model are at the sampling noise of a per-decile Kaplan–Meier estimate (the planted true survival scores
+no better), while ``"platt"`` and ``"isotonic"`` — fitted on a held-out fold whose training tenures are
+mostly censored before 12 months — make them worse.  With ``"platt"`` (2 parameters on logit S(h)) or
+``"isotonic"``, a share of the hires (``calibration_fraction``) is held out; for each horizon in
+``calibration_horizons`` a map raw S(h) → observed is fitted on that fold with
+inverse-probability-of-censoring weights (hires censored before h carry no label and get weight 0; the
+others are reweighted by 1/G, G = Kaplan–Meier of the censoring); with ``refit=True`` the Cox model is
 then refitted on all hires.  Other horizons use the raw Cox survival.  Durations are in days.
 
-Baselines (same ``fit(X, durations, events)`` / ``predict_survival(X, horizon_days)`` interface):
-- :class:`KaplanMeierBaseline` — one population survival curve, no features.
-- :class:`NaiveRetentionClassifier` — logistic regression on "left before the horizon" that *drops
-  censored hires* (``drop="censored"``: every hire without an observed exit).  It is biased on purpose:
-  it is the mistake the survival model exists to avoid.
+Baselines (Kaplan–Meier, the naive classifier that drops censored hires) live in
+:mod:`recsys.models.survival_baselines`.
 """
 
 from __future__ import annotations
@@ -38,9 +44,19 @@ import pandas as pd
 
 from recsys.models.fit import _as_frame, _atomic_write_text
 
-__all__ = ["RetentionModel", "KaplanMeierBaseline", "NaiveRetentionClassifier", "tenure_targets"]
+__all__ = ["RetentionModel", "tenure_targets", "derive_hazard_features"]
 
 _FORMAT = "recsys.RetentionModel/1"
+
+
+def derive_hazard_features(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` plus the seniority-gap hinges (see the module doc); unchanged without ``seniority_gap``."""
+    if "seniority_gap" not in X.columns:
+        return X
+    gap = X["seniority_gap"].to_numpy(dtype=float)
+    return X.assign(
+        overqualified_above_1=np.maximum(gap - 1.0, 0.0), underqualified=np.maximum(-gap, 0.0)
+    )
 
 
 def tenure_targets(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -133,6 +149,7 @@ class RetentionModel:
     calibration : ``"none"``, ``"platt"`` or ``"isotonic"`` (the latter two hold out
         ``calibration_fraction`` of hires to fit the map; ``refit`` then refits the Cox on all).
     calibration_horizons : horizons (days) that get a calibration map.
+    derived_features : add the seniority-gap hinges (:func:`derive_hazard_features`).
     random_state : seed of the calibration split.
     """
 
@@ -145,9 +162,11 @@ class RetentionModel:
         calibration_horizons: Sequence[float] = (365.0,),
         calibration_fraction: float = 0.25,
         refit: bool = True,
+        derived_features: bool = True,
         random_state: int = 0,
     ) -> None:
         self.refit = refit
+        self.derived_features = derived_features
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
         self.calibration = calibration
@@ -163,6 +182,7 @@ class RetentionModel:
             "calibration_horizons": [float(h) for h in self.calibration_horizons],
             "calibration_fraction": self.calibration_fraction,
             "refit": self.refit,
+            "derived_features": self.derived_features,
             "random_state": self.random_state,
         }
 
@@ -184,6 +204,10 @@ class RetentionModel:
         if e.sum() < 2:
             raise ValueError("RetentionModel.fit needs at least 2 observed exits (events == 1).")
         self.feature_names_ = [str(c) for c in X.columns]
+        X = X.set_axis(self.feature_names_, axis=1)
+        if self.derived_features:
+            X = derive_hazard_features(X)
+        self.model_features_ = [str(c) for c in X.columns]
         A = X.to_numpy(dtype=float)
         with warnings.catch_warnings():  # an all-NaN column imputes to 0 (and is then constant)
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -246,7 +270,10 @@ class RetentionModel:
             raise ValueError(
                 f"The 'X' parameter lacks features the model was trained on: {missing}."
             )
-        A = X[self.feature_names_].to_numpy(dtype=float)
+        X = X[self.feature_names_]
+        if self.derived_features:
+            X = derive_hazard_features(X)
+        A = X.to_numpy(dtype=float)
         A = np.where(np.isnan(A), self.medians_, A)
         return (A - self.means_) / self.scales_
 
@@ -309,97 +336,3 @@ class RetentionModel:
             float(c.pop("horizon")): c for c in (dict(c) for c in state["calibrators"])
         }
         return self
-
-
-class KaplanMeierBaseline:
-    """The population survival curve: the same P(stay ≥ h) for everyone (features ignored)."""
-
-    def fit(self, X: Any, durations: Any, events: Any) -> KaplanMeierBaseline:
-        from lifelines import KaplanMeierFitter
-
-        X = _as_frame(X) if X is not None else pd.DataFrame(index=range(len(np.asarray(durations))))
-        d, e = _check_targets(X, durations, events)
-        self.km_ = KaplanMeierFitter().fit(d, e)
-        return self
-
-    def predict_survival(self, X: Any, horizon_days: float | Sequence[float] = 365.0) -> np.ndarray:
-        if not hasattr(self, "km_"):
-            raise RuntimeError("This KaplanMeierBaseline is not fitted yet: call fit(...).")
-        h, scalar = _horizons(horizon_days)
-        s = self.km_.survival_function_at_times(h).to_numpy()
-        S = np.tile(s, (len(X), 1))
-        return S[:, 0] if scalar else S
-
-
-class NaiveRetentionClassifier:
-    """Logistic regression on "left before h" that ignores censoring by dropping censored hires.
-
-    ``drop="censored"`` drops every hire without an observed exit (the naive mistake the issue asks for);
-    ``drop="censored_before_horizon"`` drops only those censored before h (less biased).  One classifier
-    per horizon in ``horizons``; other horizons interpolate linearly (clipped at the ends), kept
-    non-increasing in h.
-    """
-
-    def __init__(
-        self,
-        *,
-        horizons: Sequence[float] = (365.0,),
-        drop: Literal["censored", "censored_before_horizon"] = "censored",
-        C: float = 1.0,
-        random_state: int = 0,
-    ) -> None:
-        self.horizons = horizons
-        self.drop = drop
-        self.C = C
-        self.random_state = random_state
-
-    def fit(self, X: Any, durations: Any, events: Any) -> NaiveRetentionClassifier:
-        from sklearn.impute import SimpleImputer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-
-        if self.drop not in ("censored", "censored_before_horizon"):
-            raise ValueError(
-                "The 'drop' parameter of NaiveRetentionClassifier must be 'censored' or "
-                f"'censored_before_horizon'. Got {self.drop!r} instead."
-            )
-        X = _as_frame(X)
-        d, e = _check_targets(X, durations, events)
-        self.feature_names_ = [str(c) for c in X.columns]
-        self.horizons_ = np.sort(np.asarray(self.horizons, dtype=float))
-        self.models_: list[Any] = []
-        for h in self.horizons_:
-            keep = (e == 1) if self.drop == "censored" else ((e == 1) | (d > h))
-            left = ((d <= h) & (e == 1)).astype(int)[keep]
-            if len(np.unique(left)) < 2:  # one class only: a constant predictor
-                self.models_.append(float(left.mean()) if len(left) else 0.5)
-                continue
-            clf = make_pipeline(
-                SimpleImputer(strategy="median", keep_empty_features=True),
-                StandardScaler(),
-                LogisticRegression(C=self.C, max_iter=1000, random_state=self.random_state),
-            )
-            self.models_.append(clf.fit(X.to_numpy(dtype=float)[keep], left))
-        return self
-
-    def predict_survival(self, X: Any, horizon_days: float | Sequence[float] = 365.0) -> np.ndarray:
-        if not hasattr(self, "models_"):
-            raise RuntimeError("This NaiveRetentionClassifier is not fitted yet: call fit(...).")
-        h, scalar = _horizons(horizon_days)
-        A = _as_frame(X, self.feature_names_)[self.feature_names_].to_numpy(dtype=float)
-        at_fitted = np.column_stack(
-            [
-                np.full(len(A), 1 - m) if isinstance(m, float) else m.predict_proba(A)[:, 0]
-                for m in self.models_
-            ]
-        )
-        at_fitted = np.minimum.accumulate(at_fitted, axis=1)  # survival never rises with h
-        hz = self.horizons_
-        hc = np.clip(h, hz[0], hz[-1])
-        hi = np.clip(np.searchsorted(hz, hc, side="left"), 0, len(hz) - 1)
-        lo = np.maximum(hi - 1, 0)
-        span = np.where(hz[hi] > hz[lo], hz[hi] - hz[lo], 1.0)
-        w = np.where(hi > lo, (hc - hz[lo]) / span, 0.0)
-        S = at_fitted[:, lo] * (1 - w) + at_fitted[:, hi] * w
-        return S[:, 0] if scalar else S

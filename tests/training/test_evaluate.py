@@ -72,3 +72,32 @@ def test_retention_metrics_rank_the_informed_model_above_km():
     assert set(tables) == {"model", "km", "naive"} and len(tables["model"]) == 10
     with pytest.raises(ValueError, match="test hires"):
         retention_metrics(model, train, tuple(a[:5] for a in test))
+
+
+def test_retention_metrics_report_the_planted_oracle_and_the_noise_floor():
+    from recsys.models.retention import RetentionModel
+    from training.evaluate import PlantedSurvival
+
+    rng = np.random.default_rng(1)
+
+    def draw(n):
+        x = rng.normal(size=n)
+        t = rng.weibull(1.3, n) * 700 * np.exp(-0.8 * x)  # S(t) = exp(-(t/700)^1.3 e^(1.04 x))
+        c = rng.uniform(400, 900, n)  # every test hire followed past the 365-day horizon
+        return pd.DataFrame({"x": x}), np.minimum(t, c), (t <= c).astype(int)
+
+    train, test = draw(1500), draw(800)
+    oracle = PlantedSurvival(1.3 * 0.8 * test[0]["x"].to_numpy(), shape=1.3, scale_days=700.0)
+    model = RetentionModel().fit(*train)
+    out, tables = retention_metrics(model, train, test, horizon_days=365, oracle=oracle)
+    assert "oracle" in tables
+    assert out["oracle"]["c_index"] >= out["model"]["c_index"] - 0.01
+    assert out["oracle"]["c_index"] > out["km"]["c_index"] + 0.1
+    for name in ("model", "oracle"):  # both calibrated: within the simulated noise spread
+        assert (
+            out[name]["calibration_max_abs_error"]
+            < out[name]["calibration_noise_max_abs_error_p95"]
+        )
+        assert out[name]["calibration_noise_max_abs_error_p50"] > 0.02
+    with pytest.raises(ValueError, match="800 hires"):
+        oracle.predict_survival(test[0][:5], 365)
