@@ -239,3 +239,82 @@ def test_shuffling_candidates_does_not_change_scores(world, encoder, pairs, feat
     shuffled = pairs.sample(frac=1.0, random_state=2)
     x = FeatureBuilder(perm, encoder=encoder).transform(shuffled)
     np.testing.assert_array_equal(ranker.predict(x.loc[pairs.index]), ranker.predict(features))
+
+
+def test_unknown_seniority_or_years_give_nan_not_level_4(world, encoder):
+    roles = world.roles.copy()
+    roles.loc[0, "seniority"] = -1  # ad-hoc roles use -1 for "unknown"
+    cands = world.candidates.copy()
+    cands.loc[0, "years_experience"] = np.nan
+    w = dataclasses.replace(world, roles=roles, candidates=cands)
+    c0, c1 = cands["candidate_id"].iloc[:2]
+    r0, r1 = roles["role_id"].iloc[:2]
+    x = FeatureBuilder(w, encoder=encoder, bm25=False).transform(
+        pd.DataFrame({"candidate_id": [c1, c0], "role_id": [r0, r1]})
+    )
+    gap_cols = ["seniority_gap", "overqualification", "underqualification"]
+    assert x.loc[0, gap_cols + ["experience_gap_years"]].isna().all()  # unknown role level
+    assert x.loc[1, gap_cols + ["years_experience"]].isna().all()  # unknown years
+    assert np.isfinite(x.loc[0, "years_experience"])
+
+
+def test_resume_and_history_evidence(world, encoder):
+    """A required skill named only in the résumé counts for req_cov_text (not inside the
+    "Certifications:" paragraph); a job in an occupation needing it raises req_hist, more with
+    longer tenure, and only for jobs started by as_of."""
+    from recsys.data import taxonomy
+
+    occ = taxonomy.occupations().set_index("occupation_id")["essential_skills"]
+    role = world.roles.iloc[0]
+    skill = role["required_skills"][0]
+    occ_id = next(o for o, ess in occ.items() if skill in set(ess))
+    label = world.skills.set_index("skill_id").loc[skill, "label"]
+    base = world.candidates.iloc[0]
+    start = pd.Timestamp("2020-01-01")
+
+    def person(cid, text):
+        return base.to_frame().T.assign(
+            candidate_id=cid, skills=[[]], headline="", resume_text=text, current_role_id=None
+        )
+
+    cands = pd.concat(
+        [
+            world.candidates,
+            person("C_SAID", f"Engineer.\n\nSkills: {label}."),
+            person("C_CERT", f"Engineer.\n\nCertifications: {label} (Vendor, 2024)"),
+        ],
+        ignore_index=True,
+    )
+    jobs = pd.DataFrame(
+        {
+            "candidate_id": ["C_SAID", "C_CERT"],
+            "title": ["x", "x"],
+            "occupation": [occ_id, "unknown"],
+            "started_at": [start, start],
+            "ended_at": [pd.NaT, pd.NaT],
+        }
+    ).astype(world.history.dtypes.to_dict())
+    w = dataclasses.replace(
+        world, candidates=cands, history=pd.concat([world.history, jobs], ignore_index=True)
+    )
+    fb = FeatureBuilder(w, encoder=encoder, bm25=False)
+    as_of = [
+        start - pd.Timedelta(days=1),
+        start + pd.Timedelta(days=200),
+        pd.Timestamp("2025-01-01"),
+    ]
+    x = fb.transform(
+        pd.DataFrame(
+            {
+                "candidate_id": ["C_SAID"] * 3 + ["C_CERT"],
+                "role_id": [role["role_id"]] * 4,
+                "as_of": as_of + as_of[2:],
+            }
+        )
+    )
+    n_req = len(role["required_skills"])
+    assert x.loc[2, "req_cov_text"] >= 1 / n_req and np.isnan(x.loc[2, "req_cov"])
+    assert not x.loc[3, "req_cov_text"] > 0  # the Certifications paragraph is not evidence
+    assert x.loc[0, "req_hist"] == 0  # the job had not started
+    assert 0 < x.loc[1, "req_hist"] < x.loc[2, "req_hist"]  # longer in the job → likelier
+    assert x.loc[3, "req_hist"] == 0 and x.loc[2, "req_cov_hist"] > 0

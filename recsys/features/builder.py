@@ -17,9 +17,13 @@ Rules
   coverage (LightGBM treats NaN as missing, not as "covers nothing").  A candidate with no claimed skills
   and no credential held at ``as_of`` gets NaN claimed coverage (unknown, not "no skills"); verified
   coverage stays 0 (nothing is verified).  Missing embeddings give NaN similarities.
-- **Text features are credential-free.**  Candidate texts for BM25 (and the encoder fallback) leave out
-  the "Credentials:" line, so that held credentials act only through the as-of-aware, monotone features.
-  Embeddings passed in ``embeddings`` are used as given (see the note in the report).
+- **Text features are credential-free.**  Candidate texts for BM25, résumé skills (and the encoder
+  fallback) leave out the "Credentials:" line and the résumé's "Certifications:" paragraph, so that held
+  credentials act only through the as-of-aware, monotone features.  Embeddings passed in ``embeddings``
+  are used as given: the index's candidate vectors embed today's credentials, so ``emb_cand_role`` is
+  not as-of-safe and ``configs/train.yaml`` leaves it out of the ranker (docs/training.md).
+- **Skill evidence** (:mod:`recsys.features.evidence`): skills named in the résumé and the chance that
+  the jobs held by ``as_of`` taught a skill, beside the claimed list.
 - **Protected attributes** (``world.groups``) are never read.
 """
 
@@ -39,6 +43,13 @@ from recsys.features._sparse import (
     grouped_table,
     list_matrix,
     row_sums,
+)
+from recsys.features.evidence import (
+    ResumeSkills,
+    coverage_features,
+    history_prior,
+    occupation_skill_matrices,
+    strip_certifications,
 )
 from recsys.features.registry import FEATURE_NAMES
 
@@ -73,6 +84,7 @@ class FeatureBuilder:
     now : reference time for pairs without ``as_of`` (default: latest ``observed_until`` of the
         outcomes, else today).
     bm25 : compute the BM25 features (False → NaN, saves the tokenisation of all candidate texts).
+    resume_skills : extract skills from résumé texts for the evidence features (False → claimed only).
     """
 
     def __init__(
@@ -83,12 +95,14 @@ class FeatureBuilder:
         encoder: Any = None,
         now: pd.Timestamp | str | None = None,
         bm25: bool = True,
+        resume_skills: bool = True,
     ) -> None:
         self.world = world
         self.embeddings = embeddings
         self.encoder = encoder
         self.now = now
         self.bm25 = bm25
+        self.resume_skills = resume_skills
         self._prepare()
 
     # ------------------------------------------------------------------------------ prepare
@@ -124,7 +138,13 @@ class FeatureBuilder:
         self.role_loc_ = _norm_text(roles["location"])
         self.role_remote_ = roles["remote"].to_numpy(dtype=bool)
         self.role_team_ = roles["team"].astype(str).to_numpy()
-        self.role_seniority_ = roles["seniority"].to_numpy(dtype=int)
+        # unknown seniority (ad-hoc roles use -1, or NaN) → NaN, never a silent level
+        sen = pd.to_numeric(roles["seniority"], errors="coerce").to_numpy(dtype=float)
+        self.role_seniority_ = np.where((sen >= 0) & (sen < len(TYPICAL_YEARS)), sen, np.nan)
+        occ_ids, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
+        self.resume_ = (
+            ResumeSkills(cands["resume_text"], w.skills, sk) if self.resume_skills else None
+        )
 
         h = w.holdings
         h_cand = self.cand_ids_.get_indexer(h["candidate_id"].astype(str))
@@ -148,6 +168,7 @@ class FeatureBuilder:
         hist = hist.iloc[order]
         self.j_started_ = hist["started_at"].to_numpy(dtype="datetime64[ns]")
         self.j_ended_ = hist["ended_at"].to_numpy(dtype="datetime64[ns]")
+        self.j_occ_ = occ_ids.get_indexer(hist["occupation"].astype(str).to_numpy())
 
         self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
         self._bm25: Any = None
@@ -162,8 +183,12 @@ class FeatureBuilder:
             contracts=w.contracts,
             credentials=w.credentials,
             roles=w.roles,
-            candidates=w.candidates,
             # credential-free candidate text (see module docstring)
+            candidates=w.candidates.assign(
+                resume_text=strip_certifications(w.candidates["resume_text"])
+            )
+            if kind == "candidates"
+            else w.candidates,
             holdings=w.holdings.iloc[:0] if kind == "candidates" else w.holdings,
         )
         return entity_texts(view, kind)
@@ -295,6 +320,9 @@ class FeatureBuilder:
         claim = self.C_claim_[ci]
         have = binarize(claim + have_valid)
         unknown_cand = (row_sums(claim) == 0) & (n_issued == 0)
+        text = self.resume_.rows(ci) if self.resume_ is not None else sp.csr_matrix(claim.shape)
+        prior = history_prior(*self._jobs_as_of(ci, as_of), n, self.O_ess_, self.O_opt_)
+        unknown_ev = unknown_cand & (row_sums(text) == 0)
 
         out: dict[str, np.ndarray] = {}
         for tag, R in (("req", self.R_req_[ri]), ("opt", self.R_opt_[ri])):
@@ -304,6 +332,7 @@ class FeatureBuilder:
                 cov_ver = row_sums(have_ver.multiply(R)) / need
             cov[unknown_cand] = np.nan
             out[f"{tag}_cov"] = cov
+            out.update(coverage_features(tag, R, claim, text, have_valid, prior, unknown_ev))
             out[f"{tag}_cov_verified"] = cov_ver
             if tag == "req":
                 out["n_req_skills"] = need
@@ -367,15 +396,21 @@ class FeatureBuilder:
     def _experience_features(self, ci, ri, as_of) -> dict[str, np.ndarray]:
         back = _days(np.datetime64(self.now_, "ns"), as_of) / _YEAR_DAYS
         years = np.maximum(self.years_[ci] - np.maximum(back, 0.0), 0.0)
-        level = np.searchsorted(np.asarray(SENIORITY_YEARS), years, side="right")
-        gap = (level - self.role_seniority_[ri]).astype(float)
+        level = np.searchsorted(np.asarray(SENIORITY_YEARS), years, side="right").astype(float)
+        level[np.isnan(years)] = np.nan  # searchsorted puts NaN above every bound
+        role_level = self.role_seniority_[ri]
+        gap = level - role_level
+        typical = np.full(len(ri), np.nan)
+        known = ~np.isnan(role_level)
+        typical[known] = TYPICAL_YEARS[role_level[known].astype(int)]
         same_loc = (self.cand_loc_[ci] == self.role_loc_[ri]) & (self.cand_loc_[ci] != "")
         remote_role, open_remote = self.role_remote_[ri], self.cand_remote_[ci]
         return {
             "years_experience": years,
             "seniority_gap": gap,
             "overqualification": np.maximum(gap, 0.0),
-            "experience_gap_years": years - TYPICAL_YEARS[self.role_seniority_[ri]],
+            "underqualification": np.maximum(-gap, 0.0),
+            "experience_gap_years": years - typical,
             "same_location": same_loc.astype(float),
             "role_remote": remote_role.astype(float),
             "location_ok": (same_loc | (remote_role & open_remote)).astype(float),
@@ -385,6 +420,16 @@ class FeatureBuilder:
                 (self.cand_team_[ci] == self.role_team_[ri]) & (self.cand_team_[ci] != "")
             ).astype(float),
         }
+
+    def _jobs_as_of(self, ci, as_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pair, occupation row, years in the job by as_of) for jobs started by as_of."""
+        p, row = expand(ci, self.j_start_, self.j_count_)
+        started = self.j_started_[row]
+        seen = started <= as_of[p]
+        p, row, started = p[seen], row[seen], started[seen]
+        ended = self.j_ended_[row]
+        end = np.where(~np.isnat(ended) & (ended <= as_of[p]), ended, as_of[p])
+        return p, self.j_occ_[row], np.maximum(_days(end, started), 0.0) / _YEAR_DAYS
 
     def _history_features(self, ci, as_of) -> dict[str, np.ndarray]:
         n = len(ci)

@@ -72,6 +72,54 @@ _SPECS = [
     Feature(
         "req_missing", "number of required skills neither claimed nor credentialed", -1, "skills"
     ),
+    Feature(
+        "req_cov_text",
+        "share of required skills claimed, named in the résumé or on a valid held credential",
+        1,
+        "skills",
+    ),
+    Feature(
+        "req_cov_both",
+        "share of required skills both claimed and named in the résumé, or credentialed",
+        1,
+        "skills",
+    ),
+    Feature(
+        "req_cov_hist",
+        "required skills claimed or in the résumé, weighted by how likely the career taught them",
+        1,
+        "skills",
+    ),
+    Feature(
+        "req_hist",
+        "mean chance that the candidate's jobs (by occupation and years) taught the required skills",
+        0,
+        "skills",
+    ),
+    Feature(
+        "opt_cov_text",
+        "share of optional skills claimed, named in the résumé or on a valid held credential",
+        1,
+        "skills",
+    ),
+    Feature(
+        "opt_cov_both",
+        "share of optional skills both claimed and named in the résumé, or credentialed",
+        1,
+        "skills",
+    ),
+    Feature(
+        "opt_cov_hist",
+        "optional skills claimed or in the résumé, weighted by how likely the career taught them",
+        1,
+        "skills",
+    ),
+    Feature(
+        "opt_hist",
+        "mean chance that the candidate's jobs (by occupation and years) taught the optional skills",
+        0,
+        "skills",
+    ),
     Feature("n_req_skills", "number of required skills of the role", 0, "skills"),
     Feature(
         "n_cand_skills",
@@ -124,6 +172,12 @@ _SPECS = [
     Feature(
         "overqualification",
         "levels of seniority above the role's (0 if not above)",
+        0,
+        "experience",
+    ),
+    Feature(
+        "underqualification",
+        "levels of seniority below the role's (0 if not below)",
         0,
         "experience",
     ),

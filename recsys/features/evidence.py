@@ -1,0 +1,143 @@
+"""Skill evidence beyond the claimed list: skills named in the résumé, and skills a career implies.
+
+Two candidate-side sources the claimed ``skills`` column misses (see docs/training.md, "Where the ranker
+lost against the oracle"):
+
+- :class:`ResumeSkills` — taxonomy skills found in ``resume_text`` by phrase matching
+  (:class:`recsys.skills.SkillExtractor`, no embedding source: fast and precise).  The
+  "Certifications:" paragraph is cut first: it lists credentials held *now*, which features must only
+  see through the as-of-aware holdings.  Extraction is lazy (only the candidates a batch needs, once).
+- :func:`history_prior` — for (pair, skill), the probability that the candidate picked the skill up in
+  the jobs started by ``as_of``: ``1 - prod_j (1 - p_j)`` over those jobs, ``p_j`` =
+  ``ESSENTIAL_RATE * (0.6 + 0.4 * min(1, years in job / 3))`` for an essential skill of the job's ESCO
+  occupation, ``OPTIONAL_RATE`` for an optional one.  A prior of the shape "longer in a job whose
+  occupation needs the skill → likelier to have it"; the ranker learns how far to trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recsys.features._sparse import binarize, list_matrix
+
+__all__ = ["ResumeSkills", "occupation_skill_matrices", "history_prior", "strip_certifications"]
+
+ESSENTIAL_RATE = 0.6  # share of an occupation's essential skills a long-tenured holder has
+OPTIONAL_RATE = 0.15  # same for optional skills
+_CERTS = re.compile(r"(?ims)^\s*certifications?\s*:.*?(?=^\s*$|\Z)")
+
+
+def strip_certifications(texts: pd.Series) -> pd.Series:
+    """Résumé texts without their "Certifications:" paragraph (credentials held today)."""
+    return texts.fillna("").astype(str).str.replace(_CERTS, "", regex=True)
+
+
+class ResumeSkills:
+    """Lazily extracted résumé skills as a candidates × skills CSR matrix (binary)."""
+
+    def __init__(self, resume_text: pd.Series, skills: pd.DataFrame, skill_ids: pd.Index) -> None:
+        self.texts_ = strip_certifications(resume_text.reset_index(drop=True))
+        self.skills = skills
+        self.skill_ids = skill_ids
+        self.done_ = np.zeros(len(self.texts_), dtype=bool)
+        self.matrix_ = sp.csr_matrix((len(self.texts_), len(skill_ids)))
+        self._extractor: Any = None
+
+    def rows(self, ci: np.ndarray) -> sp.csr_matrix:
+        """Rows of the matrix for candidate positions ``ci`` (extracting the missing ones first)."""
+        todo = np.unique(ci[~self.done_[ci]])
+        if todo.size:
+            if self._extractor is None:
+                from recsys.skills import SkillExtractor
+
+                self._extractor = SkillExtractor(skills=self.skills).fit()
+            found = self._extractor.extract_frame(
+                self.texts_.iloc[todo].tolist(), [str(i) for i in todo]
+            )
+            lists = (
+                found.groupby(found["doc_id"].astype(int))["skill_id"].agg(list)
+                if len(found)
+                else pd.Series(dtype=object)
+            )
+            per = pd.Series([[]] * len(self.texts_), dtype=object)
+            per.iloc[lists.index.to_numpy()] = lists.to_numpy()
+            self.matrix_ = binarize(self.matrix_ + list_matrix(per, self.skill_ids))
+            self.done_[todo] = True
+        return self.matrix_[ci]
+
+
+def occupation_skill_matrices(skill_ids: pd.Index) -> tuple[pd.Index, sp.csr_matrix, sp.csr_matrix]:
+    """(occupation ids, occupations × skills essential, … optional) from the packaged ESCO taxonomy."""
+    from recsys.data import taxonomy
+
+    occ = taxonomy.occupations()
+    ids = pd.Index(occ["occupation_id"].astype(str))
+    return (
+        ids,
+        list_matrix(occ["essential_skills"], skill_ids),
+        list_matrix(occ["optional_skills"], skill_ids),
+    )
+
+
+def history_prior(
+    p: np.ndarray,
+    occ: np.ndarray,
+    years: np.ndarray,
+    n_pairs: int,
+    ess: sp.csr_matrix,
+    opt: sp.csr_matrix,
+) -> sp.csr_matrix:
+    """Pairs × skills matrix of P(skill learnt in a job) from the (pair, job) rows seen as of the pair.
+
+    ``p`` pair index, ``occ`` occupation row in ``ess``/``opt`` (-1 unknown), ``years`` years in the job
+    by ``as_of``.  Sums of log(1 - p_j) are sparse products; the result is ``1 - exp(sum)``.
+    """
+    ok = occ >= 0
+    p, occ, years = p[ok], occ[ok], years[ok]
+    rate = ESSENTIAL_RATE * (0.6 + 0.4 * np.clip(years / 3.0, 0.0, 1.0))
+    shape = (n_pairs, ess.shape[0])
+    W_ess = sp.csr_matrix((np.log1p(-rate), (p, occ)), shape=shape)
+    W_opt = sp.csr_matrix((np.full(len(p), np.log1p(-OPTIONAL_RATE)), (p, occ)), shape=shape)
+    log_miss = sp.csr_matrix(W_ess @ ess + W_opt @ opt)  # ≤ 0 where any job had the skill
+    log_miss.data = -np.expm1(log_miss.data)  # 1 - exp(sum)
+    log_miss.eliminate_zeros()
+    return log_miss
+
+
+def _share(m: sp.spmatrix, R: sp.csr_matrix, need: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(sp.csr_matrix(m).multiply(R).sum(axis=1)).ravel() / need
+
+
+def coverage_features(
+    tag: str,
+    R: sp.csr_matrix,
+    claim: sp.csr_matrix,
+    text: sp.csr_matrix,
+    cred: sp.csr_matrix,
+    prior: sp.csr_matrix,
+    unknown: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Coverage of the role's ``tag`` skills (rows of ``R``) by each kind of evidence, per pair.
+
+    ``claim``/``text``/``cred``: binary pairs × skills (claimed, named in the résumé, on a valid held
+    credential); ``prior``: :func:`history_prior`.  Every share that credentials enter is a max/union
+    with ``cred``, so a new credential never lowers it (the monotone guarantee).  ``unknown`` pairs
+    (no claimed skill, no résumé skill, no credential) get NaN evidence shares; the prior stays.
+    """
+    need = np.asarray(R.sum(axis=1)).ravel()
+    said = binarize(claim + text)
+    out = {
+        f"{tag}_cov_text": _share(binarize(said + cred), R, need),
+        f"{tag}_cov_both": _share(binarize(claim.multiply(text) + cred), R, need),
+        f"{tag}_cov_hist": _share(said.multiply(prior).maximum(cred), R, need),
+        f"{tag}_hist": _share(prior, R, need),
+    }
+    for name in (f"{tag}_cov_text", f"{tag}_cov_both", f"{tag}_cov_hist"):
+        out[name][unknown] = np.nan
+    return out
