@@ -51,6 +51,7 @@ from recsys.features.evidence import (
     occupation_skill_matrices,
     strip_certifications,
 )
+from recsys.features.history import JobTable
 from recsys.features.registry import FEATURE_NAMES
 
 __all__ = ["FeatureBuilder", "SENIORITY_YEARS", "TYPICAL_YEARS"]
@@ -162,13 +163,7 @@ class FeatureBuilder:
         self.h_expires_ = np.where(use_fb, fallback, expires).astype("datetime64[ns]")
         self.h_verified_ = h["verified"].to_numpy(dtype=bool)
 
-        hist = w.history
-        hi_cand = self.cand_ids_.get_indexer(hist["candidate_id"].astype(str))
-        order, self.j_start_, self.j_count_ = grouped_table(hi_cand, len(self.cand_ids_))
-        hist = hist.iloc[order]
-        self.j_started_ = hist["started_at"].to_numpy(dtype="datetime64[ns]")
-        self.j_ended_ = hist["ended_at"].to_numpy(dtype="datetime64[ns]")
-        self.j_occ_ = occ_ids.get_indexer(hist["occupation"].astype(str).to_numpy())
+        self.jobs_ = JobTable(w.history, self.cand_ids_, occ_ids)
 
         self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
         self._bm25: Any = None
@@ -286,7 +281,7 @@ class FeatureBuilder:
         f.update(self._credential_features(ci, ri, as_of))
         f.update(self._text_features(ci, ri))
         f.update(self._experience_features(ci, ri, as_of))
-        f.update(self._history_features(ci, as_of))
+        f.update(self.jobs_.features(ci, as_of))
         with np.errstate(invalid="ignore", divide="ignore"):
             hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)
         f["job_hop_rate"] = np.where(f["n_jobs"] > 0, hop, np.nan)  # no history: unknown
@@ -321,7 +316,7 @@ class FeatureBuilder:
         have = binarize(claim + have_valid)
         unknown_cand = (row_sums(claim) == 0) & (n_issued == 0)
         text = self.resume_.rows(ci) if self.resume_ is not None else sp.csr_matrix(claim.shape)
-        prior = history_prior(*self._jobs_as_of(ci, as_of), n, self.O_ess_, self.O_opt_)
+        prior = history_prior(*self.jobs_.occupations_as_of(ci, as_of), n, self.O_ess_, self.O_opt_)
         unknown_ev = unknown_cand & (row_sums(text) == 0)
 
         out: dict[str, np.ndarray] = {}
@@ -422,41 +417,8 @@ class FeatureBuilder:
         }
 
     def _jobs_as_of(self, ci, as_of) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(pair, occupation row, years in the job by as_of) for jobs started by as_of."""
-        p, row = expand(ci, self.j_start_, self.j_count_)
-        started = self.j_started_[row]
-        seen = started <= as_of[p]
-        p, row, started = p[seen], row[seen], started[seen]
-        ended = self.j_ended_[row]
-        end = np.where(~np.isnat(ended) & (ended <= as_of[p]), ended, as_of[p])
-        return p, self.j_occ_[row], np.maximum(_days(end, started), 0.0) / _YEAR_DAYS
+        """(pair, occupation row, years in the job by as_of): see :class:`JobTable`."""
+        return self.jobs_.occupations_as_of(ci, as_of)
 
     def _history_features(self, ci, as_of) -> dict[str, np.ndarray]:
-        n = len(ci)
-        p, row = expand(ci, self.j_start_, self.j_count_)
-        started = self.j_started_[row]
-        seen = started <= as_of[p]
-        p, row, started = p[seen], row[seen], started[seen]
-        ended = self.j_ended_[row]
-        finished = ~np.isnat(ended) & (ended <= as_of[p])
-        months = _days(np.where(finished, ended, as_of[p]), started) / _MONTH_DAYS
-        n_jobs = np.bincount(p, minlength=n).astype(float)
-        fin_n = np.bincount(p[finished], minlength=n)
-        fin_sum = np.bincount(p[finished], weights=months[finished], minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_tenure = np.where(fin_n > 0, fin_sum / fin_n, np.nan)
-        # last finished job: the one with the latest end
-        last = np.full(n, np.nan)
-        fp = p[finished]
-        if fp.size:
-            end_days = _days(ended[finished], np.datetime64("1970-01-01", "ns"))
-            o = np.lexsort((end_days, fp))
-            is_last = np.r_[fp[o][1:] != fp[o][:-1], True]
-            last[fp[o][is_last]] = months[finished][o][is_last]
-        current = group_max(p[~finished], months[~finished], n, 0.0)
-        return {
-            "n_jobs": n_jobs,
-            "mean_tenure_months": mean_tenure,
-            "last_tenure_months": last,
-            "current_tenure_months": current,
-        }
+        return self.jobs_.features(ci, as_of)
