@@ -1,9 +1,11 @@
 """FitRanker: how well a candidate fits a role, learned from graded funnel stages.
 
-A LightGBM ``lambdarank`` model over pair features (see :mod:`recsys.features`).  Labels are the funnel
-stage reached (0 applied … 4 hired); queries are roles (one requisition = one ranking).  LightGBM's
-lambdarank optimises NDCG with *exponential* gain (``2**stage - 1``), the same definition
-:func:`recsys.metrics.ndcg_at_k` uses by default.
+A LightGBM model over pair features (see :mod:`recsys.features`).  Labels are the funnel stage reached
+(0 applied … 4 hired); queries are roles (one requisition = one ranking).  ``objective="lambdarank"``
+optimises NDCG with *exponential* gain (``2**stage - 1``), the same definition
+:func:`recsys.metrics.ndcg_at_k` uses by default; ``objective="regression"`` fits the expected stage
+pointwise (least squares), which ranked better on the example world, whose stages are thresholds of a
+noisy fit (docs/training.md, Results).  Either way early stopping watches the validation NDCG@k per role.
 
 Monotone constraints: every feature whose registry entry (:data:`recsys.features.FEATURES`) declares a
 direction is constrained in that direction (coverage of required skills, verified coverage, contract
@@ -21,7 +23,7 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -114,6 +116,7 @@ class FitRanker:
     eval_at : the NDCG cut-offs LightGBM reports while training (early stopping uses the first).
     n_jobs : threads (default 1: the project runs on shared small machines).
     random_state : the one seed.
+    objective : ``"lambdarank"`` (listwise NDCG) or ``"regression"`` (pointwise expected stage).
     """
 
     def __init__(
@@ -130,6 +133,7 @@ class FitRanker:
         eval_at: Sequence[int] = (10,),
         n_jobs: int = 1,
         random_state: int = 0,
+        objective: Literal["lambdarank", "regression"] = "lambdarank",
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -142,6 +146,7 @@ class FitRanker:
         self.eval_at = eval_at
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.objective = objective
 
     def get_params(self) -> dict[str, Any]:
         names = [
@@ -156,6 +161,7 @@ class FitRanker:
             "eval_at",
             "n_jobs",
             "random_state",
+            "objective",
         ]
         return {n: getattr(self, n) for n in names}
 
@@ -179,33 +185,43 @@ class FitRanker:
         if y.size and (not np.issubdtype(y.dtype, np.number) or (y < 0).any() or (y > 30).any()):
             raise ValueError("The 'y' parameter of FitRanker.fit must be small non-negative ints.")
         y = y.astype(int)
+        if self.objective not in ("lambdarank", "regression"):
+            raise ValueError(
+                "The 'objective' parameter of FitRanker must be 'lambdarank' or 'regression'. "
+                f"Got {self.objective!r} instead."
+            )
         Xs, ys, sizes = _sort_by_group(X, y, group_ids)
         self.feature_names_ = [str(c) for c in X.columns]
         self.monotone_constraints_ = resolve_monotone(self.feature_names_, self.monotone)
         constrained = any(self.monotone_constraints_)
-        model = lgb.LGBMRanker(
-            objective="lambdarank",
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            subsample=self.subsample,
-            subsample_freq=1 if self.subsample < 1 else 0,
-            colsample_bytree=self.colsample_bytree,
-            reg_lambda=self.reg_lambda,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-            verbosity=-1,
-            monotone_constraints=self.monotone_constraints_ if constrained else None,
-            monotone_constraints_method="advanced" if constrained else "basic",
-        )
-        kwargs: dict[str, Any] = {"group": sizes, "eval_at": list(self.eval_at)}
-        callbacks = []
+        params: dict[str, Any] = {
+            "objective": self.objective,
+            "metric": "ndcg",
+            "eval_at": list(self.eval_at),
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_child_samples": self.min_child_samples,
+            "subsample": self.subsample,
+            "subsample_freq": 1 if self.subsample < 1 else 0,
+            "colsample_bytree": self.colsample_bytree,
+            "reg_lambda": self.reg_lambda,
+            "num_threads": self.n_jobs,
+            "seed": self.random_state,
+            "verbosity": -1,
+        }
+        if constrained:
+            params.update(
+                monotone_constraints=self.monotone_constraints_,
+                monotone_constraints_method="advanced",
+            )
+        train_set = lgb.Dataset(Xs, ys, group=sizes, feature_name=self.feature_names_)
+        valid_sets, callbacks, record = [], [], {}
         if eval_set is not None:
             Xv, yv, gv = eval_set
             Xv = _as_frame(Xv, self.feature_names_)[self.feature_names_]
             Xvs, yvs, sizes_v = _sort_by_group(Xv, np.asarray(yv).astype(int), gv)
-            kwargs.update(eval_X=(Xvs,), eval_y=(yvs,), eval_group=[sizes_v])
+            valid_sets = [lgb.Dataset(Xvs, yvs, group=sizes_v, reference=train_set)]
+            callbacks.append(lgb.record_evaluation(record))
             if early_stopping_rounds:
                 callbacks.append(
                     lgb.early_stopping(early_stopping_rounds, first_metric_only=True, verbose=False)
@@ -215,10 +231,18 @@ class FitRanker:
                 "The 'early_stopping_rounds' parameter of FitRanker.fit needs an 'eval_set'. "
                 "Got eval_set=None instead."
             )
-        model.fit(Xs, ys, callbacks=callbacks, **kwargs)
-        self.booster_ = model.booster_
-        self.best_iteration_ = int(model.best_iteration_ or self.booster_.current_iteration())
-        self.evals_result_ = dict(model.evals_result_) if eval_set is not None else {}
+        self.booster_ = lgb.train(
+            params,
+            train_set,
+            num_boost_round=self.n_estimators,
+            valid_sets=valid_sets,
+            valid_names=["valid_0"][: len(valid_sets)],
+            callbacks=callbacks,
+        )
+        self.best_iteration_ = int(
+            self.booster_.best_iteration or self.booster_.current_iteration()
+        )
+        self.evals_result_ = {k: dict(v) for k, v in record.items()}
         return self
 
     # -------------------------------------------------------------- predict

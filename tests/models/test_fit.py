@@ -103,3 +103,21 @@ def test_errors_name_the_problem():
         _model().fit(X, y[:-1], g)
     with pytest.raises(ValueError, match="'monotone'"):
         resolve_monotone(["a"], "sometimes")
+
+
+def test_regression_objective_ranks_keeps_monotone_and_round_trips(tmp_path):
+    X, y, g = _data()
+    m = _model(objective="regression").fit(
+        X[:2000], y[:2000], g[:2000], eval_set=(X[2000:], y[2000:], g[2000:])
+    )
+    good = ndcg_at_k(y[2000:], m.predict(X[2000:]), g[2000:], 10)
+    assert good > ndcg_at_k(y[2000:], X["noise"].to_numpy()[2000:], g[2000:], 10) + 0.1
+    assert "ndcg@10" in m.evals_result_["valid_0"]  # early stopping watches NDCG per role
+    grid = np.linspace(0, 1, 11)
+    scores = np.column_stack([m.predict(X.iloc[:100].assign(coverage=v)) for v in grid])
+    assert (np.diff(scores, axis=1) >= -1e-12).all()
+    back = FitRanker.load(m.save(tmp_path / "fit.txt"))
+    assert back.objective == "regression"
+    np.testing.assert_allclose(back.predict(X[:50]), m.predict(X[:50]))
+    with pytest.raises(ValueError, match="objective"):
+        FitRanker(objective="pointwise").fit(X[:100], y[:100], g[:100])
