@@ -54,6 +54,9 @@ class PairsConfig(_Section):
 class FitConfig(_Section):
     """``recsys.models.fit.FitRanker`` hyper-parameters plus early stopping."""
 
+    objective: Literal["lambdarank", "regression"] = Field(
+        "lambdarank", description="LightGBM objective: listwise NDCG or pointwise expected stage"
+    )
     n_estimators: int = Field(600, ge=1)
     learning_rate: float = Field(0.05, gt=0, le=1)
     num_leaves: int = Field(31, ge=2)
@@ -67,9 +70,19 @@ class FitConfig(_Section):
     features: list[str] | None = Field(
         None, description="feature subset the ranker uses; None = every feature"
     )
+    exclude_features: list[str] = Field(
+        default_factory=list, description="features the ranker leaves out (after 'features')"
+    )
+    train_on_retrieved: bool = Field(
+        False,
+        description="also train (and early-stop) on retrieved non-applicants as label 0; off by "
+        "default: they are unlabelled, not bad fits (docs/training.md, Results)",
+    )
 
     def ranker_params(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"early_stopping_rounds", "features"})
+        return self.model_dump(
+            exclude={"early_stopping_rounds", "features", "exclude_features", "train_on_retrieved"}
+        )
 
 
 class RetentionConfig(_Section):
@@ -78,7 +91,8 @@ class RetentionConfig(_Section):
     penalizer: float = Field(0.01, ge=0)
     l1_ratio: float = Field(0.0, ge=0, le=1)
     calibration: Literal["none", "platt", "isotonic"] = Field(
-        "none", description="recalibration on a held-out fold; 'none' measured best (docs/retention.md)"
+        "none",
+        description="recalibration on a held-out fold; 'none' measured best (docs/retention.md)",
     )
     calibration_fraction: float = Field(0.25, gt=0, lt=1)
     derived_features: bool = Field(True, description="add the seniority-gap hinges (over/under)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from training.config import TrainConfig
-from training.pipeline import Prepared, prepare, select
+from training.pipeline import Prepared, prepare
 
 __all__ = ["TuneResult", "suggest", "valid_ndcg", "tune"]
 
@@ -45,19 +45,11 @@ def suggest(trial: Any) -> dict[str, Any]:
 def valid_ndcg(prep: Prepared, config: TrainConfig, k: int = 10) -> tuple[float, int]:
     """Fit a ranker with ``config.fit`` on the training pairs; NDCG@k on the validation pairs."""
     from recsys import metrics
-    from recsys.models.fit import FitRanker
+    from training.train import fit_ranker, ranker_data
 
-    feats = config.fit.features
-    train, valid = prep.pairs["train"], prep.pairs["valid"]
-    Xv = select(prep.features("valid"), feats)
-    ranker = FitRanker(**config.fit.ranker_params(), random_state=config.seed).fit(
-        select(prep.features("train"), feats),
-        train["label"].to_numpy(),
-        train["role_id"].to_numpy(),
-        eval_set=(Xv, valid["label"].to_numpy(), valid["role_id"].to_numpy()),
-        early_stopping_rounds=config.fit.early_stopping_rounds,
-    )
-    score = metrics.ndcg_at_k(valid["label"], ranker.predict(Xv), valid["role_id"], k)
+    ranker = fit_ranker(prep, config)
+    Xv, yv, gv = ranker_data(prep, config, "valid")
+    score = metrics.ndcg_at_k(yv, ranker.predict(Xv), gv, k)
     return float(score), ranker.best_iteration_
 
 
