@@ -176,3 +176,73 @@ class Ranking:
 
     def __len__(self) -> int:
         return len(self.frame)
+
+
+class PathContributions:
+    """Fast per-feature contributions of a LightGBM model: Saabas path attribution.
+
+    A node's expected value is the cover-weighted mean of the leaf values below it (the root's is
+    the ``bias``, the same expected value TreeSHAP reports).
+
+    For each tree, the change of the node's expected value along the row's root-to-leaf path is
+    credited to the split feature (what ``shap.TreeExplainer(...).shap_values(X, approximate=True)``
+    computes).  Like TreeSHAP (``pred_contrib``) the contributions plus ``bias`` sum to the raw
+    prediction; unlike it they cost one ``pred_leaf`` call and a table gather (a leaf's contribution
+    vector is precomputed), i.e. microseconds per row instead of milliseconds.
+    """
+
+    def __init__(self, booster: Any, num_iteration: int | None = None) -> None:
+        dump = booster.dump_model(num_iteration=num_iteration or -1)
+        trees = dump["tree_info"]
+        if dump.get("num_tree_per_iteration", 1) != 1:
+            raise ValueError("PathContributions supports single-output models only.")
+        self.num_iteration = num_iteration
+        n_feat = len(dump["feature_names"])
+        leaves = max(t["num_leaves"] for t in trees)
+        self.table_ = np.zeros((len(trees), leaves, n_feat))
+        self.bias_ = 0.0
+        for t, tree in enumerate(trees):
+            root = tree["tree_structure"]
+            expected = _expected_values(root)
+            self.bias_ += expected[id(root)]
+            stack = [(root, np.zeros(n_feat))]
+            while stack:
+                node, acc = stack.pop()
+                if "leaf_index" in node:
+                    self.table_[t, node["leaf_index"]] = acc
+                    continue
+                for side in ("left_child", "right_child"):
+                    child = node[side]
+                    c = acc.copy()
+                    c[node["split_feature"]] += expected[id(child)] - expected[id(node)]
+                    stack.append((child, c))
+        self.booster = booster
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """(n, n_features + 1) contributions, the last column the bias (like ``pred_contrib``)."""
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) == 0:
+            return np.zeros((0, self.table_.shape[2] + 1))
+        leaf = self.booster.predict(
+            X, pred_leaf=True, num_iteration=self.num_iteration, num_threads=1
+        ).astype(np.intp)
+        out = self.table_[np.arange(self.table_.shape[0]), leaf].sum(axis=1)
+        return np.column_stack([out, np.full(len(X), self.bias_)])
+
+
+def _expected_values(root: dict[str, Any]) -> dict[int, float]:
+    """id(node) → cover-weighted mean leaf value below it (a dumped LightGBM tree)."""
+    out: dict[int, float] = {}
+
+    def visit(node: dict[str, Any]) -> tuple[float, float]:
+        if "leaf_index" in node:
+            w = float(max(node.get("leaf_count", 0), 0)) or 1e-12
+            out[id(node)] = float(node["leaf_value"])
+            return out[id(node)] * w, w
+        lv, lw = visit(node["left_child"])
+        rv, rw = visit(node["right_child"])
+        out[id(node)] = (lv + rv) / (lw + rw)
+        return lv + rv, lw + rw
+
+    visit(root)
+    return out

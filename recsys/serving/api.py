@@ -13,6 +13,7 @@ object they started with, new ones get the new model, none is dropped.
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -41,7 +42,12 @@ from recsys.serving.schemas import (
     ShortlistRequest,
     ShortlistResponse,
 )
-from recsys.serving.settings import ApiConfig, ServeConfig, read_api_keys
+from recsys.serving.settings import (
+    ApiConfig,
+    ServeConfig,
+    limit_torch_threads,
+    read_api_keys,
+)
 
 STATIC = Path(__file__).parent / "static"
 _bearer = HTTPBearer(auto_error=False)
@@ -66,6 +72,12 @@ class _Metrics:
         self.loaded_at = Gauge(
             "recsys_model_loaded_timestamp", "When the model was loaded", registry=self.registry
         )
+
+
+def _json(payload: dict[str, Any]) -> Response:
+    """The answer serialised once (``response_model`` stays the documented schema; re-validating
+    50 explained rows per request would cost more than ranking them)."""
+    return Response(json.dumps(payload, default=str), media_type="application/json")
 
 
 def _load(model: str, settings: ServeConfig) -> Any:
@@ -100,6 +112,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        limit_torch_threads(limits.torch_threads)
         app.state.recommender = recommender if recommender is not None else _load(model, settings)
         metrics.loaded_at.set_to_current_time()
         yield
@@ -211,7 +224,7 @@ def create_app(
             filters=body.filters,
             retention_weight=body.retention_weight,
         )
-        return result.to_dict()
+        return _json(result.to_dict())
 
     @app.post("/v1/roles", response_model=ShortlistResponse)
     def roles(body: RolesRequest, request: Request, _: str = Depends(authorised)) -> Any:
@@ -225,7 +238,7 @@ def create_app(
             filters=body.filters,
             retention_weight=body.retention_weight,
         )
-        return result.to_dict()
+        return _json(result.to_dict())
 
     @app.post("/v1/score", response_model=ScoreResponse)
     def score(body: ScoreRequest, request: Request, _: str = Depends(authorised)) -> Any:

@@ -59,8 +59,12 @@ def read_frame(path: Path) -> pd.DataFrame:
 def iter_chunks(path: Path, size: int) -> Iterator[pd.DataFrame]:
     """Chunks of ``size`` rows of a pairs file, ids as strings, in file order."""
     if path.suffix == ".parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+        # a buffered stream reads pages, not whole column chunks: memory stays one batch even when
+        # the file has row groups far larger than ``size``
+        pf = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
+        for batch in pf.iter_batches(batch_size=size, use_threads=False):
             yield _ids_as_str(batch.to_pandas())
+            del batch
     elif path.suffix == ".csv":
         yield from (
             _ids_as_str(c)
@@ -301,6 +305,8 @@ def score_pool(
             else:
                 result = make(recommender, retention_weight, top_k, pool_)
                 _atomic_parquet(result, part)
+                del result
+                pa.default_memory_pool().release_unused()  # keep the footprint at one chunk
                 scored += size
             bar.update(size)
     if pool_.mode == "pairs" and top_k is not None:

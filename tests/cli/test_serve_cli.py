@@ -1,0 +1,88 @@
+"""``recsys shortlist --json`` and ``recsys score`` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import typer
+from serving_world import pairs_frame, some_role, tiny_bundle
+from typer.testing import CliRunner
+
+from recsys.cli import serve
+from recsys.recommender import Recommender
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    serve.register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli") / "bundle"
+    shutil.copytree(tiny_bundle(), folder)
+    return folder
+
+
+def test_shortlist_json_equals_library(bundle):
+    rec = Recommender.load(bundle)
+    role = some_role(rec)
+    got = CliRunner().invoke(
+        _app(), ["shortlist", "--model", str(bundle), "--role", role, "--k", "5", "--json"]
+    )
+    assert got.exit_code == 0, got.output
+    out = json.loads(got.output)
+    want = rec.shortlist(role_id=role, k=5).to_dict()
+    assert [r["candidate_id"] for r in out["results"]] == [
+        r["candidate_id"] for r in want["results"]
+    ]
+    assert [r["rank"] for r in out["results"]] == [1, 2, 3, 4, 5]
+    first = out["results"][0]
+    assert {"fit", "retention", "score", "reasons"} <= set(first)
+    assert {"top_features", "matched_skills", "missing_skills", "verified_credentials"} <= set(
+        first["reasons"]
+    )
+    assert out["manifest"]["query"] == {"role_id": role}
+
+
+def test_shortlist_table_and_unknown_role(bundle):
+    rec = Recommender.load(bundle)
+    got = CliRunner().invoke(
+        _app(), ["shortlist", "--model", str(bundle), "--role", some_role(rec), "--k", "3"]
+    )
+    assert got.exit_code == 0, got.output
+    assert "required skills" in got.output and "encoder hashing:64" in got.output
+    bad = CliRunner().invoke(_app(), ["shortlist", "--model", str(bundle), "--role", "nope"])
+    assert bad.exit_code != 0
+
+
+def test_score_writes_output_and_summary(bundle, tmp_path):
+    rec = Recommender.load(bundle)
+    pairs = pairs_frame(rec, 500, seed=3)
+    pairs.to_parquet(tmp_path / "pool.parquet", index=False)
+    out = tmp_path / "scores.parquet"
+    got = CliRunner().invoke(
+        _app(),
+        [
+            "score",
+            "--model",
+            str(bundle),
+            "--pool",
+            str(tmp_path / "pool.parquet"),
+            "--out",
+            str(out),
+            "--chunk-size",
+            "200",
+        ],
+    )
+    assert got.exit_code == 0, got.output
+    summary = json.loads(got.output[got.output.index("{") :])
+    assert summary["rows"] == 500 and summary["pairs_per_second"] > 0
+    scored = pd.read_parquet(out)
+    want = rec.score_pairs(pairs)
+    assert scored[["candidate_id", "role_id"]].values.tolist() == pairs.values.tolist()
+    pd.testing.assert_series_equal(scored["score"], want["score"], check_names=False)
