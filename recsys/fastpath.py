@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from recsys.features._sparse import binarize, expand, group_max, list_matrix, row_sums
 
 _YEAR_DAYS = 365.25
+_DENSE_CELLS = 4_000_000  # largest dense (pairs × blocks × skill columns) cut built at once
 
 
 @dataclass
@@ -290,6 +291,11 @@ class NowFeatures:
         req_u, opt_u, con_u = roles.R_req[u], roles.R_opt[u], roles.R_con[u]
         cols = np.union1d(req_u.indices, opt_u.indices).astype(np.intp)
         n_sk, n_blocks = self.have.shape[1], len(self._blocks)
+        if n > 1 and n * n_blocks * len(cols) > _DENSE_CELLS:  # many roles: halve the pairs
+            h = n // 2
+            return np.vstack(
+                [self.matrix(cv[:h], ri[:h], roles), self.matrix(cv[h:], ri[h:], roles)]
+            )
         sel = (np.arange(n_blocks)[:, None] * n_sk + cols[None, :]).ravel()
         D = self._skills[ci][:, sel].toarray().reshape(n, n_blocks, len(cols))
         block = dict(zip(self._blocks, np.moveaxis(D, 1, 0), strict=True))

@@ -112,3 +112,15 @@ def test_exact_contributions_option_uses_treeshap(rec):
     top = row["top_features"][0]
     assert top["contribution"] == pytest.approx(shap[top["feature"]], abs=1e-6)
     assert abs(shap[top["feature"]]) == pytest.approx(shap.abs().max(), abs=1e-6)
+
+
+def test_many_roles_are_cut_into_blocks_with_the_same_result(rec, monkeypatch):
+    import recsys.fastpath as fp
+
+    fast = rec.fast_features()
+    rng = np.random.default_rng(5)
+    ci = rng.integers(len(fast.ids), size=300)
+    ri = rng.integers(len(rec.features_.role_ids_), size=300)
+    whole = fast.matrix(ci, ri)
+    monkeypatch.setattr(fp, "_DENSE_CELLS", 500)
+    np.testing.assert_allclose(fast.matrix(ci, ri), whole, rtol=1e-12)
