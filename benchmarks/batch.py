@@ -91,6 +91,7 @@ def main() -> None:
                     "pairs_per_second": s["pairs_per_second"],
                     "seconds": s["seconds"],
                     "peak_rss_mb": round(s["peak_rss_mb"], 1),
+                    "load_avg_1m": round(os.getloadavg()[0], 2),
                 }
             )
             pool.unlink()
@@ -99,6 +100,7 @@ def main() -> None:
     report = {
         "chunk_size": args.chunk_size,
         "cpus": os.cpu_count(),
+        "load_avg_1m_end": round(os.getloadavg()[0], 2),
         "runs": results,
         "rss_spread": round(max(rss) / min(rss) - 1, 3),
     }

@@ -21,6 +21,8 @@ builder), so a change to the builder can never silently change served scores.
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,7 @@ import scipy.sparse as sp
 from recsys.features._sparse import binarize, expand, group_max, list_matrix, row_sums
 
 _YEAR_DAYS = 365.25
+BM25_CACHE_BYTES = 256 << 20  # dense BM25 scores kept for recently asked world roles
 _DENSE_CELLS = 4_000_000  # largest dense (pairs × blocks × skill columns) cut built at once
 
 
@@ -115,6 +118,8 @@ class NowFeatures:
             self.cand_vec, self.cand_vec_ok = vec[1][np.maximum(pos, 0)], pos >= 0
         self.world_roles = self._world_roles()
         self._bm25 = None
+        self._scores: OrderedDict[int, np.ndarray] = OrderedDict()  # BM25 per world role
+        self._lock = threading.Lock()
         self.ids = b.cand_ids_  # candidates served, by position
         self.src: np.ndarray | None = None  # served position → table row (see tile)
 
@@ -258,6 +263,11 @@ class NowFeatures:
             rows = np.flatnonzero(ri == r)
             if not len(terms):
                 continue
+            if roles is self.world_roles:  # a world role's scores over the corpus, kept (LRU)
+                dense = self._role_scores(int(r), terms, retriever)
+                score[rows] = dense[ci[rows]]
+                per_term[rows] = dense[ci[rows]] / len(terms)
+                continue
             order = np.argsort(ci[rows], kind="stable")
             rows = rows[order]
             docs = ci[rows]  # sorted: faster look-ups
@@ -274,6 +284,21 @@ class NowFeatures:
             score[rows] = acc
             per_term[rows] = acc / len(terms)
         return score, per_term
+
+    def _role_scores(self, r: int, terms: np.ndarray, retriever: Any) -> np.ndarray:
+        """bm25s's own dense scores of world role ``r`` (exactly the builder's), cached by role
+        within ``BM25_CACHE_BYTES``: repeated shortlists of a role skip the BM25 query."""
+        with self._lock:
+            got = self._scores.get(r)
+            if got is not None:
+                self._scores.move_to_end(r)
+                return got
+        got = retriever.get_scores_from_ids(terms.tolist())
+        with self._lock:
+            self._scores[r] = got
+            while len(self._scores) > max(1, BM25_CACHE_BYTES // max(got.nbytes, 1)):
+                self._scores.popitem(last=False)
+        return got
 
     # ------------------------------------------------------------------ features
     def matrix(self, ci: np.ndarray, ri: np.ndarray, roles: RoleSide | None = None) -> np.ndarray:
