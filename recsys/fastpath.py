@@ -322,10 +322,14 @@ class NowFeatures:
                 [self.matrix(cv[:h], ri[:h], roles), self.matrix(cv[h:], ri[h:], roles)]
             )
         sel = (np.arange(n_blocks)[:, None] * n_sk + cols[None, :]).ravel()
-        D = self._skills[ci][:, sel].toarray().reshape(n, n_blocks, len(cols))
+        S = self._skills[ci][:, sel].tocsr()
+        D = S.toarray().reshape(n, n_blocks, len(cols))
         block = dict(zip(self._blocks, np.moveaxis(D, 1, 0), strict=True))
+        c = len(cols)
+        sparse = {k: S[:, j * c : (j + 1) * c] for j, k in enumerate(self._blocks)}
         for tag, R_u in (("req", req_u), ("opt", opt_u)):
-            R = R_u[:, cols].toarray()[inv]
+            Rs = R_u[:, cols].tocsr()[inv]
+            R = Rs.toarray()
             need = R.sum(axis=1)
             got = (block["have"] * R).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -335,8 +339,8 @@ class NowFeatures:
             f[f"{tag}_cov"] = cov
             if self.evidence is not None:
                 e = self.evidence
-                rows = [sp.csr_matrix(block[k]) for k in ("claim", "text", "cred", "prior")]
-                f.update(e["fn"](tag, sp.csr_matrix(R), *rows, e["unknown"][ci]))
+                rows = [sparse[k] for k in ("claim", "text", "cred", "prior")]
+                f.update(e["fn"](tag, Rs, *rows, e["unknown"][ci]))
             if tag == "req":
                 f["n_req_skills"] = need
                 missing = need - got

@@ -537,7 +537,18 @@ class Recommender:
             pairs["candidate_id"].isin(self.known_ids("candidates"))
             & pairs["role_id"].isin(self.known_ids("roles"))
         ).to_numpy()
-        for rows, extras in ((world, (None, None)), (~world, (extra_roles, extra_candidates))):
+        fast = self.fast_features()
+        if fast is not None and fast.src is None and world.any():  # per-candidate tables
+            rows = np.flatnonzero(world)
+            ri = self.features_.role_ids_.get_indexer(pairs["role_id"].to_numpy()[rows])
+            ci = fast.positions(pairs["candidate_id"].to_numpy()[rows])
+            order = np.argsort(ri, kind="stable")  # by role: small dense cuts per block
+            _, f, r = self._score_fast(fast, ci[order], ri[order])
+            fit[rows[order]], ret[rows[order]] = f, r
+            todo = ((np.zeros_like(world), (None, None)), (~world, (extra_roles, extra_candidates)))
+        else:
+            todo = ((world, (None, None)), (~world, (extra_roles, extra_candidates)))
+        for rows, extras in todo:
             if rows.any():  # world pairs and ad-hoc pairs apart: a pair's score is its own
                 _, fit[rows], ret[rows] = self._score(pairs[rows], *extras, pair_local=True)
         cfg = self.config.combine.model_copy(update={"fit_transform": "sigmoid"})

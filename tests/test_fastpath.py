@@ -124,3 +124,16 @@ def test_many_roles_are_cut_into_blocks_with_the_same_result(rec, monkeypatch):
     whole = fast.matrix(ci, ri)
     monkeypatch.setattr(fp, "_DENSE_CELLS", 500)
     np.testing.assert_allclose(fast.matrix(ci, ri), whole, rtol=1e-12)
+
+
+def test_score_pairs_same_with_and_without_fast_path(rec):
+    from serving_world import pairs_frame
+
+    slow = Recommender.load(
+        tiny_bundle(), config=rec.config.model_copy(update={"fast_path": False})
+    )
+    pairs = pairs_frame(rec, 3_000, seed=9)
+    a, b = rec.score_pairs(pairs), slow.score_pairs(pairs)
+    assert a[["candidate_id", "role_id"]].equals(b[["candidate_id", "role_id"]])
+    for col in ("fit", "retention", "score"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-9, atol=1e-12)
