@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -106,9 +107,13 @@ def grow(rec: Any, n: int, noise: float = 0.05, seed: int = 0, cache_dir: str | 
     vecs[:base] = ix.vectors(list(world_ids))  # the world's own keep theirs
     key = f"grow-{n}-{noise}-{seed}-{base}-{rec.encoder.model_id.replace('/', '_')}"
     folder = Path(cache_dir) / key if cache_dir else None
+    index = None
     if folder is not None and (folder / "candidates.faiss").exists():
-        index = VectorIndex.load(folder, "candidates", model_id=rec.encoder.model_id)
-    else:
+        try:
+            index = VectorIndex.load(folder, "candidates", model_id=rec.encoder.model_id)
+        except Exception as err:  # noqa: BLE001 - e.g. pyarrow cannot read 10^6 list rows back
+            print(f"cached index unreadable ({type(err).__name__}); rebuilding", file=sys.stderr)
+    if index is None:
         attrs = entity_attributes(rec.world, "candidates").iloc[src]
         attrs.index = ids
         index = VectorIndex.build(
