@@ -328,7 +328,8 @@ class RetentionModel:
         state = json.loads(Path(path).read_text(encoding="utf-8"))
         if state.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a {_FORMAT} file.")
-        self = cls(**state["params"])
+        # Files written before the hinges existed were fitted without them.
+        self = cls(**{"derived_features": False, **state["params"]})
         self.feature_names_ = list(state["feature_names"])
         for key in ("medians", "means", "scales", "coef", "baseline_times", "baseline_cumhaz"):
             setattr(self, f"{key}_", np.asarray(state[key], dtype=float))
