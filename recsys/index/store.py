@@ -65,7 +65,8 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
     try:
         faiss.write_index(index.index_, str(tmp_faiss))
         attrs = index._attrs.reset_index()
-        attrs.to_parquet(tmp_attrs, index=False)
+        # Row groups bound each Arrow chunk: one huge group of list columns cannot be read back.
+        attrs.to_parquet(tmp_attrs, index=False, row_group_size=100_000)
         manifest = {
             "format_version": FORMAT_VERSION,
             "kind": index.kind,
