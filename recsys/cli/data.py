@@ -19,19 +19,26 @@ def _print_summary(summary: dict) -> None:
         bar = "#" * round(40 * count / total)
         typer.echo(f"  {stage:<12} {count:>10,}  {bar}")
     rate = summary["censoring_rate"]
-    typer.echo(f"Hires: {summary['hires']:,}; censoring rate "
-               f"{'n/a' if rate is None else f'{rate:.1%}'} (still employed at observed_until)")
+    typer.echo(
+        f"Hires: {summary['hires']:,}; censoring rate "
+        f"{'n/a' if rate is None else f'{rate:.1%}'} (still employed at observed_until)"
+    )
     apr = summary["applicants_per_role"]
     typer.echo(f"Applicants per role: mean {apr['mean']:.1f} (min {apr['min']}, max {apr['max']})")
     typer.echo(f"Candidates holding a credential: {summary['credential_coverage']:.1%}")
 
 
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder to write the world into (an existing world there is replaced).")],
+    out: Annotated[
+        Path,
+        typer.Option(help="Folder to write the world into (an existing world there is replaced)."),
+    ],
     candidates: Annotated[int | None, typer.Option(help="Number of candidates.")] = None,
     roles: Annotated[int | None, typer.Option(help="Number of roles.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed; same seed, same bytes.")] = None,
-    config: Annotated[Path | None, typer.Option(help="World config YAML (configs/world-*.yaml).")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="World config YAML (configs/world-*.yaml).")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
 ) -> None:
     """Generate an example world (real ESCO/O*NET taxonomy, planted outcomes, truth/ beside it)."""
@@ -39,8 +46,11 @@ def generate(
     from recsys.data.generate import WorldConfig, generate_world
 
     overrides = {"candidates": candidates, "roles": roles, "seed": seed}
-    cfg = (load_config(config, WorldConfig, **overrides) if config
-           else WorldConfig(**{k: v for k, v in overrides.items() if v is not None}))
+    cfg = (
+        load_config(config, WorldConfig, **overrides)
+        if config
+        else WorldConfig(**{k: v for k, v in overrides.items() if v is not None})
+    )
     path = generate_world(out, config=cfg, fmt=fmt)
     typer.echo(f"Wrote world to {path}")
 
@@ -56,8 +66,9 @@ def validate(
 
     problems = validate_world(world)
     if as_json:
-        typer.echo(json.dumps({"valid": not problems, "problems": [asdict(p) for p in problems]},
-                              indent=2))
+        typer.echo(
+            json.dumps({"valid": not problems, "problems": [asdict(p) for p in problems]}, indent=2)
+        )
     elif problems:
         typer.echo(f"{world}: {len(problems)} problem(s)", err=True)
         for p in problems:
