@@ -16,8 +16,11 @@ source's evidence only through features (the reason look-ups know world ids).
 requests encode their text with that model on every request (the encoder's cache is bypassed per
 request: each JD text is made unique).  The fit and retention models are the bundle's.
 In-process: ``--requests`` shortlists of top-``k`` for random indexed roles, then for free-text JDs (the
-roles' descriptions).  HTTP: ``uvicorn`` serves the recommender in a thread; ``--concurrency`` clients
-post ``/v1/shortlist`` for ``--seconds`` and count errors.
+roles' descriptions).  HTTP (:mod:`http_load`): ``--workers 1`` serves the recommender with uvicorn in a thread, ``--workers N``
+runs ``recsys serve``'s worker model (each worker builds the same recommender); ``--concurrency`` connections
+post ``/v1/shortlist`` (random role per request, ``k`` fixed) for ``--seconds`` from ``wrk`` and/or the
+async httpx client (``--client``), counting errors; server CPU ms per request and resident memory per
+worker are reported.  No response cache: every request is ranked.
 """
 
 from __future__ import annotations
@@ -26,12 +29,22 @@ import argparse
 import json
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from http_load import (
+    cpu_seconds,
+    has_wrk,
+    mark_ready,
+    percentiles,
+    rss_mb,
+    run_httpx,
+    run_wrk,
+    serve_thread,
+    serve_workers,
+)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -131,14 +144,6 @@ def grow(rec: Any, n: int, noise: float = 0.05, seed: int = 0, cache_dir: str | 
     return rec
 
 
-def percentiles(ms: list[float]) -> dict[str, float]:
-    a = np.asarray(ms)
-    return {f"p{p}": round(float(np.percentile(a, p)), 2) for p in (50, 95, 99)} | {
-        "mean": round(float(a.mean()), 2),
-        "n": len(a),
-    }
-
-
 def in_process(rec: Any, requests: int, k: int, seed: int = 1) -> dict[str, Any]:
     import itertools
 
@@ -163,91 +168,72 @@ def in_process(rec: Any, requests: int, k: int, seed: int = 1) -> dict[str, Any]
     return out
 
 
-def _load_generator(
-    port: int, roles: list[str], k: int, seconds: float, concurrency: int, queue: Any
-) -> None:
-    """Child process: ``concurrency`` async clients post shortlists for ``seconds`` (bounded)."""
-    import asyncio
+def build(settings: dict[str, Any]) -> Any:
+    """The benchmark's recommender (bundle, encoder, grown index, overrides) — also each worker's."""
+    from recsys.recommender import Recommender
+    from recsys.serving.settings import limit_torch_threads
 
-    import httpx
-
-    async def run() -> dict[str, Any]:
-        ok, errors, lat = 0, 0, []
-        stop = time.perf_counter() + seconds
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}",
-            timeout=30,
-            limits=limits,
-            headers={"Authorization": "Bearer bench"},
-        ) as c:
-
-            async def client(seed: int) -> None:
-                nonlocal ok, errors
-                rng = np.random.default_rng(seed)
-                while time.perf_counter() < stop:
-                    t = time.perf_counter()
-                    body = {"role_id": roles[rng.integers(len(roles))], "k": k}
-                    try:
-                        r = await c.post("/v1/shortlist", json=body)
-                        good = r.status_code == 200
-                    except httpx.HTTPError:
-                        good = False
-                    lat.append(1000 * (time.perf_counter() - t))
-                    ok, errors = ok + good, errors + (not good)
-
-            start = time.perf_counter()
-            await asyncio.gather(*(client(i) for i in range(concurrency)))
-            elapsed = time.perf_counter() - start
-        return {"ok": ok, "errors": errors, "elapsed": elapsed, "lat": lat}
-
-    queue.put(asyncio.run(run()))
+    limit_torch_threads(settings["torch_threads"])
+    rec = Recommender.from_uri(settings["model"])
+    update = {"overfetch": settings["overfetch"], "contributions": settings["contributions"]}
+    rec.config = rec.config.model_copy(update={k: v for k, v in update.items() if v})
+    if settings["encoder"] == "real":
+        rec = real_encoder(rec, settings["cache_dir"], noise=settings["noise"])
+    return grow(
+        rec, settings["candidates"], noise=settings["noise"], cache_dir=settings["cache_dir"]
+    ).warmup()
 
 
-def over_http(rec: Any, seconds: float, k: int, concurrency: int, port: int) -> dict[str, Any]:
-    """Serve ``rec`` with uvicorn (one worker, in this process); load comes from a child process so
-    that the clients do not compete with the server for this interpreter's GIL."""
-    import multiprocessing as mp
-
-    import uvicorn
+def bench_app() -> Any:
+    """App factory of each ``--workers N`` worker (settings from ``RECSYS_BENCH_SETTINGS``)."""
+    from http_load import KEY
 
     from recsys.serving.api import create_app
 
-    app = create_app(recommender=rec, api_keys=["bench"])
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="error",
-            timeout_keep_alive=30,
-            access_log=False,
-        )
+    rec = build(json.loads(os.environ["RECSYS_BENCH_SETTINGS"]))
+    app = create_app(recommender=rec, api_keys=[KEY])
+    mark_ready()
+    return app
+
+
+def over_http(rec: Any, settings: dict[str, Any], args: Any) -> dict[str, Any]:
+    """Serve (one worker in a thread, or N ``SO_REUSEPORT`` workers) and load it with each client."""
+    clients = {"auto": ["wrk"] if has_wrk() else ["httpx"], "both": ["wrk", "httpx"]}.get(
+        args.client, [args.client]
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    if "wrk" in clients and not has_wrk():
+        raise SystemExit("wrk is not installed (apt-get install wrk); use --client httpx.")
     roles = rec.world.roles["role_id"].astype(str).tolist()
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    child = ctx.Process(
-        target=_load_generator, args=(port, roles, k, seconds, concurrency, queue), daemon=True
-    )
-    child.start()
-    got = queue.get(timeout=seconds + 120)
-    child.join(timeout=30)
-    server.should_exit = True
-    thread.join(timeout=10)
-    return {
-        "requests": got["ok"] + got["errors"],
-        "errors": got["errors"],
-        "seconds": round(got["elapsed"], 1),
-        "req_per_s": round(got["ok"] / got["elapsed"], 1),
-        "latency_ms": percentiles(got["lat"]),
-        "concurrency": concurrency,
-        "load_avg_1m_after": round(os.getloadavg()[0], 2),
-    }
+    if args.workers == 1:
+        server, thread = serve_thread(rec, args.port)
+        pid = os.getpid()
+    else:
+        proc = serve_workers(settings, args.workers, args.port)
+        pid = proc.pid
+    out: dict[str, Any] = {"workers": args.workers, "concurrency": args.concurrency}
+    try:
+        out["server_rss_mb"] = rss_mb(pid)
+        for name in clients:
+            run = run_wrk if name == "wrk" else run_httpx
+            load, cpu = round(os.getloadavg()[0], 2), cpu_seconds(pid)
+            got = run(args.port, roles, args.k, args.seconds, args.concurrency)
+            after = cpu_seconds(pid)
+            used = {p: after[p] - cpu.get(p, 0.0) for p in after}
+            got["server_cpu_ms_per_request"] = round(
+                1000 * sum(used.values()) / max(got["requests"], 1), 1
+            )
+            got["server_cpu_s_by_process"] = sorted(round(v, 1) for v in used.values())
+            got["load_avg_1m_before"], got["load_avg_1m_after"] = load, round(os.getloadavg()[0], 2)
+            out[name] = got
+            time.sleep(2)
+    finally:
+        if args.workers == 1:
+            server.should_exit = True
+            thread.join(timeout=10)
+        else:
+            proc.terminate()  # the supervisor stops its workers
+            proc.wait(timeout=60)
+    return out
 
 
 def main() -> None:
@@ -260,27 +246,37 @@ def main() -> None:
     ap.add_argument("--http", action="store_true", help="also measure over HTTP")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument(
+        "--workers", type=int, default=1, help="server processes (recsys serve --workers)"
+    )
+    ap.add_argument(
+        "--client",
+        choices=["auto", "wrk", "httpx", "both"],
+        default="auto",
+        help="HTTP load generator (auto: wrk when installed, else httpx)",
+    )
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--encoder", choices=["real", "bundle"], default="real")
     ap.add_argument("--cache-dir", default=".cache/bench-embeddings", help="role vector cache")
     ap.add_argument("--noise", type=float, default=0.05, help="clone vector noise per dim")
     ap.add_argument("--contributions", choices=["approximate", "exact"], default=None)
     ap.add_argument("--torch-threads", type=int, default=1, help="encoder threads (serving's)")
+    ap.add_argument("--no-in-process", action="store_true", help="HTTP figures only")
     ap.add_argument("--json", action="store_true", help="print JSON only")
     args = ap.parse_args()
-
-    from recsys.recommender import Recommender
-    from recsys.serving.settings import limit_torch_threads
-
-    limit_torch_threads(args.torch_threads)
-
+    settings = {
+        "model": args.model,
+        "candidates": args.candidates,
+        "overfetch": args.overfetch,
+        "contributions": args.contributions,
+        "encoder": args.encoder,
+        "cache_dir": str(Path(args.cache_dir).resolve()),
+        "noise": args.noise,
+        "torch_threads": args.torch_threads,
+    }
+    load = round(os.getloadavg()[0], 2)
     t = time.perf_counter()
-    rec = Recommender.from_uri(args.model)
-    update = {"overfetch": args.overfetch, "contributions": args.contributions}
-    rec.config = rec.config.model_copy(update={k: v for k, v in update.items() if v})
-    if args.encoder == "real":
-        rec = real_encoder(rec, args.cache_dir, noise=args.noise)
-    rec = grow(rec, args.candidates, noise=args.noise, cache_dir=args.cache_dir).warmup()
+    rec = build(settings)
     report: dict[str, Any] = {
         "candidates": len(rec.indexes["candidates"]),
         "torch_threads": args.torch_threads,
@@ -289,14 +285,15 @@ def main() -> None:
         "contributions": rec.config.contributions,
         "fast_path": rec.fast_features() is not None,
         "index": rec.indexes["candidates"].factory_,
-        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "load_avg_1m": load,
         "setup_s": round(time.perf_counter() - t, 1),
         "cpus": os.cpu_count(),
         "model": rec.describe(),
     }
-    report["in_process_ms"] = in_process(rec, args.requests, args.k)
+    if not args.no_in_process:
+        report["in_process_ms"] = in_process(rec, args.requests, args.k)
     if args.http:
-        report["http"] = over_http(rec, args.seconds, args.k, args.concurrency, args.port)
+        report["http"] = over_http(rec, settings, args)
     print(json.dumps(report, indent=None if args.json else 2, default=str))
 
 

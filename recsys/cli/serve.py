@@ -136,19 +136,39 @@ def serve(
     ] = None,
     config: ConfigOpt = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="uvicorn worker processes, each loading the model (memory x N); requests are "
+            "CPU-bound, so one per core.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (/v1/shortlist, /v1/roles, /v1/score, /metrics, /docs) and the web page."""
     import uvicorn
 
-    from recsys.serving.api import create_app
+    from recsys.serving import api
     from recsys.serving.settings import load_serve_config
 
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     settings = load_serve_config(config)
     if key_file is not None:
         settings.api.key_file = key_file
-    app = create_app(model, settings=settings)
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    app = api.create_app(model, settings=settings)  # checks keys here, loads in the lifespan
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        return
+    # N processes, one SO_REUSEPORT socket each (recsys.serving.workers says why not uvicorn's):
+    # each builds its app from these variables and loads the model in its own lifespan.
+    from recsys.serving.workers import run_workers, share_of_cores
+
+    os.environ[api.ENV_MODEL] = model
+    for name, path in ((api.ENV_CONFIG, config), (api.ENV_KEY_FILE, key_file)):
+        if path is not None:
+            os.environ[name] = str(Path(path).resolve())
+    share_of_cores(workers)
+    run_workers("recsys.serving.api:app_from_env", workers, host, port, log_level)
 
 
 def score(

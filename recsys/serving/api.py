@@ -5,6 +5,10 @@
 ``RECSYS_API_KEYS``, comma-separated, or a key file); ``/``, ``/healthz``, ``/readyz``, ``/metrics`` and
 ``/docs`` are open.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
 
+``app_from_env()`` is the factory ``recsys serve --workers N`` hands to uvicorn: every worker process
+builds its own app from ``RECSYS_SERVE_MODEL`` / ``RECSYS_SERVE_CONFIG`` / ``RECSYS_SERVE_KEY_FILE`` and
+loads the model in its own lifespan (memory is N models).
+
 ``POST /v1/admin/reload`` loads the model again (``models:/recsys@champion`` then resolves to the
 newest champion) and swaps it in with one reference assignment: requests already running keep the
 object they started with, new ones get the new model, none is dropped.
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -50,6 +55,11 @@ from recsys.serving.settings import (
 )
 
 STATIC = Path(__file__).parent / "static"
+ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE = (
+    "RECSYS_SERVE_MODEL",
+    "RECSYS_SERVE_CONFIG",
+    "RECSYS_SERVE_KEY_FILE",
+)
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -282,3 +292,16 @@ def create_app(
         return {"previous": old.describe() if old is not None else None, "current": new.describe()}
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one ``recsys serve --workers N`` worker (uvicorn factory; see the module doc)."""
+    from recsys.serving.settings import load_serve_config
+
+    model = os.environ.get(ENV_MODEL)
+    if not model:
+        raise ValueError(f"app_from_env needs {ENV_MODEL}=<model URI>. Got nothing.")
+    settings = load_serve_config(os.environ.get(ENV_CONFIG) or None)
+    if os.environ.get(ENV_KEY_FILE):
+        settings.api.key_file = Path(os.environ[ENV_KEY_FILE])
+    return create_app(model, settings=settings)

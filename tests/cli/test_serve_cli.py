@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pandas as pd
@@ -86,3 +87,39 @@ def test_score_writes_output_and_summary(bundle, tmp_path):
     want = rec.score_pairs(pairs)
     assert scored[["candidate_id", "role_id"]].values.tolist() == pairs.values.tolist()
     pd.testing.assert_series_equal(scored["score"], want["score"], check_names=False)
+
+
+def test_serve_workers_hands_the_model_to_each_worker(bundle, tmp_path, monkeypatch):
+    from recsys.serving import api, workers
+
+    calls = {}
+
+    def fake_run_workers(factory, n, host, port, log_level):
+        calls.update(factory=factory, n=n, host=host, port=port)
+        calls["model"] = os.environ[api.ENV_MODEL]
+        calls["key_file"] = os.environ[api.ENV_KEY_FILE]
+
+    keys = tmp_path / "keys.txt"
+    keys.write_text("k1\n", "utf-8")
+    for name in (api.ENV_MODEL, api.ENV_KEY_FILE, api.ENV_CONFIG):  # restored after the test
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(workers, "run_workers", fake_run_workers)
+    args = ["serve", "--model", str(bundle), "--key-file", str(keys), "--workers", "2"]
+    args += ["--port", "8123"]
+    got = CliRunner().invoke(_app(), args)
+    assert got.exit_code == 0, got.output
+    assert calls == {
+        "factory": "recsys.serving.api:app_from_env",
+        "n": 2,
+        "host": "127.0.0.1",
+        "port": 8123,
+        "model": str(bundle),
+        "key_file": str(keys.resolve()),
+    }
+    monkeypatch.delenv("RECSYS_API_KEYS", raising=False)
+    monkeypatch.setenv(api.ENV_MODEL, str(bundle))
+    monkeypatch.setenv(api.ENV_KEY_FILE, str(keys))
+    assert api.app_from_env().state.model_uri == str(bundle)  # each worker's app
+    no_keys = CliRunner().invoke(_app(), ["serve", "--model", str(bundle), "--workers", "2"])
+    assert no_keys.exit_code != 0  # refused in the parent, before any worker starts
