@@ -147,7 +147,7 @@ class NowFeatures:
         b = self.builder
         if not hasattr(b, "O_ess_"):
             return None
-        from recsys.features.evidence import coverage_features, history_prior
+        from recsys.features.evidence import coverage_features_dense, history_prior
 
         n = len(b.cand_ids_)
         everyone = np.arange(n)
@@ -155,7 +155,7 @@ class NowFeatures:
         text = resume.rows(everyone) if resume is not None else sp.csr_matrix(claim.shape)
         jobs = b._jobs_as_of(everyone, np.full(n, now))
         return {
-            "fn": coverage_features,
+            "fn": coverage_features_dense,
             "claim": claim,
             "text": sp.csr_matrix(text),
             "cred": cred,
@@ -325,11 +325,8 @@ class NowFeatures:
         S = self._skills[ci][:, sel].tocsr()
         D = S.toarray().reshape(n, n_blocks, len(cols))
         block = dict(zip(self._blocks, np.moveaxis(D, 1, 0), strict=True))
-        c = len(cols)
-        sparse = {k: S[:, j * c : (j + 1) * c] for j, k in enumerate(self._blocks)}
         for tag, R_u in (("req", req_u), ("opt", opt_u)):
-            Rs = R_u[:, cols].tocsr()[inv]
-            R = Rs.toarray()
+            R = R_u[:, cols].toarray()[inv]
             need = R.sum(axis=1)
             got = (block["have"] * R).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -337,10 +334,8 @@ class NowFeatures:
                 f[f"{tag}_cov_verified"] = (block["have_ver"] * R).sum(axis=1) / need
             cov[unknown] = np.nan
             f[f"{tag}_cov"] = cov
-            if self.evidence is not None:
-                e = self.evidence
-                rows = [sparse[k] for k in ("claim", "text", "cred", "prior")]
-                f.update(e["fn"](tag, Rs, *rows, e["unknown"][ci]))
+            if self.evidence is not None:  # dense on the cut columns (same formulas)
+                f.update(self.evidence["fn"](tag, R, block, self.evidence["unknown"][ci]))
             if tag == "req":
                 f["n_req_skills"] = need
                 missing = need - got
