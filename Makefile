@@ -11,6 +11,7 @@ WORLD  ?= worlds/demo
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install demo test test-slow test-spark test-browser test-notebooks test-all lint taxonomy clean help

@@ -17,7 +17,9 @@ from recsys.recommender import RecommenderConfig
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(
+        extra="forbid", protected_namespaces=(), validate_by_name=True, serialize_by_alias=True
+    )
 
 
 class SplitConfig(_Section):
@@ -114,7 +116,8 @@ class TrackingConfig(_Section):
         None, description="artifact root of a new experiment; None = ./mlartifacts"
     )
     model_name: str = "recsys"
-    register: bool = True
+    # YAML key ``register``; the attribute has another name because BaseModel owns ``register``.
+    register_model: bool = Field(True, alias="register")
     alias: str = "champion"
 
 

@@ -16,6 +16,7 @@ __all__ = ["evaluate_model"]
 
 def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str, Any]:
     """``{"model", "world", "split", "report", "metrics"}`` for the model at ``uri`` (see module doc)."""
+    from recsys.embedding import make_encoder
     from recsys.recommender import Recommender
     from training.config import TrainConfig
     from training.evaluate import flatten_metrics
@@ -37,9 +38,11 @@ def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str
         from recsys.data.io import read_manifest
 
         same = dataset_fingerprint(read_manifest(world_dir)) == rec.info.get("dataset_fingerprint")
-        prep = prepare(
-            config, world_dir, indexes=rec.indexes if same else None, encoder=rec.encoder
-        )
+        # The training config's encoder carries its on-disk cache: baselines re-embed nothing.
+        encoder = make_encoder(config.embedding)
+        if encoder.model_id != rec.encoder.model_id:
+            encoder = rec.encoder
+        prep = prepare(config, world_dir, indexes=rec.indexes if same else None, encoder=encoder)
         evaluation = evaluate_models(prep, rec.fit_ranker, rec.retention_model, config)
     report = evaluation["report"]
     return {

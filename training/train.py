@@ -193,7 +193,7 @@ def train(
         result.run_id, result.model_uri = run.info.run_id, model_uri
         gate = tracking.metric_key(config.evaluate.gate_metric)
         value = {tracking.metric_key(k): v for k, v in flat.items()}.get(gate)
-        if config.tracking.register:
+        if config.tracking.register_model:
             if value is None:
                 raise ValueError(
                     f"gate metric {gate!r} was not computed; check evaluate.gate_metric."
