@@ -192,3 +192,13 @@ def adhoc_builder(
     kwargs = {**params, "now": base.now_}
     kwargs["bm25"] = bm25 and params.get("bm25", True) and len(view.candidates) >= BM25_MIN_CORPUS
     return FeatureBuilder(view, embeddings=emb, **kwargs)
+
+
+class WorldView:
+    """A world with some tables replaced (for text of rows not in the index)."""
+
+    def __init__(self, world: Any, **tables: pd.DataFrame) -> None:
+        self._world, self._tables = world, tables
+
+    def __getattr__(self, name: str) -> Any:
+        return self._tables[name] if name in self._tables else getattr(self._world, name)

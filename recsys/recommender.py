@@ -22,6 +22,10 @@ chunk (batch, Spark and HTTP agree).
 **Persistence.**  ``save(dir)`` writes a self-contained bundle (config, LightGBM/JSON models, FAISS
 indexes, world tables minus ``groups``, ``manifest.json`` with sha256 per file);  ``load(dir)`` checks
 every sha256 before anything is parsed.
+
+**Layout.**  This module holds the entry points (construction, queries, public API, persistence);
+scoring, ranking, explanations and manifests live in :mod:`recsys.scoring` (``ScoringMixin``), the
+settings and argument checks in :mod:`recsys.recommender_config` (re-exported here).
 """
 
 from __future__ import annotations
@@ -30,88 +34,30 @@ import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from recsys import __version__
-from recsys.adhoc import adhoc_builder, adhoc_candidates, adhoc_roles
+from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles
 from recsys.bundle import resolve_uri, verify_bundle, write_bundle
-from recsys.explain import Ranking, ReasonIndex, feature_meanings, top_contributions
-from recsys.models.combine import CombineConfig, combine_scores
+from recsys.explain import Ranking, ReasonIndex, feature_meanings
+from recsys.models.combine import combine_scores
+from recsys.recommender_config import (
+    QUERY_ID,
+    WORLD_TABLES,
+    RecommenderConfig,
+    _check_k,
+    _one_of,
+    _text,
+)
+from recsys.scoring import ScoringMixin
 
-WORLD_TABLES = (
-    "skills",
-    "contracts",
-    "credentials",
-    "roles",
-    "candidates",
-    "holdings",
-    "history",
-    "outcomes",
-)  # never "groups"
-QUERY_ID = "__query__"
-
-
-class RecommenderConfig(BaseModel):
-    """The ``recommender`` section of ``configs/serve.yaml`` (also stored in every bundle)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    overfetch: int = Field(
-        1000, ge=1, le=100_000, description="candidates retrieved before re-ranking"
-    )
-    roles_overfetch: int = Field(500, ge=1, le=100_000, description="roles retrieved for roles_for")
-    max_k: int = Field(1000, ge=1, description="largest k accepted")
-    explain_top: int = Field(3, ge=0, le=50, description="feature contributions shown per row")
-    horizon_days: float = Field(365.0, gt=0, description="retention horizon (P stay ≥ horizon)")
-    combine: CombineConfig = Field(default_factory=CombineConfig)
-    skills_embedding: bool = Field(
-        False,
-        description="free-text skill extraction also by embedding (slower; phrases only if off)",
-    )
-    features: dict[str, Any] = Field(
-        default_factory=dict, description="keyword arguments of recsys.features.FeatureBuilder"
-    )
-    contributions: Literal["approximate", "exact"] = Field(
-        "approximate",
-        description="top_features by Saabas path attribution (fast; recsys.explain.PathContributions)"
-        " or exact TreeSHAP (LightGBM pred_contrib, ~1.6 ms per shown row)",
-    )
-    fast_path: bool = Field(
-        True,
-        description="shortlist/roles_for features from per-candidate tables (recsys.fastpath), "
-        "used only after a parity check against FeatureBuilder.transform",
-    )
+__all__ = ["QUERY_ID", "WORLD_TABLES", "Recommender", "RecommenderConfig"]
 
 
-def _check_k(k: Any, limit: int, where: str) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= limit:
-        raise ValueError(
-            f"The 'k' parameter of {where} must be an int in [1, {limit}]. Got {k!r} instead."
-        )
-    return int(k)
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(
-            f"The '{name}' parameter must be a non-empty string. Got {value!r:.40} instead."
-        )
-    return value
-
-
-def _one_of(a: Any, b: Any, names: tuple[str, str], where: str) -> None:
-    if (a is None) == (b is None):
-        raise ValueError(
-            f"{where} needs exactly one of '{names[0]}' or '{names[1]}'. "
-            f"Got {'both' if a is not None else 'neither'}."
-        )
-
-
-class Recommender:
+class Recommender(ScoringMixin):
     """Ranks candidates for roles (and roles for candidates) with reasons; see the module doc."""
 
     def __init__(
@@ -180,7 +126,7 @@ class Recommender:
             return np.asarray(index.vectors([entity_id])[0], dtype=np.float32)
         from recsys.text import entity_texts
 
-        text = entity_texts(_View(self.world, **{kind: frame}), kind).tolist()
+        text = entity_texts(WorldView(self.world, **{kind: frame}), kind).tolist()
         return self.encoder.encode(text)[0]
 
     def adhoc(
@@ -204,7 +150,7 @@ class Recommender:
             )
         from recsys.text import entity_texts
 
-        embed = entity_texts(_View(self.world, **{kind: rows}), kind).tolist()
+        embed = entity_texts(WorldView(self.world, **{kind: rows}), kind).tolist()
         rows["vector"] = list(self.encoder.encode(embed))
         return rows, embed
 
@@ -221,177 +167,6 @@ class Recommender:
     def known_ids(self, kind: str) -> pd.Index:
         """Ids of ``kind`` ("candidates" or "roles") in the model's world."""
         return self.features_.cand_ids_ if kind == "candidates" else self.features_.role_ids_
-
-    # ------------------------------------------------------------------ scoring
-    def _score(
-        self,
-        pairs: pd.DataFrame,
-        extra_roles: Any = None,
-        extra_candidates: Any = None,
-        pair_local: bool = False,
-    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """Feature frame, fit and retention for ``pairs`` (ad-hoc entities joined when given).
-
-        ``pair_local``: ad-hoc pairs get no BM25 (its corpus would be the call's other pairs).
-        """
-        pairs = pairs[["candidate_id", "role_id"]].reset_index(drop=True)
-        if extra_roles is None and extra_candidates is None:
-            builder = self.features_
-        else:
-            builder = adhoc_builder(
-                self.features_,
-                self.world,
-                pairs,
-                extra_roles,
-                extra_candidates,
-                self._embeddings,
-                self.config.features,
-                bm25=not pair_local,
-            )
-        X = builder.transform(pairs)
-        fit = np.asarray(self.fit_ranker.predict(X), dtype=float)
-        ret = np.asarray(
-            self.retention_model.predict_survival(X, self.config.horizon_days), dtype=float
-        )
-        return X, fit, np.clip(ret, 0.0, 1.0)
-
-    def fast_features(self) -> Any:
-        """The :class:`recsys.fastpath.NowFeatures` of this model, or ``None`` (see config.fast_path)."""
-        if self._fast is None:
-            self._fast = False
-            if self.config.fast_path:
-                import warnings
-
-                from recsys.fastpath import NowFeatures
-
-                fast = NowFeatures(self.features_)
-                why = fast.check()
-                if why is None:
-                    self._fast = fast
-                else:
-                    warnings.warn(
-                        f"Serving fast path disabled ({why}); shortlists use FeatureBuilder.transform."
-                        " Set recommender.fast_path: false to silence this.",
-                        stacklevel=2,
-                    )
-        return self._fast or None
-
-    def _score_fast(self, fast: Any, ci: np.ndarray, ri: np.ndarray, roles: Any = None) -> Any:
-        """``(X, fit, retention)`` of candidate/role positions through the fast path."""
-        M = fast.matrix(ci, ri, roles)
-        X = pd.DataFrame(M, columns=fast.names, copy=False)
-        fr = self.fit_ranker
-        if not hasattr(self, "_fit_cols"):
-            self._fit_cols = [fast.names.index(c) for c in fr.feature_names_]
-        fit = fr.booster_.predict(
-            M[:, self._fit_cols], num_iteration=fr.best_iteration_, num_threads=fr.n_jobs
-        )
-        ret = self.retention_model.predict_survival(X, self.config.horizon_days)
-        return X, np.asarray(fit, dtype=float), np.clip(np.asarray(ret, dtype=float), 0.0, 1.0)
-
-    def _rank(
-        self,
-        pairs: pd.DataFrame,
-        k: int,
-        key: str,
-        filters: Any,
-        retention_weight: float | None,
-        explain: bool,
-        extra_roles: Any = None,
-        extra_candidates: Any = None,
-        query: dict[str, Any] | None = None,
-        scored: Any = None,
-        start: float | None = None,
-    ) -> Ranking:
-        start = time.perf_counter() if start is None else start
-        if len(pairs) == 0:
-            frame = pd.DataFrame(
-                columns=["rank", "candidate_id", "role_id", "title", "fit", "retention", "score"]
-            )
-            return Ranking(frame, self._manifest(filters, retention_weight, k, query, start))
-        if scored is None:
-            scored = self._score(pairs, extra_roles, extra_candidates)
-        X, fit, ret = scored
-        score = combine_scores(fit, ret, retention_weight, config=self.config.combine)
-        cand, role = pairs["candidate_id"].to_numpy(), pairs["role_id"].to_numpy()
-        order = np.lexsort((cand if key == "candidate_id" else role, -fit, -score))[:k]
-        cols = {
-            "rank": np.arange(1, len(order) + 1),
-            "candidate_id": cand[order],
-            "role_id": role[order],
-            "title": self._title(role[order], extra_roles),
-            "fit": fit[order],
-            "retention": ret[order],
-            "score": score[order],
-        }
-        if explain:  # the k shown rows only
-            top = pd.DataFrame({"candidate_id": cols["candidate_id"], "role_id": cols["role_id"]})
-            why = self._explain(top, X.iloc[order], extra_roles, extra_candidates)
-            cols.update({c: why[c].to_numpy() for c in why.columns})
-        return Ranking(
-            pd.DataFrame(cols), self._manifest(filters, retention_weight, k, query, start)
-        )
-
-    def _title(self, role_ids: np.ndarray, extra_roles: Any) -> np.ndarray:
-        extra = {}
-        if extra_roles is not None:
-            extra = dict(zip(extra_roles["role_id"], extra_roles["title"], strict=True))
-        out = np.empty(len(role_ids), dtype=object)
-        for i, r in enumerate(role_ids):  # the k shown rows: dict look-ups beat pandas' map
-            t = self._title_of.get(r)
-            t = extra.get(r) if pd.isna(t) else t
-            out[i] = "" if pd.isna(t) else t
-        return out
-
-    def _explain(
-        self, top: pd.DataFrame, X: pd.DataFrame, extra_roles: Any, extra_candidates: Any
-    ) -> pd.DataFrame:
-        fr = self.fit_ranker
-        if self.config.contributions == "exact":
-            contrib = fr.predict_contrib(X)
-        else:
-            if self._paths is None:
-                from recsys.explain import PathContributions
-
-                self._paths = PathContributions(fr.booster_, fr.best_iteration_)
-            values = self._paths.contributions(_select(X, fr.feature_names_))
-            contrib = pd.DataFrame(values, columns=[*fr.feature_names_, "bias"], index=X.index)
-        feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
-        why = self._reasons.reasons(top, extra_candidates, extra_roles)
-        why.insert(0, "top_features", feats)
-        return why
-
-    def _manifest(
-        self,
-        filters: Any,
-        retention_weight: float | None,
-        k: int,
-        query: dict[str, Any] | None,
-        start: float,
-    ) -> dict[str, Any]:
-        w = (
-            retention_weight
-            if retention_weight is not None
-            else self.config.combine.retention_weight
-        )
-        return {
-            **self.describe(),
-            "query": query or {},
-            "k": k,
-            "filters": filters or {},
-            "retention_weight": w,
-            "horizon_days": self.config.horizon_days,
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "elapsed_ms": round(1000 * (time.perf_counter() - start), 3),
-        }
-
-    def describe(self) -> dict[str, Any]:
-        """Model version, encoder id and index sha256s: what produced an answer."""
-        out = {k: self.info.get(k) for k in ("name", "version", "run_id", "uri", "created_at")}
-        out["encoder"] = self.encoder.model_id
-        out["index_sha256"] = {k: getattr(v, "sha256_", None) for k, v in self.indexes.items()}
-        out["recsys"] = __version__
-        return out
 
     def warmup(self) -> Recommender:
         """Build the lazy parts (BM25 corpus, skill extractor) now, not on the first request."""
@@ -616,27 +391,9 @@ class Recommender:
         return cls(world, encoder, indexes, fit, retention, config or saved, info)
 
 
-def _select(X: pd.DataFrame, names: list[str]) -> np.ndarray:
-    """``X[names]`` as float64 without building a frame (a column-position look-up)."""
-    idx = X.columns.get_indexer(names)
-    if X.columns.is_unique and (idx >= 0).all():
-        return X.to_numpy(dtype=np.float64)[:, idx]
-    return X[names].to_numpy(dtype=np.float64)  # pandas' own error for a missing column
-
-
 def _jsonable(value: Any) -> bool:
     try:
         json.dumps(value)
         return True
     except TypeError:
         return False
-
-
-class _View:
-    """A world with some tables replaced (for text of rows not in the index)."""
-
-    def __init__(self, world: Any, **tables: pd.DataFrame) -> None:
-        self._world, self._tables = world, tables
-
-    def __getattr__(self, name: str) -> Any:
-        return self._tables[name] if name in self._tables else getattr(self._world, name)

@@ -84,6 +84,44 @@ class _Metrics:
         )
 
 
+class _Observe:
+    """Pure ASGI middleware: 413 for declared oversize bodies, request counts and latency per route.
+
+    (Not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` wraps every request in
+    extra tasks and streams, a measurable share of a ~15 ms request.)
+    """
+
+    def __init__(self, app: Any, metrics: _Metrics, max_body_bytes: int) -> None:
+        self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            detail = (
+                f"Request body must be at most {self.max_body_bytes} bytes. "
+                f"Got {length.decode()} instead."
+            )
+            await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 500
+
+        async def sending(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            name = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(name, str(status)).inc()
+            self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+
+
 def _json(payload: dict[str, Any]) -> Response:
     """The answer serialised once (``response_model`` stays the documented schema; re-validating
     50 explained rows per request would cost more than ranking them)."""
@@ -169,24 +207,7 @@ def create_app(
                 422, f"The 'k' parameter must be an int in [1, {limits.max_k}]. Got {k} instead."
             )
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > limits.max_body_bytes:
-            return JSONResponse(
-                {
-                    "detail": f"Request body must be at most {limits.max_body_bytes} bytes. "
-                    f"Got {length} instead."
-                },
-                status_code=413,
-            )
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        metrics.requests.labels(name, str(response.status_code)).inc()
-        metrics.latency.labels(name).observe(time.perf_counter() - start)
-        return response
+    app.add_middleware(_Observe, metrics=metrics, max_body_bytes=limits.max_body_bytes)
 
     @app.exception_handler(ValueError)
     async def value_error(request: Request, err: ValueError) -> JSONResponse:

@@ -9,6 +9,7 @@ from serving_world import some_role, tiny_bundle
 
 from recsys.recommender import Recommender
 from recsys.serving.api import create_app
+from recsys.serving.settings import ServeConfig
 
 KEY = {"Authorization": "Bearer test-key"}
 
@@ -118,3 +119,18 @@ def test_no_keys_refuses_to_start(bundle, monkeypatch):
         create_app(str(bundle))
     monkeypatch.setenv("RECSYS_API_KEYS", "a, b")
     assert create_app(str(bundle)) is not None
+
+
+def test_oversize_body_refused_and_counted(bundle):
+    settings = ServeConfig(api={"max_body_bytes": 2048})
+    app = create_app(str(bundle), api_keys=["test-key"], settings=settings)
+    with TestClient(app) as c:
+        r = c.post("/v1/shortlist", content=b"{" + b" " * 4096 + b"}", headers=KEY)
+        assert r.status_code == 413
+        assert r.json()["detail"] == "Request body must be at most 2048 bytes. Got 4098 instead."
+        assert (
+            c.post("/v1/shortlist", json={"role_id": "no-such-role"}, headers=KEY).status_code
+            == 404
+        )
+        text = c.get("/metrics").text
+    assert 'recsys_requests_total{route="/v1/shortlist",status="404"} 1.0' in text

@@ -1,0 +1,203 @@
+"""Scoring glue of :class:`recsys.recommender.Recommender`: pairs → features → fit, retention →
+combined score → ranked, explained :class:`recsys.explain.Ranking` with its manifest.
+
+Two feature routes: ``FeatureBuilder.transform`` (any pairs, ad-hoc entities joined) and the serving
+fast path (:mod:`recsys.fastpath`, world entities "as of now", used after its parity check).  The hot
+path of a shortlist works on arrays; pandas frames are built for the ``k`` shown rows only.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys import __version__
+from recsys.adhoc import adhoc_builder
+from recsys.explain import Ranking, top_contributions
+from recsys.models.combine import combine_scores
+
+
+class ScoringMixin:
+    """Scoring, ranking, explanations and manifests (state set by ``Recommender.__init__``)."""
+
+    def _score(
+        self,
+        pairs: pd.DataFrame,
+        extra_roles: Any = None,
+        extra_candidates: Any = None,
+        pair_local: bool = False,
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Feature frame, fit and retention for ``pairs`` (ad-hoc entities joined when given).
+
+        ``pair_local``: ad-hoc pairs get no BM25 (its corpus would be the call's other pairs).
+        """
+        pairs = pairs[["candidate_id", "role_id"]].reset_index(drop=True)
+        if extra_roles is None and extra_candidates is None:
+            builder = self.features_
+        else:
+            builder = adhoc_builder(
+                self.features_,
+                self.world,
+                pairs,
+                extra_roles,
+                extra_candidates,
+                self._embeddings,
+                self.config.features,
+                bm25=not pair_local,
+            )
+        X = builder.transform(pairs)
+        fit = np.asarray(self.fit_ranker.predict(X), dtype=float)
+        ret = np.asarray(
+            self.retention_model.predict_survival(X, self.config.horizon_days), dtype=float
+        )
+        return X, fit, np.clip(ret, 0.0, 1.0)
+
+    def fast_features(self) -> Any:
+        """The :class:`recsys.fastpath.NowFeatures` of this model, or ``None`` (see config.fast_path)."""
+        if self._fast is None:
+            self._fast = False
+            if self.config.fast_path:
+                import warnings
+
+                from recsys.fastpath import NowFeatures
+
+                fast = NowFeatures(self.features_)
+                why = fast.check()
+                if why is None:
+                    self._fast = fast
+                else:
+                    warnings.warn(
+                        f"Serving fast path disabled ({why}); shortlists use FeatureBuilder.transform."
+                        " Set recommender.fast_path: false to silence this.",
+                        stacklevel=2,
+                    )
+        return self._fast or None
+
+    def _score_fast(self, fast: Any, ci: np.ndarray, ri: np.ndarray, roles: Any = None) -> Any:
+        """``(X, fit, retention)`` of candidate/role positions through the fast path."""
+        M = fast.matrix(ci, ri, roles)
+        X = pd.DataFrame(M, columns=fast.names, copy=False)
+        fr = self.fit_ranker
+        if not hasattr(self, "_fit_cols"):
+            self._fit_cols = [fast.names.index(c) for c in fr.feature_names_]
+        fit = fr.booster_.predict(
+            M[:, self._fit_cols], num_iteration=fr.best_iteration_, num_threads=fr.n_jobs
+        )
+        ret = self.retention_model.predict_survival(X, self.config.horizon_days)
+        return X, np.asarray(fit, dtype=float), np.clip(np.asarray(ret, dtype=float), 0.0, 1.0)
+
+    def _rank(
+        self,
+        pairs: pd.DataFrame,
+        k: int,
+        key: str,
+        filters: Any,
+        retention_weight: float | None,
+        explain: bool,
+        extra_roles: Any = None,
+        extra_candidates: Any = None,
+        query: dict[str, Any] | None = None,
+        scored: Any = None,
+        start: float | None = None,
+    ) -> Ranking:
+        start = time.perf_counter() if start is None else start
+        if len(pairs) == 0:
+            frame = pd.DataFrame(
+                columns=["rank", "candidate_id", "role_id", "title", "fit", "retention", "score"]
+            )
+            return Ranking(frame, self._manifest(filters, retention_weight, k, query, start))
+        if scored is None:
+            scored = self._score(pairs, extra_roles, extra_candidates)
+        X, fit, ret = scored
+        score = combine_scores(fit, ret, retention_weight, config=self.config.combine)
+        cand, role = pairs["candidate_id"].to_numpy(), pairs["role_id"].to_numpy()
+        order = np.lexsort((cand if key == "candidate_id" else role, -fit, -score))[:k]
+        cols = {
+            "rank": np.arange(1, len(order) + 1),
+            "candidate_id": cand[order],
+            "role_id": role[order],
+            "title": self._title(role[order], extra_roles),
+            "fit": fit[order],
+            "retention": ret[order],
+            "score": score[order],
+        }
+        if explain:  # the k shown rows only
+            top = pd.DataFrame({"candidate_id": cols["candidate_id"], "role_id": cols["role_id"]})
+            why = self._explain(top, X.iloc[order], extra_roles, extra_candidates)
+            cols.update({c: why[c].to_numpy() for c in why.columns})
+        return Ranking(
+            pd.DataFrame(cols), self._manifest(filters, retention_weight, k, query, start)
+        )
+
+    def _title(self, role_ids: np.ndarray, extra_roles: Any) -> np.ndarray:
+        extra = {}
+        if extra_roles is not None:
+            extra = dict(zip(extra_roles["role_id"], extra_roles["title"], strict=True))
+        out = np.empty(len(role_ids), dtype=object)
+        for i, r in enumerate(role_ids):  # the k shown rows: dict look-ups beat pandas' map
+            t = self._title_of.get(r)
+            t = extra.get(r) if pd.isna(t) else t
+            out[i] = "" if pd.isna(t) else t
+        return out
+
+    def _explain(
+        self, top: pd.DataFrame, X: pd.DataFrame, extra_roles: Any, extra_candidates: Any
+    ) -> pd.DataFrame:
+        fr = self.fit_ranker
+        if self.config.contributions == "exact":
+            contrib = fr.predict_contrib(X)
+        else:
+            if self._paths is None:
+                from recsys.explain import PathContributions
+
+                self._paths = PathContributions(fr.booster_, fr.best_iteration_)
+            values = self._paths.contributions(_select(X, fr.feature_names_))
+            contrib = pd.DataFrame(values, columns=[*fr.feature_names_, "bias"], index=X.index)
+        feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
+        why = self._reasons.reasons(top, extra_candidates, extra_roles)
+        why.insert(0, "top_features", feats)
+        return why
+
+    def _manifest(
+        self,
+        filters: Any,
+        retention_weight: float | None,
+        k: int,
+        query: dict[str, Any] | None,
+        start: float,
+    ) -> dict[str, Any]:
+        w = (
+            retention_weight
+            if retention_weight is not None
+            else self.config.combine.retention_weight
+        )
+        return {
+            **self.describe(),
+            "query": query or {},
+            "k": k,
+            "filters": filters or {},
+            "retention_weight": w,
+            "horizon_days": self.config.horizon_days,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "elapsed_ms": round(1000 * (time.perf_counter() - start), 3),
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """Model version, encoder id and index sha256s: what produced an answer."""
+        out = {k: self.info.get(k) for k in ("name", "version", "run_id", "uri", "created_at")}
+        out["encoder"] = self.encoder.model_id
+        out["index_sha256"] = {k: getattr(v, "sha256_", None) for k, v in self.indexes.items()}
+        out["recsys"] = __version__
+        return out
+
+
+def _select(X: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """``X[names]`` as float64 without building a frame (a column-position look-up)."""
+    idx = X.columns.get_indexer(names)
+    if X.columns.is_unique and (idx >= 0).all():
+        return X.to_numpy(dtype=np.float64)[:, idx]
+    return X[names].to_numpy(dtype=np.float64)  # pandas' own error for a missing column
