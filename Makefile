@@ -14,7 +14,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow test-spark test-browser test-notebooks test-all lint taxonomy clean help
+.PHONY: install demo test test-slow test-spark test-browser test-notebooks test-all lint bench taxonomy clean help
 
 help:
 	@echo "make demo   - install, generate the demo world and run the main job end to end"
@@ -66,6 +66,16 @@ test-notebooks: install
 	$(VENV)/bin/pytest -q -p no:randomly --nbmake notebooks/01-explore-world.ipynb notebooks/02-train-and-compare.ipynb
 
 test-all: test test-slow test-spark test-browser
+
+# Benchmarks print JSON; sizes as in the issues (minutes each on 2 cores).  BUNDLE: a trained bundle folder.
+BUNDLE ?= artifacts/train/bundle
+bench: install
+	$(PY) benchmarks/generate.py --sizes 10000 100000 1000000 --json
+	$(PY) benchmarks/embedding.py --json
+	$(PY) benchmarks/retrieval.py --n 1000000 --dim 384 --json
+	$(PY) benchmarks/latency.py --model $(BUNDLE) --candidates 1000000 --json
+	$(PY) benchmarks/latency.py --model $(BUNDLE) --candidates 100000 --http --seconds 60 --workers 2 --concurrency 16 --json
+	$(PY) benchmarks/batch.py --model $(BUNDLE) --pairs 100000 1000000 10000000 --json
 
 taxonomy: install
 	$(PY) scripts/build_taxonomy.py --src ../shared/data --out recsys/data/taxonomy

@@ -30,7 +30,9 @@ def load_config(path: str | Path, model: type[M], **overrides: object) -> M:
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, found {type(raw).__name__}")
+        raise ConfigError(
+            f"{path}: expected a mapping at the top level, found {type(raw).__name__}"
+        )
     raw.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return model.model_validate(raw)
@@ -45,5 +47,7 @@ def load_config(path: str | Path, model: type[M], **overrides: object) -> M:
 def dump_config(config: BaseModel, path: str | Path) -> Path:
     """Write ``config`` as YAML (used to record the exact config a run used)."""
     path = Path(path)
-    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
+    )
     return path
