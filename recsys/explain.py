@@ -5,7 +5,9 @@ For each ranked (candidate, role) pair the explanation holds
 - ``top_features``: the largest LightGBM ``pred_contrib`` (SHAP) contributions to fit, positive or
   negative, with the feature's value and its one-line meaning from :data:`recsys.features.FEATURES`;
 - ``matched_skills`` / ``missing_skills``: the role's required skills the candidate has / lacks, by
-  label.  A candidate "has" a skill when it is claimed or certified by a verified, unexpired credential;
+  label.  A candidate "has" a skill on the same evidence as the ``req_cov_text`` feature: claimed,
+  named in the résumé (phrase match, certifications paragraph cut), or certified by a verified,
+  unexpired credential;
 - ``verified_credentials``: names of the candidate's verified, unexpired credentials that map to at
   least one of the role's service contracts.
 
@@ -72,8 +74,18 @@ class ReasonIndex:
     reference time).  Only the rows shown (k ≤ 1000) are visited when explaining.
     """
 
-    def __init__(self, world: Any, now: pd.Timestamp, skill_labels: dict[str, str]) -> None:
+    def __init__(
+        self,
+        world: Any,
+        now: pd.Timestamp,
+        skill_labels: dict[str, str],
+        resume: Any = None,
+        skill_ids: pd.Index | None = None,
+    ) -> None:
         self.labels = skill_labels
+        # résumé-named skills: ``resume.rows(positions)`` → CSR over ``skill_ids`` (the features')
+        self.resume = resume
+        self.skill_ids = None if skill_ids is None else np.asarray(skill_ids, dtype=object)
         cands = world.candidates
         self.cand_pos = pd.Index(cands["candidate_id"].astype(str))
         self.claimed = cands["skills"].to_numpy()
@@ -124,11 +136,16 @@ class ReasonIndex:
             }
         )
         pos = self.cand_pos.get_indexer(pairs["candidate_id"].astype(str))
+        named = self._resume_named(pos)
         matched, missing, creds = [], [], []
-        for p, cid, rid in zip(pos, pairs["candidate_id"], pairs["role_id"], strict=True):
+        for i, (p, cid, rid) in enumerate(
+            zip(pos, pairs["candidate_id"], pairs["role_id"], strict=True)
+        ):
             if p >= 0:  # the rows shown only (k <= 1000), not every scored pair
                 held = self.h_cred[self.h_start[p] : self.h_end[p]]
-                has = set(self.claimed[p]).union(*(self.cred_skills.get(x, ()) for x in held))
+                has = set(self.claimed[p]).union(
+                    named[i], *(self.cred_skills.get(x, ()) for x in held)
+                )
             else:
                 held, has = (), set(extra_c.get(cid, ()))
             req, con = extra_r.get(rid) or (self.role_req.get(rid, []), self.role_con.get(rid, []))
@@ -141,6 +158,17 @@ class ReasonIndex:
         return pd.DataFrame(
             {"matched_skills": matched, "missing_skills": missing, "verified_credentials": creds}
         )
+
+    def _resume_named(self, pos: np.ndarray) -> list[set[str]]:
+        """Skills each shown world candidate's résumé names (empty sets without a résumé matrix)."""
+        named: list[set[str]] = [set() for _ in pos]
+        known = np.flatnonzero(pos >= 0)
+        if self.resume is None or self.skill_ids is None or not len(known):
+            return named
+        rows = self.resume.rows(pos[known]).tocsr()
+        for j, i in enumerate(known):
+            named[i] = set(self.skill_ids[rows.indices[rows.indptr[j] : rows.indptr[j + 1]]])
+        return named
 
 
 @dataclass

@@ -94,7 +94,13 @@ class Recommender(ScoringMixin):
         self._skills: Any = None
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
         self._paths: Any = None  # PathContributions (built on first use)
-        self._reasons = ReasonIndex(world, pd.Timestamp(self.features_.now_), self._labels)
+        self._reasons = ReasonIndex(
+            world,
+            pd.Timestamp(self.features_.now_),
+            self._labels,
+            resume=getattr(self.features_, "resume_", None),
+            skill_ids=getattr(self.features_, "skill_ids_", None),
+        )
 
     # ------------------------------------------------------------------ construction
     @classmethod
