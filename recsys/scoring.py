@@ -84,8 +84,11 @@ class ScoringMixin:
         fr = self.fit_ranker
         if not hasattr(self, "_fit_cols"):
             self._fit_cols = [fast.names.index(c) for c in fr.feature_names_]
+        # Batch jobs own the machine and raise ``predict_threads``; online workers keep the
+        # model's own (one thread each, one worker per core).
+        threads = getattr(self, "predict_threads", None) or fr.n_jobs
         fit = fr.booster_.predict(
-            M[:, self._fit_cols], num_iteration=fr.best_iteration_, num_threads=fr.n_jobs
+            M[:, self._fit_cols], num_iteration=fr.best_iteration_, num_threads=threads
         )
         ret = self.retention_model.predict_survival(X, self.config.horizon_days)
         return X, np.asarray(fit, dtype=float), np.clip(np.asarray(ret, dtype=float), 0.0, 1.0)

@@ -270,10 +270,13 @@ def score_pool(
     retention_weight: float | None = None,
     resume: bool = True,
     progress: bool = True,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Score ``pool`` into ``out`` (see the module doc); returns the summary (also ``<out>.json``)."""
-    from tqdm.auto import tqdm
+    """Score ``pool`` into ``out`` (see the module doc); returns the summary (also ``<out>.json``).
 
+    ``threads``: LightGBM threads while scoring (default: every core — a batch job owns the
+    machine); scores do not depend on it.
+    """
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(
             f"The 'chunk_size' parameter of score_pool must be an int >= 1. Got {chunk_size!r}."
@@ -290,6 +293,29 @@ def score_pool(
         )
     work = out.with_name(f"{out.name}.parts")
     _prepare(work, _job(recommender, pool_, top_k, chunk_size, retention_weight), resume)
+    previous = getattr(recommender, "predict_threads", None)
+    recommender.predict_threads = threads or os.cpu_count() or 1
+    try:
+        return _score_chunks(
+            recommender, pool_, out, work, top_k, chunk_size, retention_weight, progress
+        )
+    finally:
+        recommender.predict_threads = previous
+
+
+def _score_chunks(
+    recommender: Any,
+    pool_: Pool,
+    out: Path,
+    work: Path,
+    top_k: int | None,
+    chunk_size: int,
+    retention_weight: float | None,
+    progress: bool,
+) -> dict[str, Any]:
+    """Score every chunk not checkpointed yet, then merge, finish and summarise."""
+    from tqdm.auto import tqdm
+
     start, scored, skipped = time.perf_counter(), 0, 0
     units = (
         _pair_units(pool_, chunk_size) if pool_.mode == "pairs" else _cross_units(pool_, chunk_size)
