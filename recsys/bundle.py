@@ -16,7 +16,6 @@ parsed by native code, so an altered file must never reach them).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,20 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from recsys.data.io import sha256_file
+
 FORMAT = "recsys.Recommender/1"
 MANIFEST = "manifest.json"
 
 
 class BundleError(ValueError):
     """A bundle that is missing, incomplete or altered since it was written."""
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_bundle(
