@@ -16,6 +16,8 @@ import typer
 ModelOpt = Annotated[
     str, typer.Option("--model", help="Bundle folder, models:/recsys@champion or runs:/<id>/…")
 ]
+WeightOpt = Annotated[float | None, typer.Option(help="0–1; default from the model.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ConfigOpt = Annotated[
     Path | None, typer.Option(help="configs/serve.yaml (limits, batch, overrides).")
 ]
@@ -79,10 +81,8 @@ def shortlist(
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="KEY=VALUE candidate filter, repeatable.")
     ] = None,
-    retention_weight: Annotated[
-        float | None, typer.Option(help="0–1; default from the model.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    retention_weight: WeightOpt = None,
+    as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Rank candidates for a role (or a JD file) with fit, retention, combined score and reasons."""
@@ -108,10 +108,8 @@ def roles_for(
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="KEY=VALUE role filter.")
     ] = None,
-    retention_weight: Annotated[
-        float | None, typer.Option(help="0–1; default from the model.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    retention_weight: WeightOpt = None,
+    as_json: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
     """Rank roles for a candidate (internal mobility) or a résumé file (job seekers)."""
