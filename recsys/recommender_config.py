@@ -43,10 +43,10 @@ class RecommenderConfig(BaseModel):
     features: dict[str, Any] = Field(
         default_factory=dict, description="keyword arguments of recsys.features.FeatureBuilder"
     )
-    contributions: Literal["approximate", "exact"] = Field(
-        "approximate",
-        description="top_features by Saabas path attribution (fast; recsys.explain.PathContributions)"
-        " or exact TreeSHAP (LightGBM pred_contrib, ~1.6 ms per shown row)",
+    contributions: Literal["exact", "approximate"] = Field(
+        "exact",
+        description="top_features by exact TreeSHAP (LightGBM pred_contrib values, from per-leaf "
+        "tables: recsys.treeshap) or Saabas path attribution (recsys.explain.PathContributions)",
     )
     fast_path: bool = Field(
         True,

@@ -151,14 +151,14 @@ class ScoringMixin:
         self, top: pd.DataFrame, X: pd.DataFrame, extra_roles: Any, extra_candidates: Any
     ) -> pd.DataFrame:
         fr = self.fit_ranker
-        if self.config.contributions == "exact":
+        kind = self.config.contributions
+        if kind not in self._paths:  # built once per model and kind
+            self._paths[kind] = _contribution_model(fr, kind)
+        explainer = self._paths[kind]
+        if explainer is None:  # a model TreeShapTables cannot mirror: LightGBM's own TreeSHAP
             contrib = fr.predict_contrib(X)
         else:
-            if self._paths is None:
-                from recsys.explain import PathContributions
-
-                self._paths = PathContributions(fr.booster_, fr.best_iteration_)
-            values = self._paths.contributions(_select(X, fr.feature_names_))
+            values = explainer.contributions(_select(X, fr.feature_names_))
             contrib = pd.DataFrame(values, columns=[*fr.feature_names_, "bias"], index=X.index)
         feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
         why = self._reasons.reasons(top, extra_candidates, extra_roles)
@@ -196,6 +196,21 @@ class ScoringMixin:
         out["index_sha256"] = {k: getattr(v, "sha256_", None) for k, v in self.indexes.items()}
         out["recsys"] = __version__
         return out
+
+
+def _contribution_model(fr: Any, kind: str) -> Any:
+    """``TreeShapTables`` (exact) or ``PathContributions`` (approximate) of the fit ranker; None
+    when exact is asked of a model the tables do not support (then ``pred_contrib`` is used)."""
+    if kind == "approximate":
+        from recsys.explain import PathContributions
+
+        return PathContributions(fr.booster_, fr.best_iteration_)
+    from recsys.treeshap import TreeShapTables, UnsupportedModel
+
+    try:
+        return TreeShapTables(fr.booster_, fr.best_iteration_)
+    except UnsupportedModel:
+        return None
 
 
 def _select(X: pd.DataFrame, names: list[str]) -> np.ndarray:

@@ -100,18 +100,34 @@ def test_path_contributions_sum_to_raw_prediction_and_bias_is_expected_value(rec
     np.testing.assert_allclose(c[:, -1], exact[:, -1], rtol=1e-9)
 
 
-def test_exact_contributions_option_uses_treeshap(rec):
-    exact = Recommender.load(
-        tiny_bundle(), config=rec.config.model_copy(update={"contributions": "exact"})
-    )
+def test_default_contributions_are_exact_treeshap(rec):
+    assert rec.config.contributions == "exact"
     role = some_role(rec)
-    row = exact.shortlist(role_id=role, k=1).to_frame().iloc[0]
-    b = exact.features_
+    row = rec.shortlist(role_id=role, k=1).to_frame().iloc[0]
+    b = rec.features_
     X = b.transform(pd.DataFrame({"candidate_id": [row["candidate_id"]], "role_id": [role]}))
-    shap = exact.fit_ranker.predict_contrib(X).drop(columns="bias").iloc[0]
+    shap = rec.fit_ranker.predict_contrib(X).drop(columns="bias").iloc[0]
     top = row["top_features"][0]
     assert top["contribution"] == pytest.approx(shap[top["feature"]], abs=1e-6)
     assert abs(shap[top["feature"]]) == pytest.approx(shap.abs().max(), abs=1e-6)
+
+
+def test_approximate_contributions_option_uses_path_attribution(rec):
+    approx = Recommender.load(
+        tiny_bundle(), config=rec.config.model_copy(update={"contributions": "approximate"})
+    )
+    role = some_role(rec)
+    row = approx.shortlist(role_id=role, k=1).to_frame().iloc[0]
+    b = approx.features_
+    fr = approx.fit_ranker
+    X = b.transform(pd.DataFrame({"candidate_id": [row["candidate_id"]], "role_id": [role]}))
+    saabas = PathContributions(fr.booster_, fr.best_iteration_).contributions(
+        X[fr.feature_names_].to_numpy()
+    )[0, :-1]
+    top = row["top_features"][0]
+    i = fr.feature_names_.index(top["feature"])
+    assert top["contribution"] == pytest.approx(saabas[i], abs=1e-6)
+    assert abs(saabas[i]) == pytest.approx(np.abs(saabas).max(), abs=1e-6)
 
 
 def test_many_roles_are_cut_into_blocks_with_the_same_result(rec, monkeypatch):
