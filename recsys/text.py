@@ -51,15 +51,39 @@ def _clean(values: pd.Series) -> pd.Series:
     return values.fillna("").astype(str).str.strip()
 
 
+# id(frame) → (frame, id_col, label_col, mapping).  A served free-text query embeds one row but
+# would rebuild the 14k-skill label map each time (~5 ms); world tables are never mutated in place,
+# and holding the frame keeps its id from being reused.
+_LOOKUPS: dict[int, tuple[Any, str, str, dict[str, str]]] = {}
+
+
 def _lookup(frame: Any, id_col: str, label_col: str) -> dict[str, str]:
     if frame is None or len(frame) == 0:
         return {}
-    return dict(zip(frame[id_col].astype(str), _clean(frame[label_col]), strict=True))
+    hit = _LOOKUPS.get(id(frame))
+    if hit is not None and hit[0] is frame and hit[1:3] == (id_col, label_col):
+        return hit[3]
+    mapping = dict(zip(frame[id_col].astype(str), _clean(frame[label_col]), strict=True))
+    if len(_LOOKUPS) >= 16:
+        _LOOKUPS.pop(next(iter(_LOOKUPS)))
+    _LOOKUPS[id(frame)] = (frame, id_col, label_col, mapping)
+    return mapping
 
 
 def _join_labels(lists: pd.Series, labels: dict[str, str], prefix: str) -> pd.Series:
     """``prefix + "a, b"`` per row from a column of id lists; ``""`` for empty lists."""
     out = pd.Series("", index=lists.index, dtype=object)
+    if len(lists) <= 64:  # a query's row or a few: plain loops beat explode/groupby (~1 ms)
+        for row, ids in lists.items():
+            if isinstance(ids, str):  # explode() keeps a bare string as one id
+                ids = [ids]
+            elif not hasattr(ids, "__len__"):  # None / NaN: no list
+                continue
+            seen = dict.fromkeys(str(i) for i in ids if i is not None and i == i)
+            names = [labels.get(i, i) for i in seen]
+            names = [n for n in names if n != ""]
+            out.loc[row] = prefix + ", ".join(names) if names else ""
+        return out
     long = lists.explode().dropna()
     if long.empty:
         return out

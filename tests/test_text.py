@@ -64,3 +64,35 @@ def test_deterministic_and_every_kind():
 def test_unknown_kind_names_the_choices():
     with pytest.raises(ValueError, match="'kind'.*candidates.*Got 'people'"):
         entity_texts(handmade_world(), "people")
+
+
+def test_few_rows_and_many_rows_join_labels_alike(monkeypatch):
+    """Small frames (a query) take a plain loop, large ones pandas: same texts either way."""
+    import recsys.text as text
+
+    lists = pd.Series(
+        [["s:1", "s:2", "s:1"], [], None, float("nan"), ["s:3", "s:unknown"], "s:2", ["s:4"]]
+    )
+    labels = {"s:1": "Python", "s:2": "SQL", "s:3": "Kafka", "s:4": ""}
+    small = text._join_labels(lists, labels, "Skills: ")
+    big = text._join_labels(pd.concat([lists] * 20, ignore_index=True), labels, "Skills: ")
+    assert small.tolist() == big.iloc[: len(lists)].tolist()
+    assert small.tolist() == [
+        "Skills: Python, SQL",
+        "",
+        "",
+        "",
+        "Skills: Kafka, s:unknown",
+        "Skills: SQL",
+        "",
+    ]
+
+
+def test_label_lookups_are_reused_per_frame_and_rebuilt_for_another():
+    import recsys.text as text
+
+    world = handmade_world()
+    first = text._lookup(world.skills, "skill_id", "label")
+    assert text._lookup(world.skills, "skill_id", "label") is first
+    other = world.skills.assign(label="x")
+    assert set(text._lookup(other, "skill_id", "label").values()) == {"x"}
