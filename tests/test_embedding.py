@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import logging
+import warnings
+
 import numpy as np
 import pytest
 
+from recsys import embedding
 from recsys.embedding import (
     EmbeddingCache,
     EmbeddingConfig,
@@ -69,11 +73,153 @@ def test_make_encoder_and_model_ids():
     assert encoder_for_model_id("hashing:24").dim == 24
     with pytest.raises(ValueError, match="batch_size"):
         Encoder(batch_size=0)
+    int8 = make_encoder(EmbeddingConfig(backend="onnx", quantize="int8"))
+    assert (int8.backend, int8.quantize) == ("onnx", "int8") and int8._model is None
+    assert int8.model_id == default.model_id + "+onnx-int8"  # known without loading anything
+    back = encoder_for_model_id(int8.model_id, EmbeddingConfig(backend="torch"))
+    assert (back.model, back.backend, back.quantize) == (None, "onnx", "int8")
+    fp32 = encoder_for_model_id(default.model_id, EmbeddingConfig(backend="onnx", quantize="int8"))
+    assert fp32.model_id == default.model_id and fp32.quantize == "none"
+
+
+def test_quantize_needs_the_onnx_backend():
+    for backend in ("auto", "torch"):
+        with pytest.raises(ValueError, match="'quantize'.*backend='onnx'"):
+            Encoder(backend=backend, quantize="int8")
+    with pytest.raises(ValueError, match="'backend'.*Got 'tensorrt'"):
+        Encoder(backend="tensorrt")
+    with pytest.raises(ValueError, match="'quantize'"):
+        make_encoder(EmbeddingConfig(quantize="int8"))
 
 
 @pytest.fixture(scope="session")
 def minilm():
-    return Encoder(device="cpu")
+    return Encoder(device="cpu")  # backend "auto"
+
+
+@pytest.fixture(scope="session")
+def torch_minilm(minilm):
+    enc = Encoder(device="cpu", backend="torch")
+    enc._model = minilm._load()  # same weights in memory
+    return enc
+
+
+def _sharing(minilm, **kwargs) -> Encoder:
+    """A fresh encoder on ``minilm``'s loaded weights (its backend is chosen anew)."""
+    enc = Encoder(device="cpu", **kwargs)
+    enc._model = minilm._load()
+    return enc
+
+
+LONG = " ".join(["Experienced site reliability engineer running Kubernetes clusters."] * 40)
+TEXTS = [
+    "Python backend developer",
+    "Registered nurse, intensive care, night shifts and triage",
+    LONG,  # > 256 tokens: truncated to max_seq_length
+    "Pastry chef",
+    "Contract negotiation for public-sector IT services; five years of procurement law.",
+]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+def test_auto_picks_onnx_on_cpu_with_torch_vectors_and_model_id(minilm, torch_minilm):
+    assert len(minilm._load().tokenizer(LONG)["input_ids"]) > minilm._load().max_seq_length
+    vecs = minilm.encode(TEXTS)  # one padded batch
+    ref = torch_minilm.encode(TEXTS)
+    assert minilm.backend_ == "onnx" and torch_minilm.backend_ == "torch"
+    assert "backend_='onnx'" in repr(minilm)
+    assert vecs.dtype == np.float32 and vecs.shape == (5, minilm.dim)
+    assert _cosines(vecs, ref).min() >= 0.99999
+    np.testing.assert_allclose(vecs, ref, atol=1e-5)
+    # same vectors, so the same model id: caches and indexes are shared with torch
+    assert minilm.model_id == torch_minilm.model_id
+    one_by_one = minilm._onnx.encode(TEXTS, batch_size=1)  # no padding at all
+    np.testing.assert_allclose(one_by_one, vecs, atol=1e-5)
+
+
+def test_int8_is_close_to_torch_under_its_own_model_id(minilm, torch_minilm):
+    root = logging.getLogger()
+    handlers, filters = list(root.handlers), list(root.filters)
+    int8 = _sharing(minilm, backend="onnx", quantize="int8")
+    vecs = int8.encode(TEXTS)
+    assert (root.handlers, root.filters) == (handlers, filters)  # quantising left logging as it was
+    assert int8.backend_ == "onnx" and int8.model_id == torch_minilm.model_id + "+onnx-int8"
+    assert _cosines(vecs, torch_minilm.encode(TEXTS)).min() >= 0.98
+    np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, rtol=1e-5)
+
+
+def test_auto_falls_back_to_torch_when_the_export_fails(minilm, torch_minilm, monkeypatch):
+    def broken(model, example):
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(embedding, "_export_onnx", broken)
+    enc = _sharing(minilm)
+    with pytest.warns(RuntimeWarning, match="exporter exploded.*encoding with torch"):
+        vecs = enc.encode(TEXTS[:2])
+    assert enc.backend_ == "torch"
+    np.testing.assert_allclose(vecs, torch_minilm.encode(TEXTS[:2]), atol=1e-6)
+    with pytest.raises(RuntimeError, match="exporter exploded"):  # asked for onnx: no fallback
+        _sharing(minilm, backend="onnx").encode(["x"])
+
+
+def test_onnx_threads_follow_torch_at_the_first_encode(minilm, monkeypatch):
+    import torch
+
+    real, graphs = embedding._export_onnx, []
+
+    def export_once(model, example):  # one real export serves both encoders
+        graphs[:] = graphs or [real(model, example)]
+        return graphs[0]
+
+    monkeypatch.setattr(embedding, "_export_onnx", export_once)
+    before = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            enc = _sharing(minilm, backend="onnx")
+            torch.set_num_threads(n)  # after construction, before the first encode (as serving)
+            enc.encode(["x"])
+            assert enc._onnx.session.get_session_options().intra_op_num_threads == n
+    finally:
+        torch.set_num_threads(before)
+
+
+class Transformer:  # named like sentence-transformers' modules: the check reads class names
+    tokenizer = object()
+
+
+class Pooling:
+    def __init__(self, mode: str) -> None:
+        self.pooling_mode = mode
+
+
+class Dense:
+    pass
+
+
+class FakeST(list):
+    def encode(self, texts, **kwargs):
+        return np.eye(len(texts), 4, dtype=np.float32)
+
+
+def test_unsupported_module_stacks_are_named_or_left_to_torch():
+    cases = {
+        "Transformer -> Pooling -> Dense": FakeST([Transformer(), Pooling("mean"), Dense()]),
+        "Pooling mode is 'max'": FakeST([Transformer(), Pooling("max")]),
+    }
+    for message, fake in cases.items():
+        onnx = Encoder(device="cpu", backend="onnx")
+        onnx._model = fake
+        with pytest.raises(ValueError, match=f"backend='onnx'.*{message}"):
+            onnx.encode(["x"])
+        auto = Encoder(device="cpu")
+        auto._model = fake
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # unsupported is not an error in auto mode: no warning
+            assert auto.encode(["x"]).shape == (1, 4)
+        assert auto.backend_ == "torch"
 
 
 def test_real_encoder_on_a_handful_of_texts(minilm, tmp_path):
