@@ -188,14 +188,10 @@ def write_parts(rec: Any, folder: Path, tables: tuple[str, ...]) -> None:
 
 
 def make_encoder_for(model_id: str) -> Any:
-    """The encoder a bundle was built with, from its recorded model id."""
-    from recsys.embedding import DEFAULT_PACKAGE, EmbeddingConfig, make_encoder
+    """The encoder a bundle was built with, from its recorded model id (int8 ids included)."""
+    from recsys.embedding import encoder_for_model_id
 
-    if model_id.startswith("hashing"):
-        return make_encoder(EmbeddingConfig(model=model_id))
-    if model_id.startswith(f"{DEFAULT_PACKAGE}@"):
-        return make_encoder(EmbeddingConfig(model=None))
-    return make_encoder(EmbeddingConfig(model=model_id))
+    return encoder_for_model_id(model_id)
 
 
 def read_parts(folder: Path, tables: tuple[str, ...]) -> tuple[Any, ...]:

@@ -175,10 +175,12 @@ class Recommender(ScoringMixin):
         return self.features_.cand_ids_ if kind == "candidates" else self.features_.role_ids_
 
     def warmup(self) -> Recommender:
-        """Build the lazy parts (BM25 corpus, skill extractor) now, not on the first request."""
+        """Build the lazy parts (BM25 corpus, skill extractor, explainer, the encoder's model and
+        backend) now, not on the first request."""
         role = str(self.world.roles["role_id"].iloc[0])
         self.shortlist(role_id=role, k=1)
         self.extract_skills(["warm up"])
+        getattr(self.encoder, "warmup", lambda: None)()  # any object with encode() may serve
         return self
 
     # ------------------------------------------------------------------ public API

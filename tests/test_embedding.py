@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from recsys import embedding
+from recsys import embedding_onnx
 from recsys.embedding import (
     EmbeddingCache,
     EmbeddingConfig,
@@ -155,7 +155,7 @@ def test_auto_falls_back_to_torch_when_the_export_fails(minilm, torch_minilm, mo
     def broken(model, example):
         raise RuntimeError("exporter exploded")
 
-    monkeypatch.setattr(embedding, "_export_onnx", broken)
+    monkeypatch.setattr(embedding_onnx, "_export_onnx", broken)
     enc = _sharing(minilm)
     with pytest.warns(RuntimeWarning, match="exporter exploded.*encoding with torch"):
         vecs = enc.encode(TEXTS[:2])
@@ -168,13 +168,13 @@ def test_auto_falls_back_to_torch_when_the_export_fails(minilm, torch_minilm, mo
 def test_onnx_threads_follow_torch_at_the_first_encode(minilm, monkeypatch):
     import torch
 
-    real, graphs = embedding._export_onnx, []
+    real, graphs = embedding_onnx._export_onnx, []
 
     def export_once(model, example):  # one real export serves both encoders
         graphs[:] = graphs or [real(model, example)]
         return graphs[0]
 
-    monkeypatch.setattr(embedding, "_export_onnx", export_once)
+    monkeypatch.setattr(embedding_onnx, "_export_onnx", export_once)
     before = torch.get_num_threads()
     try:
         for n in (1, 2):
@@ -236,3 +236,11 @@ def test_real_encoder_on_a_handful_of_texts(minilm, tmp_path):
     hit = Encoder(device="cpu", cache_dir=tmp_path)
     np.testing.assert_array_equal(hit.encode(texts), cached.encode(texts))
     assert hit.encoded_count_ == 0 and hit._model is None  # served from disk, model never loaded
+
+
+def test_warmup_builds_the_backend_before_the_first_text(minilm):
+    enc = Encoder(cache_dir=None)
+    assert enc.backend_ is None
+    enc.warmup()
+    assert enc.backend_ == "onnx" and enc.encoded_count_ == 0
+    HashingEncoder(dim=8).warmup()  # the test double has nothing to load

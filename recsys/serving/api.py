@@ -131,7 +131,8 @@ def _json(payload: dict[str, Any]) -> Response:
 def _load(model: str, settings: ServeConfig) -> Any:
     from recsys.recommender import Recommender
 
-    return Recommender.from_uri(model, config=settings.recommender)
+    # warmed here so that /readyz turns true only when the first request will be fast
+    return Recommender.from_uri(model, config=settings.recommender).warmup()
 
 
 def create_app(

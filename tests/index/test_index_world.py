@@ -47,7 +47,7 @@ def _mean_fit_of_search(world_path, out, n_roles: int = 12) -> tuple[float, floa
             ],
         )
         assert res.exit_code == 0, res.output
-        ids = [h["id"] for h in json.loads(res.output)]
+        ids = [h["id"] for h in json.loads(res.stdout)]  # stderr: model loading progress
         assert len(ids) == 10
         top.append(truth.fit(ids, [role_id] * len(ids)).mean())
         every = truth.fit(cands, [role_id] * len(cands))
