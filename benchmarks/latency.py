@@ -12,7 +12,7 @@ the vector of a random role plus Gaussian noise (per dimension ``--noise``), re-
 source's evidence only through features (the reason look-ups know world ids).
 
 **Real encoder.**  ``--encoder real`` (default) re-embeds the roles with the packaged all-MiniLM-L6-v2
-(cached in ``--cache-dir``) so that role vectors, clone vectors and free-text JDs share one space; JD
+(cached in ``--cache-dir``; ``--backend`` torch | onnx | auto) so that role vectors, clone vectors and free-text JDs share one space; JD
 requests encode their text with that model on every request (the encoder's cache is bypassed per
 request: each JD text is made unique).  The fit and retention models are the bundle's.
 In-process: ``--requests`` shortlists of top-``k`` for random indexed roles, then for free-text JDs (the
@@ -60,7 +60,9 @@ def synthetic(role_vectors: np.ndarray, n: int, noise: float, rng: Any) -> np.nd
     return out
 
 
-def real_encoder(rec: Any, cache_dir: str, noise: float = 0.05, seed: int = 0) -> Any:
+def real_encoder(
+    rec: Any, cache_dir: str, noise: float = 0.05, seed: int = 0, backend: str = "auto"
+) -> Any:
     """``rec`` with the packaged sentence-transformers model: roles re-embedded by it, the world's
     candidates given synthetic vectors in its space (see module doc)."""
     from recsys.embedding import EmbeddingConfig, make_encoder
@@ -70,7 +72,7 @@ def real_encoder(rec: Any, cache_dir: str, noise: float = 0.05, seed: int = 0) -
     from recsys.recommender import Recommender
     from recsys.text import entity_texts
 
-    enc = make_encoder(EmbeddingConfig(model=None, cache_dir=cache_dir))
+    enc = make_encoder(EmbeddingConfig(model=None, cache_dir=cache_dir, backend=backend))
     texts = entity_texts(rec.world, "roles")
     roles = VectorIndex.build(
         "roles",
@@ -149,22 +151,25 @@ def in_process(rec: Any, requests: int, k: int, seed: int = 1) -> dict[str, Any]
 
     rng = np.random.default_rng(seed)
     roles = rec.world.roles
-    n = itertools.count()  # a unique JD text per request: no encoder cache hit
+    # A unique JD text per request, also across runs (the encoder's disk cache outlives a run):
+    # every JD is encoded, which ``encoded`` counts.
+    nonce, n = os.urandom(4).hex(), itertools.count()
     out = {}
     for name, make in (
         ("role_id", lambda r: {"role_id": str(r["role_id"])}),
         (
             "job_description",
-            lambda r: {"job_description": f"{r['title']} ({next(n)})\n{r['description']}"},
+            lambda r: {"job_description": f"{r['title']} ({nonce}-{next(n)})\n{r['description']}"},
         ),
     ):
         rec.shortlist(**make(roles.iloc[0]), k=k)  # warm
-        times = []
+        times, encoded = [], getattr(rec.encoder, "encoded_count_", 0)
         for i in rng.integers(0, len(roles), requests):
             t = time.perf_counter()
             rec.shortlist(**make(roles.iloc[int(i)]), k=k)
             times.append(1000 * (time.perf_counter() - t))
         out[name] = percentiles(times)
+        out[name]["encoded"] = getattr(rec.encoder, "encoded_count_", 0) - encoded
     return out
 
 
@@ -178,7 +183,9 @@ def build(settings: dict[str, Any]) -> Any:
     update = {"overfetch": settings["overfetch"], "contributions": settings["contributions"]}
     rec.config = rec.config.model_copy(update={k: v for k, v in update.items() if v})
     if settings["encoder"] == "real":
-        rec = real_encoder(rec, settings["cache_dir"], noise=settings["noise"])
+        rec = real_encoder(
+            rec, settings["cache_dir"], noise=settings["noise"], backend=settings["backend"]
+        )
     return grow(
         rec, settings["candidates"], noise=settings["noise"], cache_dir=settings["cache_dir"]
     ).warmup()
@@ -189,8 +196,12 @@ def bench_app() -> Any:
     from http_load import KEY
 
     from recsys.serving.api import create_app
+    from recsys.serving.settings import ApiConfig
 
-    rec = build(json.loads(os.environ["RECSYS_BENCH_SETTINGS"]))
+    settings = json.loads(os.environ["RECSYS_BENCH_SETTINGS"])
+    if settings["torch_threads"] is None:  # a worker's default, as recsys serve sets it
+        settings["torch_threads"] = ApiConfig().torch_threads
+    rec = build(settings)
     app = create_app(recommender=rec, api_keys=[KEY])
     mark_ready()
     return app
@@ -236,6 +247,14 @@ def over_http(rec: Any, settings: dict[str, Any], args: Any) -> dict[str, Any]:
     return out
 
 
+def _torch_threads() -> int | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.get_num_threads()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="bundle folder or models:/ URI")
@@ -257,10 +276,19 @@ def main() -> None:
     )
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--encoder", choices=["real", "bundle"], default="real")
+    ap.add_argument(
+        "--backend", choices=["auto", "torch", "onnx"], default="auto", help="encoder backend"
+    )
     ap.add_argument("--cache-dir", default=".cache/bench-embeddings", help="role vector cache")
     ap.add_argument("--noise", type=float, default=0.05, help="clone vector noise per dim")
     ap.add_argument("--contributions", choices=["approximate", "exact"], default=None)
-    ap.add_argument("--torch-threads", type=int, default=1, help="encoder threads (serving's)")
+    ap.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="encoder threads; default: torch's own (all cores, what a library caller gets); "
+        "recsys serve workers use serving.torch_threads (1)",
+    )
     ap.add_argument("--no-in-process", action="store_true", help="HTTP figures only")
     ap.add_argument("--json", action="store_true", help="print JSON only")
     args = ap.parse_args()
@@ -270,6 +298,7 @@ def main() -> None:
         "overfetch": args.overfetch,
         "contributions": args.contributions,
         "encoder": args.encoder,
+        "backend": args.backend,
         "cache_dir": str(Path(args.cache_dir).resolve()),
         "noise": args.noise,
         "torch_threads": args.torch_threads,
@@ -279,13 +308,14 @@ def main() -> None:
     rec = build(settings)
     report: dict[str, Any] = {
         "candidates": len(rec.indexes["candidates"]),
-        "torch_threads": args.torch_threads,
+        "torch_threads": _torch_threads(),
         "k": args.k,
         "overfetch": rec.config.overfetch,
         "contributions": rec.config.contributions,
         "fast_path": rec.fast_features() is not None,
         "index": rec.indexes["candidates"].factory_,
         "load_avg_1m": load,
+        "encoder": repr(rec.encoder),
         "setup_s": round(time.perf_counter() - t, 1),
         "cpus": os.cpu_count(),
         "model": rec.describe(),
