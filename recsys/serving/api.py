@@ -19,13 +19,14 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import threading
 import time
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -157,11 +158,13 @@ def create_app(
             "(api.key_file in configs/serve.yaml, or --key-file)."
         )
     metrics = _Metrics()
-    swap_lock = threading.Lock()
+    reload_limiter = anyio.CapacityLimiter(1)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         limit_torch_threads(limits.torch_threads)
+        if limits.request_threads is not None:  # sync endpoints run in anyio's pool (default 40)
+            anyio.to_thread.current_default_thread_limiter().total_tokens = limits.request_threads
         app.state.recommender = recommender if recommender is not None else _load(model, settings)
         metrics.loaded_at.set_to_current_time()
         yield
@@ -176,7 +179,8 @@ def create_app(
     app.state.recommender = None
     app.state.model_uri = model
 
-    def authorised(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
+    # async: a constant-time compare must not cost each request a hop through the thread pool
+    async def authorised(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
         if creds is None or creds.scheme.lower() != "bearer":
             raise HTTPException(
                 401,
@@ -229,19 +233,21 @@ def create_app(
             raise HTTPException(404, f"No static file {name!r}.")
         return FileResponse(path)
 
+    # probes and metrics are async: answered on the event loop even while every request
+    # thread is busy ranking
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz(request: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         rec = request.app.state.recommender
         if rec is None:
             return JSONResponse({"status": "loading"}, status_code=503)
         return JSONResponse({"status": "ready", "model": rec.describe()})
 
     @app.get("/metrics")
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/v1/shortlist", response_model=ShortlistResponse)
@@ -297,18 +303,19 @@ def create_app(
         return {"roles": current(request).role_catalogue(q, limit=min(max(limit, 1), 1000))}
 
     @app.post("/v1/admin/reload")
-    def reload(
+    async def reload(
         request: Request, body: ReloadRequest | None = None, _: str = Depends(authorised)
     ) -> dict[str, Any]:
         """Load the model again (or ``body.model``) and swap it in without dropping requests."""
         uri = (body.model if body and body.model else None) or request.app.state.model_uri
         if uri is None:
             raise HTTPException(409, "This app was started from an in-memory model: give 'model'.")
-        with swap_lock:  # one reload at a time; requests keep running meanwhile
-            new = _load(uri, settings)
-            old = request.app.state.recommender
-            request.app.state.recommender = new
-            request.app.state.model_uri = uri
+        # Loading runs in its own thread, outside the request pool (one thread by default), so
+        # requests keep being answered by the old model meanwhile; one reload at a time.
+        new = await anyio.to_thread.run_sync(_load, uri, settings, limiter=reload_limiter)
+        old = request.app.state.recommender
+        request.app.state.recommender = new
+        request.app.state.model_uri = uri
         metrics.reloads.inc()
         metrics.loaded_at.set_to_current_time()
         return {"previous": old.describe() if old is not None else None, "current": new.describe()}

@@ -27,6 +27,13 @@ class ApiConfig(BaseModel):
     max_body_bytes: int = Field(16 << 20, ge=1024, description="request bodies above this get 413")
     api_keys_env: str = Field("RECSYS_API_KEYS", description="env var with comma-separated keys")
     key_file: Path | None = Field(None, description="file with one API key per line (# comments)")
+    request_threads: int | None = Field(
+        1,
+        ge=1,
+        description="threads running requests in each worker (anyio's pool; None = anyio's 40). "
+        "A request holds the GIL nearly throughout: one at a time per worker measured 124 req/s, "
+        "p99 155 ms, against 112 req/s, p99 274 ms with 40 (2 workers, 16 connections)",
+    )
     torch_threads: int | None = Field(
         1,
         ge=1,

@@ -134,3 +134,44 @@ def test_oversize_body_refused_and_counted(bundle):
         )
         text = c.get("/metrics").text
     assert 'recsys_requests_total{route="/v1/shortlist",status="404"} 1.0' in text
+
+
+def test_probes_and_reload_do_not_wait_for_a_busy_request_thread(bundle):
+    """One request thread per worker (the default): a long request must not stall the probes,
+    the metrics or a reload, and it is still answered."""
+    rec = Recommender.load(bundle)
+    started, release = threading.Event(), threading.Event()
+    real = rec.shortlist
+
+    def slow_shortlist(**kwargs):
+        started.set()
+        release.wait(10)
+        return real(**kwargs)
+
+    rec.shortlist = slow_shortlist
+    app = create_app(recommender=rec, api_keys=["test-key"])
+    app.state.model_uri = str(bundle)
+    assert ServeConfig().api.request_threads == 1
+    with TestClient(app) as client:
+        out: dict[str, int] = {}
+        busy = threading.Thread(
+            target=lambda: out.update(
+                code=client.post(
+                    "/v1/shortlist", json={"role_id": some_role(rec), "k": 3}, headers=KEY
+                ).status_code
+            )
+        )
+        busy.start()
+        assert started.wait(10)
+        try:
+            assert client.get("/healthz").status_code == 200
+            assert client.get("/readyz").status_code == 200
+            assert client.get("/metrics").status_code == 200
+            swapped = client.post("/v1/admin/reload", headers=KEY)
+            assert swapped.status_code == 200, swapped.text
+            assert app.state.recommender is not rec
+            assert busy.is_alive()  # all of the above was answered while the request waited
+        finally:
+            release.set()
+            busy.join(10)
+        assert out["code"] == 200
