@@ -32,6 +32,7 @@ import re
 import sqlite3
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +53,7 @@ def _version(package: str) -> str:
 
 
 CACHE_FILE = "embeddings.sqlite"
+MEMORY_CACHE_SIZE = 100_000  # vectors kept in memory without a disk cache (~150 MB at 384-d)
 
 
 class EmbeddingConfig(BaseModel):
@@ -151,7 +153,10 @@ class _CachedEncoder:
     show_progress: bool | None
 
     def _setup_cache(self) -> None:
-        self._memory: dict[bytes, np.ndarray] = {}  # used only without a disk cache
+        # used only without a disk cache; least recently used first, at most MEMORY_CACHE_SIZE
+        # vectors (a server sees an endless stream of distinct job descriptions)
+        self._memory: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._memory_lock = threading.Lock()
         self._disk = EmbeddingCache(Path(self.cache_dir) / CACHE_FILE) if self.cache_dir else None
         self.encoded_count_ = 0  # texts actually run through the model (not served by a cache)
 
@@ -173,7 +178,7 @@ class _CachedEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         unique = list(dict.fromkeys(texts))
         keys = [text_key(t) for t in unique]
-        vecs: dict[bytes, np.ndarray] = {k: self._memory[k] for k in keys if k in self._memory}
+        vecs = self._remembered(keys)
         missing = [k for k in keys if k not in vecs]
         if missing and self._disk is not None:
             got = self._disk.get(self.model_id, missing, self._known_dim())
@@ -187,16 +192,28 @@ class _CachedEncoder:
             self.encoded_count_ += len(new_texts)
             if self._disk is not None:
                 self._disk.put(self.model_id, new_keys, new)
-            for k, v in zip(new_keys, new, strict=True):
-                vecs[k] = v
-                if self._disk is None:
-                    self._memory[k] = v
+            vecs.update(zip(new_keys, new, strict=True))
+            if self._disk is None:
+                self._remember(new_keys, new)
         index = {k: i for i, k in enumerate(keys)}
         table = np.stack([vecs[k] for k in keys])
         return table[[index[text_key(t)] for t in texts]] if len(unique) < len(texts) else table
 
     def warmup(self) -> None:
         """Load what the first new text would (serving: not on the first query).  No-op here."""
+
+    def _remembered(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        with self._memory_lock:  # request threads share one encoder
+            found = {k: self._memory[k] for k in keys if k in self._memory}
+            for k in found:
+                self._memory.move_to_end(k)
+        return found
+
+    def _remember(self, keys: list[bytes], vectors: np.ndarray) -> None:
+        with self._memory_lock:
+            self._memory.update(zip(keys, vectors, strict=True))
+            while len(self._memory) > MEMORY_CACHE_SIZE:
+                self._memory.popitem(last=False)
 
     def _progress(self, n: int) -> bool:
         return bool(self.show_progress) if self.show_progress is not None else n >= 1000

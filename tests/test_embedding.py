@@ -244,3 +244,19 @@ def test_warmup_builds_the_backend_before_the_first_text(minilm):
     enc.warmup()
     assert enc.backend_ == "onnx" and enc.encoded_count_ == 0
     HashingEncoder(dim=8).warmup()  # the test double has nothing to load
+
+
+def test_memory_cache_is_bounded_and_keeps_the_recently_used(monkeypatch):
+    from recsys import embedding
+
+    monkeypatch.setattr(embedding, "MEMORY_CACHE_SIZE", 3)
+    enc = HashingEncoder(dim=16)
+    enc.encode(["a", "b", "c"])
+    enc.encode(["a"])  # a is now the most recently used
+    enc.encode(["d"])  # evicts b, the least recently used
+    assert len(enc._memory) == 3
+    before = enc.encoded_count_
+    enc.encode(["a", "c", "d"])
+    assert enc.encoded_count_ == before  # all still cached
+    enc.encode(["b"])
+    assert enc.encoded_count_ == before + 1  # b was evicted and is encoded again
