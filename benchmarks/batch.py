@@ -28,7 +28,7 @@ _CHILD = """
 import json, resource, sys
 from recsys.recommender import Recommender
 from recsys.serving.batch import score_pool
-rec = Recommender.load(sys.argv[1]).warmup()
+rec = Recommender.load(sys.argv[1]).warmup(encoder=False)  # texts are embedded already
 s = score_pool(rec, sys.argv[2], sys.argv[3], chunk_size=int(sys.argv[4]), progress=False)
 s["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(s))

@@ -174,13 +174,15 @@ class Recommender(ScoringMixin):
         """Ids of ``kind`` ("candidates" or "roles") in the model's world."""
         return self.features_.cand_ids_ if kind == "candidates" else self.features_.role_ids_
 
-    def warmup(self) -> Recommender:
-        """Build the lazy parts (BM25 corpus, skill extractor, explainer, the encoder's model and
-        backend) now, not on the first request."""
+    def warmup(self, encoder: bool = True) -> Recommender:
+        """Build the lazy parts (BM25 corpus, skill extractor, explainer and, with ``encoder``, the
+        encoder's model and backend: ~0.6 GB a job scoring embedded texts never needs) now, not on
+        the first request."""
         role = str(self.world.roles["role_id"].iloc[0])
         self.shortlist(role_id=role, k=1)
         self.extract_skills(["warm up"])
-        getattr(self.encoder, "warmup", lambda: None)()  # any object with encode() may serve
+        if encoder:
+            getattr(self.encoder, "warmup", lambda: None)()  # any object with encode() may serve
         return self
 
     # ------------------------------------------------------------------ public API
