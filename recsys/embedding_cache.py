@@ -1,0 +1,62 @@
+"""The on-disk embedding cache: ``(model_id, sha256(text)) → float32 vector`` in one SQLite file.
+
+WAL mode, so several processes (index builds, serving workers) can share it; reads and writes are
+batched (500 keys per query); vectors are raw float32 BLOBs (no pickle).  Used by
+:class:`recsys.embedding.Encoder` when ``cache_dir`` is set.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class EmbeddingCache:
+    """``(model_id, key) → float32 vector`` in one SQLite file (WAL mode, batched reads/writes)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS emb (model TEXT NOT NULL, key BLOB NOT NULL, "
+            "vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID"
+        )
+        self._db.commit()
+
+    def get(
+        self, model_id: str, keys: Sequence[bytes], dim: int | None = None
+    ) -> dict[bytes, np.ndarray]:
+        """Cached vectors of ``keys`` (those found); rows of another ``dim`` are ignored."""
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key, vec FROM emb WHERE model = ? AND key IN ({marks})", [model_id, *chunk]
+            )
+            for key, blob in rows:
+                if dim is None or len(blob) == 4 * dim:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put(self, model_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        rows = ((model_id, k, v.tobytes()) for k, v in zip(keys, vectors, strict=True))
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
+
+    def count(self, model_id: str | None = None) -> int:
+        if model_id is None:
+            return self._db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM emb WHERE model = ?", [model_id]).fetchone()[
+            0
+        ]
+
+    def close(self) -> None:
+        self._db.close()
