@@ -93,7 +93,7 @@ class Recommender(ScoringMixin):
         self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
         self._skills: Any = None
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
-        self._paths: dict[str, Any] = {}  # contributions kind → explainer (built on first use)
+        self._explainers: dict[str, Any] = {}  # contributions kind → explainer (built on first use)
         self._reasons = ReasonIndex(
             world,
             pd.Timestamp(self.features_.now_),

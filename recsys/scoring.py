@@ -152,9 +152,9 @@ class ScoringMixin:
     ) -> pd.DataFrame:
         fr = self.fit_ranker
         kind = self.config.contributions
-        if kind not in self._paths:  # built once per model and kind
-            self._paths[kind] = _contribution_model(fr, kind)
-        explainer = self._paths[kind]
+        if kind not in self._explainers:  # built once per model and kind
+            self._explainers[kind] = _contribution_model(fr, kind)
+        explainer = self._explainers[kind]
         if explainer is None:  # a model TreeShapTables cannot mirror: LightGBM's own TreeSHAP
             contrib = fr.predict_contrib(X)
         else:
