@@ -60,6 +60,7 @@ ESCO_FILES = [
 ONET_FILES = [
     "Occupation Data.csv",
     "Alternate Titles.csv",
+    "Task Statements.csv",
     "Technology Skills.csv",
     "Related Occupations.csv",
     "Job Zones.csv",
@@ -325,11 +326,144 @@ def build_onet(onet: Path) -> dict[str, pd.DataFrame]:
             "rank": rel["Index"].astype("int64"),
         }
     )
+    alt = pd.read_csv(onet / "Alternate Titles.csv")
+    alt = pd.DataFrame(
+        {
+            "onet_code": alt["O*NET-SOC Code"],
+            "title": alt["Alternate Title"].map(_norm_ws),
+            "short_title": alt["Short Title"].map(_norm_ws),
+        }
+    ).drop_duplicates(["onet_code", "title"])
+    alt["holdout"] = alt["title"].map(_holdout)
+    tasks = pd.read_csv(onet / "Task Statements.csv")
+    tasks = pd.DataFrame(
+        {
+            "onet_code": tasks["O*NET-SOC Code"],
+            "task_id": tasks["Task ID"].astype("int64"),
+            "task": tasks["Task"].map(_norm_ws),
+            "core": tasks["Task Type"].eq("Core"),
+        }
+    )
     return {
         "onet_occupations": occ.sort_values("onet_code", ignore_index=True),
+        "onet_alt_titles": alt.sort_values(["onet_code", "title"], ignore_index=True),
+        "onet_tasks": tasks.sort_values(["onet_code", "task_id"], ignore_index=True),
         "onet_technology": tech.sort_values(["onet_code", "technology"], ignore_index=True),
         "onet_related": rel.sort_values(["onet_code", "rank"], ignore_index=True),
     }
+
+
+def _holdout(title: str) -> bool:
+    """1 in 10 alternate titles, by a hash of the normalised title (the same title is held out under
+    every code): kept in the table for evaluating occupation inference, never used to build it."""
+    return hashlib.sha256(_key(title).encode()).digest()[0] < 26
+
+
+def _tech_key(s: str) -> str:
+    """Case-insensitive key that keeps "+", "#" and "." ("C++" ≠ "C#" ≠ "C"); names of up to 4
+    characters keep their casing ("IOS" of Cisco is not Apple's "iOS")."""
+    s = " ".join(s.split())
+    return s if len(s) <= 4 else s.lower()
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9+#]+", s.lower())
+
+
+_ACRONYM = re.compile(r"^(.*\S)\s+([A-Z][A-Z0-9+#]{1,7})$")
+
+
+def build_technologies(skills: pd.DataFrame, tech: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """One row per O*NET technology name: aliases, category, hotness, occupations, ESCO link.
+
+    * ``aliases``: with a trailing generic noun ("software") cut first, the name without a
+      **vendor** prefix (a capitalised first word that starts 5+ names and is not a common word,
+      i.e. in 3+ all-lower-case ESCO skill labels: "Microsoft", "Apache", "IBM"...), and a trailing acronym whose
+      letters are the initials of the words before it ("Structured query language SQL" → "SQL",
+      "Amazon Web Services AWS software" → "AWS", "Amazon Web Services"); an alias made only of
+      common words ("Web Services", "Cloud") is dropped.
+    * ``product``: False for descriptive names ("Inventory management software": every word is a
+      word of ESCO skill labels and the name ends in a generic noun); those are never matched as
+      phrases (they describe a kind of tool, not a tool).
+    * ``esco_skill_id``: the ESCO skill whose preferred label or the head of a qualified label
+      ("Python" of "Python (computer programming)") equals the name or an alias, case-insensitive
+      (preferred labels first; alt labels are not used: split from free text, they link "Git" to
+      "tools for software configuration management"); null = a skill of its own.
+    """
+    words = collections.Counter(
+        w
+        for lab in skills["label"]
+        if lab == lab.lower()  # generic skills; "Apache Maven" must not make "apache" a word
+        for w in set(_words(lab))
+    )
+    names = tech.drop_duplicates("technology")["technology"]
+    first = collections.Counter(n.split()[0] for n in names if len(n.split()) > 1)
+    common = {w for w, c in words.items() if c >= 3}  # ordinary words of skill labels
+    vendors = {
+        w for w, c in first.items() if c >= 5 and w[:1].isupper() and w.lower() not in common
+    }
+    generic = {"software", "systems", "system", "tools", "tool", "applications", "application"}
+
+    exact: dict[str, str] = {}
+    for sid, label in zip(skills["skill_id"], skills["label"], strict=True):
+        head = re.match(r"^(.+?)\s*\([^)]*\)$", label)
+        if head:
+            exact[_tech_key(head.group(1))] = sid
+    for sid, label in zip(skills["skill_id"], skills["label"], strict=True):
+        exact[_tech_key(label)] = sid
+
+    rows = []
+    for name, grp in tech.groupby("technology", sort=True):
+        toks = name.split()
+        if len(toks) > 1 and toks[-1].lower() in generic:
+            toks = toks[:-1]
+        core = " ".join(toks)
+        aliases = [core]
+        if len(toks) > 1 and toks[0] in vendors and len(" ".join(toks[1:])) >= 3:
+            aliases.append(" ".join(toks[1:]))
+        m = _ACRONYM.match(core)
+        if m:
+            initials = "".join(w[0] for w in m.group(1).split() if w[0].isalnum()).upper()
+            if initials.endswith(m.group(2)):
+                aliases += [m.group(2), m.group(1)]
+                if m.group(1).split()[0] in vendors and len(m.group(1).split()) > 1:
+                    aliases.append(" ".join(m.group(1).split()[1:]))
+        # an alias names a product: not only ordinary words ("Web Services", "Cloud")
+        aliases = [
+            a
+            for a in aliases
+            if len(a) >= 2 and (a.isupper() or any(w not in common for w in _words(a)))
+        ]
+        aliases = [a for a in dict.fromkeys(aliases) if _key(a) != _key(name)]
+        low = _words(name)
+        product = not (low and low[-1] in generic and all(w in words for w in low))
+        link = next((exact[k] for k in map(_tech_key, [name, *aliases]) if k in exact), None)
+        rows.append(
+            {
+                "tech_id": "onet-tech:" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-"),
+                "name": name,
+                "aliases": aliases,
+                "category": grp["category"].mode().iloc[0],
+                "hot": bool(grp["hot"].any()),
+                "in_demand": bool(grp["in_demand"].any()),
+                "n_occupations": int(grp["onet_code"].nunique()),
+                "product": product,
+                "esco_skill_id": link,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    dup = frame["tech_id"].duplicated(keep=False)
+    frame.loc[dup, "tech_id"] = [
+        f"{t}-{hashlib.sha256(n.encode()).hexdigest()[:6]}"
+        for t, n in zip(frame.loc[dup, "tech_id"], frame.loc[dup, "name"], strict=True)
+    ]
+    stats = {
+        "vendors": len(vendors),
+        "products": int(frame["product"].sum()),
+        "linked_to_esco": int(frame["esco_skill_id"].notna().sum()),
+        "with_aliases": int(frame["aliases"].map(len).gt(0).sum()),
+    }
+    return frame.sort_values("tech_id", ignore_index=True), stats
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -359,6 +493,7 @@ def build(src: Path, out: Path) -> dict:
     skills, skill_stats = build_skills(esco)
     occupations, occ_stats = build_occupations(esco, onet, skills)
     tables = {"skills": skills, "occupations": occupations, **build_onet(onet)}
+    tables["technologies"], tech_stats = build_technologies(skills, tables["onet_technology"])
     out.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         _write_parquet(frame, out / f"{name}.parquet")
@@ -378,7 +513,12 @@ def build(src: Path, out: Path) -> dict:
             },
         },
         "rows": {name: len(frame) for name, frame in tables.items()},
-        "build_stats": {"skills": skill_stats, "occupations": occ_stats},
+        "build_stats": {
+            "skills": skill_stats,
+            "occupations": occ_stats,
+            "technologies": tech_stats,
+            "onet_alt_titles": {"holdout": int(tables["onet_alt_titles"]["holdout"].sum())},
+        },
         "inputs_sha256": {
             f"{folder.name}/{n}": _sha256(folder / n)
             for folder, names in ((esco, ESCO_FILES), (onet, ONET_FILES))

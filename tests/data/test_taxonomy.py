@@ -90,6 +90,36 @@ def test_onet_tables(occupations):
     assert set(rel["related_code"]) <= codes and (rel["rank"] >= 1).all()
 
 
+def test_onet_tasks_and_alt_titles():
+    codes = set(taxonomy.onet_occupations()["onet_code"])
+    tasks = taxonomy.onet_tasks()
+    assert len(tasks) > 18_000 and set(tasks["onet_code"]) <= codes
+    assert tasks["task"].str.len().min() > 10 and tasks["core"].dtype == bool
+    alt = taxonomy.onet_alt_titles()
+    assert set(alt["onet_code"]) <= codes
+    # the held-out slice is about a tenth, and a title is held out under every code or none
+    assert 0.08 < alt["holdout"].mean() < 0.12
+    assert (alt.groupby(alt["title"].str.lower())["holdout"].nunique() == 1).all()
+
+
+def test_technologies(skills):
+    tech = taxonomy.technologies().set_index("name")
+    assert tech["tech_id"].is_unique
+    label = dict(zip(skills["skill_id"], skills["label"], strict=True))
+    assert label[tech.loc["Python", "esco_skill_id"]] == "Python (computer programming)"
+    assert label[tech.loc["Oracle Java", "esco_skill_id"]] == "Java (computer programming)"
+    assert tech.loc["C#", "esco_skill_id"] != tech.loc["C++", "esco_skill_id"]
+    assert tech.loc["Apache Kafka", "esco_skill_id"] is None  # a skill of its own
+    assert "Kafka" in tech.loc["Apache Kafka", "aliases"]
+    assert "Terraform" in tech.loc["IBM Terraform", "aliases"]
+    assert {"AWS", "Amazon Web Services"} <= set(
+        tech.loc["Amazon Web Services AWS software", "aliases"]
+    )
+    assert "Web Services" not in tech.loc["Amazon Web Services AWS software", "aliases"]
+    assert tech.loc["Cisco IOS", "esco_skill_id"] is None  # not Apple's iOS
+    assert not tech.loc["Inventory management software", "product"]
+
+
 def test_copies_do_not_leak(skills):
     a = taxonomy.skills()
     a.drop(a.index, inplace=True)

@@ -22,20 +22,33 @@ import pandas as pd
 __all__ = [
     "TABLES",
     "occupations",
+    "onet_alt_titles",
     "onet_occupations",
     "onet_related",
+    "onet_tasks",
     "onet_technology",
     "skill_lookup",
     "skills",
+    "technologies",
     "version",
 ]
 
-TABLES = ("skills", "occupations", "onet_occupations", "onet_technology", "onet_related")
+TABLES = (
+    "skills",
+    "occupations",
+    "onet_occupations",
+    "onet_technology",
+    "onet_related",
+    "onet_alt_titles",
+    "onet_tasks",
+    "technologies",
+)
 _LIST_COLUMNS = {
     "skills": ("alt_labels",),
+    "technologies": ("aliases",),
     "occupations": ("alt_labels", "essential_skills", "optional_skills"),
 }
-_NULLABLE_STR = {"occupations": ("onet_code",)}
+_NULLABLE_STR = {"occupations": ("onet_code",), "technologies": ("esco_skill_id",)}
 _NULLABLE_INT = {"onet_occupations": ("job_zone",)}
 
 
@@ -86,6 +99,25 @@ def onet_technology() -> pd.DataFrame:
 def onet_related() -> pd.DataFrame:
     """O*NET related occupations: ``onet_code``, ``related_code``, ``tier``, ``rank``."""
     return _load("onet_related").copy()
+
+
+def onet_alt_titles() -> pd.DataFrame:
+    """O*NET alternate titles: ``onet_code``, ``title``, ``short_title``, ``holdout`` (1 in 10
+    titles, by a hash of the title: for evaluating occupation inference, never for building it)."""
+    return _load("onet_alt_titles").copy()
+
+
+def onet_tasks() -> pd.DataFrame:
+    """O*NET task statements: ``onet_code``, ``task_id``, ``task``, ``core`` (Core vs Supplemental)."""
+    return _load("onet_tasks").copy()
+
+
+def technologies() -> pd.DataFrame:
+    """One row per O*NET technology name: ``tech_id``, ``name``, ``aliases`` (vendor-less name,
+    acronym), ``category``, ``hot``, ``in_demand``, ``n_occupations``, ``product`` (False for
+    descriptive names such as "Inventory management software"), ``esco_skill_id`` (the ESCO skill
+    it is, or None: a skill of its own).  Rules: ``scripts/build_taxonomy.py``."""
+    return _load("technologies").copy()
 
 
 @functools.cache
