@@ -1,7 +1,7 @@
 """Skill-extraction quality and speed on a world: precision / recall / F1 vs the generator's truth.
 
     python benchmarks/skills.py --world worlds/tiny --json
-    python benchmarks/skills.py --world worlds/tiny --encoder default --limit 100 --threshold 0.7 --json
+    python benchmarks/skills.py --world worlds/tiny --encoder default --limit 100 --json
 
 Prints one JSON object (see :func:`recsys.skills.evaluate_extraction`).  ``--encoder`` adds the
 embedding source: ``default`` = the packaged all-MiniLM-L6-v2, ``hashing`` = the test double, or a
@@ -26,7 +26,9 @@ def main() -> None:
     parser.add_argument(
         "--encoder", default=None, help="default | hashing | <model path>; omit for phrases only"
     )
-    parser.add_argument("--threshold", type=float, default=0.7, help="embedding cosine threshold")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="kept-skill probability (default: calibrated)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="first n candidates and roles only")
     parser.add_argument(
         "--taxonomy",
@@ -50,7 +52,7 @@ def main() -> None:
         )
     world = load_world(args.world)
     extractor = SkillExtractor(
-        None if args.taxonomy else world.skills, encoder=encoder, embedding_threshold=args.threshold
+        None if args.taxonomy else world.skills, encoder=encoder, threshold=args.threshold
     )
     t0 = time.perf_counter()
     extractor.fit()

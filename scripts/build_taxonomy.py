@@ -361,9 +361,10 @@ def _holdout(title: str) -> bool:
 
 def _tech_key(s: str) -> str:
     """Case-insensitive key that keeps "+", "#" and "." ("C++" ≠ "C#" ≠ "C"); names of up to 4
-    characters keep their casing ("IOS" of Cisco is not Apple's "iOS")."""
+    characters and all-capital names keep their casing ("IOS" of Cisco is not Apple's "iOS", the
+    "SPARK" language is not Apache "Spark")."""
     s = " ".join(s.split())
-    return s if len(s) <= 4 else s.lower()
+    return s if len(s) <= 4 or s.isupper() else s.lower()
 
 
 def _words(s: str) -> list[str]:

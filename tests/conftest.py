@@ -24,3 +24,12 @@ def handmade(tmp_path):
     world = handmade_world()
     path = write_world(world, tmp_path / "world", seed=0)
     return world, path
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The packaged all-MiniLM-L6-v2 with the project's on-disk cache (.cache/embeddings): the
+    taxonomy's skill vectors are computed once per machine, not once per test run."""
+    from recsys.embedding import Encoder
+
+    return Encoder(cache_dir=Path(__file__).parents[1] / ".cache" / "embeddings")

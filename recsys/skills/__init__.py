@@ -1,19 +1,30 @@
 """Free text → taxonomy skills with evidence (:class:`SkillExtractor`), and its measurement.
 
-See :mod:`recsys.skills.extract` for the two sources (phrases, embedding neighbours) and
-:mod:`recsys.skills.evaluate` for precision/recall against a generated world's truth.
+See :mod:`recsys.skills.extract` for how a text is read (sentences and spans matched densely
+against the vocabulary, phrases, ambiguous tool names checked in context, calibrated scores),
+:mod:`recsys.skills.vocabulary` for the vocabulary (ESCO + O*NET technologies) and
+:mod:`recsys.skills.evaluate` for measurement on real annotated sentences and on a world's truth.
 """
 
 from __future__ import annotations
 
-from recsys.skills.evaluate import evaluate_extraction, score_sets
+from recsys.skills.evaluate import (
+    evaluate_annotations,
+    evaluate_extraction,
+    read_annotations,
+    score_sets,
+)
 from recsys.skills.extract import SkillExtractor, SkillMatch, chunk_spans, chunk_text
+from recsys.skills.vocabulary import SkillVocabulary
 
 __all__ = [
     "SkillExtractor",
     "SkillMatch",
+    "SkillVocabulary",
     "chunk_spans",
     "chunk_text",
+    "evaluate_annotations",
     "evaluate_extraction",
+    "read_annotations",
     "score_sets",
 ]

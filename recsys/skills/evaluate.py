@@ -10,6 +10,14 @@ Evaluation code: it may read a generated world's ``truth/`` folder, which featur
 
 Micro-averaged over (document, skill) pairs; also the mean per-document F1 and, per method, how
 many extracted pairs each source contributed and their precision.
+
+**Real annotated sentences** (:func:`read_annotations`, :func:`evaluate_annotations`): job-posting
+sentences labelled by people with ESCO skills (the SkillSpan-derived TECH/HOUSE sets of Decorte et
+al.; columns ``sentence, label``), scored by the protocol of Decorte et al. 2023: a sentence's gold
+set is its distinct labels without ``LABEL NOT PRESENT`` / ``UNDERSPECIFIED``; sentences without
+gold are dropped; **RP@k** = gold skills among the top k / min(k, |gold|), **MRR** = mean 1/rank of
+the first gold skill; skills are compared by preferred label.  The set the extractor keeps
+(:meth:`SkillExtractor.extract`) is scored by micro precision / recall / F1 over sentences.
 """
 
 from __future__ import annotations
@@ -19,11 +27,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from recsys.skills.extract import SkillExtractor
 
-__all__ = ["evaluate_extraction", "score_sets"]
+__all__ = ["evaluate_annotations", "evaluate_extraction", "read_annotations", "score_sets"]
+
+_NO_GOLD = {"LABEL NOT PRESENT", "UNDERSPECIFIED"}
 
 _SOURCES = ("candidates", "roles")
 
@@ -101,12 +112,13 @@ def evaluate_extraction(
 
         world = load_world(world)
     extractor = extractor if extractor is not None else SkillExtractor(world.skills)
-    if not hasattr(extractor, "automaton_"):
+    if not hasattr(extractor, "matcher_"):
         extractor.fit()
     result: dict[str, Any] = {
         "n_skills": len(extractor.skill_ids_),
         "encoder": getattr(extractor.encoder, "model_id", None),
-        "embedding_threshold": extractor.embedding_threshold,
+        "threshold": extractor.threshold_,
+        "calibrated": extractor.calibration_ is not None,
     }
     if "candidates" in sources:
         cands = world.candidates.head(limit) if limit else world.candidates
@@ -140,3 +152,54 @@ def evaluate_extraction(
             "vs_role_skills": score_sets(pred, _pairs(ids, wanted)),
         }
     return result
+
+
+def read_annotations(path: str | Path) -> tuple[list[str], list[list[str]]]:
+    """``(sentences, gold label lists)`` of an annotation CSV (``sentence, label`` per row)."""
+    path = Path(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"sentence", "label"} - set(frame.columns)
+    if missing:
+        raise ValueError(
+            f"{path}: expected columns 'sentence' and 'label'; missing {sorted(missing)}. "
+            f"Found {list(frame.columns)}"
+        )
+    frame = frame[(frame["label"].str.strip() != "") & ~frame["label"].isin(_NO_GOLD)]
+    gold = frame.groupby("sentence", sort=False)["label"].agg(lambda s: sorted(set(s)))
+    return list(gold.index), list(gold.to_numpy())
+
+
+def evaluate_annotations(
+    extractor: SkillExtractor,
+    sentences: Sequence[str],
+    gold: Sequence[Sequence[str]],
+    k: int = 5,
+) -> dict[str, Any]:
+    """RP@k, MRR (ranked) and set precision / recall / F1 (kept skills) on annotated sentences."""
+    if len(sentences) != len(gold):
+        raise ValueError(f"{len(sentences)} sentences but {len(gold)} gold sets")
+    t0 = time.perf_counter()
+    ranked = extractor.rank(list(sentences), k=max(k, 50))
+    seconds = time.perf_counter() - t0
+    kept = extractor.extract(list(sentences))
+    rp, rr, tp, n_pred, n_gold, empty = [], [], 0, 0, 0, 0
+    for r, kp, g in zip(ranked, kept, gold, strict=True):
+        labels, gs = [m.label for m in r], set(g)
+        rp.append(sum(x in gs for x in labels[:k]) / min(k, len(gs)))
+        rr.append(next((1 / (i + 1) for i, x in enumerate(labels) if x in gs), 0.0))
+        pred = {m.label for m in kp}
+        tp, n_pred, n_gold = tp + len(pred & gs), n_pred + len(pred), n_gold + len(gs)
+        empty += not pred
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    return {
+        "sentences": len(sentences),
+        f"rp@{k}": round(float(np.mean(rp)), 4),
+        "mrr": round(float(np.mean(rr)), 4),
+        "set_precision": round(precision, 4),
+        "set_recall": round(recall, 4),
+        "set_f1": round(2 * precision * recall / (precision + recall), 4) if tp else 0.0,
+        "share_empty": round(empty / len(sentences), 4),
+        "mean_kept": round(n_pred / len(sentences), 3),
+        "rank_seconds": round(seconds, 3),
+    }

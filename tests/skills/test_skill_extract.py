@@ -6,6 +6,7 @@ import pytest
 
 from recsys.embedding import HashingEncoder
 from recsys.skills import SkillExtractor, SkillMatch, chunk_text
+from recsys.skills.spans import candidate_spans
 
 
 def _skills() -> pd.DataFrame:
@@ -88,10 +89,13 @@ def test_max_skills_keeps_phrases_first():
 @pytest.mark.parametrize(
     ("param", "value", "match"),
     [
-        ("embedding_threshold", 0.0, "embedding_threshold"),
-        ("embedding_threshold", 1.5, "embedding_threshold"),
+        ("alpha", 1.5, "alpha"),
+        ("threshold", -0.1, "threshold"),
+        ("raw_threshold", 2.0, "raw_threshold"),
         ("max_skills", 0, "max_skills"),
         ("chunk_words", 0, "chunk_words"),
+        ("max_span_words", 0, "max_span_words"),
+        ("calibration", "yes", "calibration"),
     ],
 )
 def test_bad_params_name_the_parameter(param, value, match):
@@ -117,16 +121,94 @@ def test_chunk_text_sentences_and_windows():
     assert [len(c.split()) for c in chunk_text(long, chunk_words=40)] == [40, 40, 20]
 
 
+def test_candidate_spans_skip_stop_words_generic_words_and_punctuation():
+    spans = candidate_spans("Ability to debug issues, design and Kafka", frozenset({"design"}))
+    assert "debug issues" in spans and "Kafka" in spans and "Ability" in spans
+    assert "design" not in spans  # a generic word alone
+    assert not any(s.startswith(("to ", "and ")) or s.endswith((" to", " and")) for s in spans)
+    assert "issues design" not in spans  # spans never cross a comma
+    assert candidate_spans("R and C++ in 2020", frozenset())[:3] == ["R", "C++", "R and C++"]
+    assert "2020" not in candidate_spans("R and C++ in 2020", frozenset())  # a bare number
+
+
 def test_embedding_path_with_hashing_encoder():
-    # hashed uni+bigrams: 2 of 5 shared with "administer medication" -> cosine about 0.52
-    ex = SkillExtractor(_skills(), encoder=HashingEncoder(dim=4096), embedding_threshold=0.4)
+    ex = SkillExtractor(_skills(), encoder=HashingEncoder(dim=4096), raw_threshold=0.5)
     text = "Night shifts at the hospital. Administer the medication."
     got = _by_id(ex.extract([text, "Nothing relevant at all."])[0])
     assert "s:nurse" in got and got["s:nurse"].method == "embedding"
-    assert 0.4 <= got["s:nurse"].score <= 1.0 and got["s:nurse"].start is None
+    assert 0.5 <= got["s:nurse"].score <= 1.0 and got["s:nurse"].start is None
     assert got["s:nurse"].evidence == "Administer the medication."
     assert "s:bake" not in got
     assert ex.extract(["Nothing relevant at all."]) == [[]]
+
+
+def test_phrases_count_as_perfect_spans_with_an_encoder():
+    ex = SkillExtractor(_skills(), encoder=HashingEncoder(dim=4096), raw_threshold=0.5)
+    got = _by_id(ex.extract(["We used SQL every day."])[0])
+    assert got["s:sql"].method == "phrase" and got["s:sql"].evidence == "SQL"
+    assert got["s:sql"].start == 8 and got["s:sql"].end == 11
+
+
+def _generic_table() -> pd.DataFrame:
+    things = ["open spaces", "customised maps", "well-head equipment", "gardens", "bridges"]
+    rows = [(f"s:d{i}", f"design {t} {i}") for i, t in enumerate(things * 5)]
+    return pd.DataFrame(rows, columns=["skill_id", "label"])
+
+
+def test_a_generic_word_alone_triggers_nothing():
+    ex = SkillExtractor(_generic_table(), encoder=HashingEncoder(dim=4096), raw_threshold=0.1)
+    assert "design" in ex.fit().vocab_.generic
+    assert ex.extract(["design", "Design."]) == [[], []]
+    assert ex.rank(["design"], k=5) == [[]]
+    found = ex.rank(["We design gardens for hotels."], k=3)[0]
+    assert found and found[0].label.startswith("design gardens")
+
+
+def _chef_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "skill_id": ["s:chef", "s:cook"],
+            "label": ["Chef (tools for software configuration management)", "cook pastry"],
+            "alt_labels": [[], []],
+            "is_digital": [True, False],
+        }
+    )
+
+
+def test_ambiguous_tool_name_is_judged_in_context():
+    ex = SkillExtractor(_chef_table(), encoder=HashingEncoder(dim=4096), raw_threshold=0.0)
+    assert "chef" in ex.fit().vocab_.ambiguous  # an ordinary word of the taxonomy's prose
+    kitchen, devops = ex.rank(
+        [
+            "Head chef in a busy hotel kitchen.",
+            "Server provisioning with Chef for software configuration management.",
+        ],
+        k=5,
+    )
+    assert "s:chef" not in {m.skill_id for m in kitchen if m.method == "context"}
+    assert _by_id(devops)["s:chef"].method == "context"
+    # without an encoder an ambiguous form is never proof on its own
+    assert SkillExtractor(_chef_table()).extract(["Chef and Puppet"]) == [[]]
+
+
+def test_calibration_maps_raw_scores_to_probabilities():
+    cal = {"model_id": "x", "alpha": 0.5, "a": 10.0, "b": -5.0, "threshold": 0.5}
+    ex = SkillExtractor(_skills(), encoder=HashingEncoder(dim=4096), calibration=cal).fit()
+    assert ex.alpha_ == 0.5 and ex.threshold_ == 0.5
+    assert ex._raw_floor() == pytest.approx(0.5)  # logit(0.5) = 0 = 10 * raw - 5
+    got = ex.extract(["We used SQL every day."])[0]
+    assert got and all(0.5 <= m.score <= 1.0 for m in got)
+    # "auto" ignores a calibration fitted for another encoder: raw scores and raw_threshold
+    auto = SkillExtractor(_skills(), encoder=HashingEncoder(dim=64), raw_threshold=0.3).fit()
+    assert auto.calibration_ is None and auto.threshold_ == 0.3
+
+
+def test_rank_returns_top_k_whatever_the_threshold():
+    ex = SkillExtractor(_skills(), encoder=HashingEncoder(dim=4096), raw_threshold=0.99)
+    assert ex.extract(["Administer the medication."]) == [[]]
+    ranked = ex.rank(["Administer the medication."], k=3, floor=-1.0)[0]
+    assert len(ranked) == 3 and ranked[0].skill_id == "s:nurse"
+    assert ranked[0].score >= ranked[1].score >= ranked[2].score
 
 
 def test_label_matrix_cached_per_model():
@@ -144,16 +226,20 @@ def test_label_matrix_cached_per_model():
     assert a.shape == (len(skills), 64) and a.dtype == np.float32
 
 
-@pytest.fixture(scope="module")
-def minilm():
-    from recsys.embedding import Encoder
+def test_technologies_are_skills_of_their_own_or_lend_their_names():
+    full = SkillExtractor().fit()
+    labels = set(full.labels_)
+    assert {"Apache Kafka", "Kotlin", "IBM Terraform"} <= labels
+    found = {m.label for m in full.extract(["Kotlin, Kafka and Terraform; Oracle Java 17."])[0]}
+    assert {"Apache Kafka", "Kotlin", "IBM Terraform", "Java (computer programming)"} <= found
+    # a custom table gets no new ids, but a linked technology still names its skill
+    java = pd.DataFrame({"skill_id": ["j"], "label": ["Java (computer programming)"]})
+    assert [m.skill_id for m in SkillExtractor(java).extract(["Oracle Java"])[0]] == ["j"]
 
-    return Encoder(device="cpu")
 
-
-def test_embedding_path_with_real_model(minilm):
-    """Paraphrase without any label words: only the embedding source can find it."""
-    ex = SkillExtractor(_skills(), encoder=minilm, embedding_threshold=0.45)
+def test_real_model_paraphrase(minilm):
+    """Paraphrase without any label words: only the dense match can find it."""
+    ex = SkillExtractor(_skills(), encoder=minilm, raw_threshold=0.45, calibration=None)
     texts = [
         "I wrote software applications and developed code for many years.",
         "The weather in spring is mild and the parks are green.",
@@ -164,29 +250,31 @@ def test_embedding_path_with_real_model(minilm):
     assert second == []
 
 
-def test_embedding_ignores_text_already_explained_by_phrases():
-    skills = pd.concat(
-        [
-            _skills(),
-            pd.DataFrame(
-                [
-                    {
-                        "skill_id": "s:cake",
-                        "label": "bake bread and cakes",
-                        "alt_labels": [],
-                        "description": "",
-                        "group": "",
-                    }
-                ]
-            ),
-        ],
-        ignore_index=True,
+@pytest.fixture(scope="module")
+def esco(minilm):
+    """The whole shipped vocabulary with the packaged encoder and its calibration."""
+    return SkillExtractor(encoder=minilm).fit()
+
+
+def test_real_text_debug_issues_names_debug_software(esco):
+    assert esco.calibration_ is not None  # the shipped calibration matches the packaged encoder
+    got = {
+        m.label for m in esco.extract(["Ability to debug issues in a full stack environment"])[0]
+    }
+    assert "debug software" in got
+
+
+def test_real_text_kitchen_chef_is_not_the_chef_tool(esco):
+    kitchen = (
+        "Head Chef, Trattoria Roma (2018 - present). I run a busy kitchen of 12 cooks as the chef "
+        "in charge, design seasonal menus, and keep food cost and HACCP hygiene under control."
     )
-    ex = SkillExtractor(skills, encoder=HashingEncoder(dim=4096), embedding_threshold=0.4)
-    # unmasked, "We bake bread daily" is at cosine 3/7 = 0.43 from "bake bread and cakes"
-    got = _by_id(ex.extract(["We bake bread daily"])[0])
-    assert set(got) == {"s:bake"}
-    loose = SkillExtractor(
-        skills, encoder=HashingEncoder(dim=4096), embedding_threshold=0.4, min_chunk_words=1
-    )
-    assert "s:cake" not in _by_id(loose.extract(["We bake bread daily"])[0])  # residual "We daily"
+    devops = "Automated provisioning of 400 servers with Chef and Puppet; Terraform for the cloud."
+    k, d = ({m.label for m in ms} for ms in esco.rank([kitchen, devops], k=30))
+    tool = "Chef (tools for software configuration management)"
+    assert tool not in k
+    assert tool in d
+
+
+def test_real_text_generic_words_alone_give_nothing(esco):
+    assert esco.extract(["design", "process", "support"]) == [[], [], []]
