@@ -1,4 +1,5 @@
-"""``recsys train``, ``recsys evaluate`` and ``recsys tune``: thin shells over ``training``.
+"""``recsys train``, ``recsys evaluate`` and ``recsys tune``: thin shells over ``training`` (and
+``recsys.pool_eval`` for ``evaluate --pool``).
 
 ``training`` is imported inside each command (``recsys`` itself never imports it at module level).
 """
@@ -116,6 +117,60 @@ def train_cmd(
     typer.echo("timings: " + ", ".join(f"{k}={v:.1f}" for k, v in result.timings.items()))
 
 
+def _pool_table(report: dict, k: int) -> list[str]:
+    """The pool comparison table (``recsys.pool_eval.evaluate_pool`` report) and its notes."""
+    names = {"ranker_fit": "ranker fit", "ranker_score": "ranker score"}
+    head = [f"ndcg@{x}" for x in (5, 10, 20)] + ["map", f"recall@{k}"]
+    p, s, fd = report["pool"], report["settings"], report["fit_distinct"]
+    unlabelled = "counted as 0" if p["missing"] == "zero" else "excluded"
+    lines = [
+        f"pool {p['path']}: {p['candidates']} candidates x {p['roles']} roles, {p['pairs']} pairs "
+        f"({p['labelled_pairs']} labelled; unlabelled pairs {unlabelled}); "
+        f"{p['roles_evaluated']} roles with a relevant candidate",
+        f"{'scorer':<13}" + "".join(f"{h:>10}" for h in head),
+    ]
+    for name, m in report["scorers"].items():
+        lines.append(f"{names.get(name, name):<13}" + "".join(f"{m[h]:10.4f}" for h in head))
+    lines.append(
+        f"ranker fit: {fd['distinct']} distinct values over {fd['pairs']} pairs; "
+        f"{fd['per_role_min']}-{fd['per_role_max']} per role "
+        f"(of up to {fd['candidates_per_role_max']} candidates)"
+    )
+    lines.append(
+        f"NDCG gain {s['gain']}; relevant = relevance >= {s['relevant_min']}; ties: {s['ties']}; "
+        f"encoder {s['encoder']}; retention weight {s['retention_weight']}"
+    )
+    return lines
+
+
+def _evaluate_pool(
+    model: str, pool: Path, labels: Path | None, k: int, relevant_min: int, exclude: bool
+) -> dict:
+    if labels is None:
+        found = next(iter(sorted(pool.glob("labels.*"))), None) if pool.is_dir() else None
+        hint = f" (e.g. --labels {found})" if found else ""
+        raise typer.BadParameter(
+            f"--pool {pool} needs --labels: a file with candidate_id, role_id, relevance{hint}.",
+            param_hint="--labels",
+        )
+    from recsys.pool_eval import evaluate_pool
+    from recsys.recommender import Recommender
+
+    rec = Recommender.from_uri(model)
+    try:
+        return evaluate_pool(
+            rec,
+            pool,
+            labels,
+            ks=(5, 10, 20, k),
+            relevant_min=relevant_min,
+            missing="exclude" if exclude else "zero",
+        )
+    except (ValueError, FileNotFoundError) as err:
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
 def evaluate_cmd(
     model: Annotated[
         str,
@@ -124,10 +179,49 @@ def evaluate_cmd(
     world: Annotated[
         Path | None, typer.Option(help="World folder (default: the one it was trained on).")
     ] = None,
+    pool: Annotated[
+        Path | None,
+        typer.Option(
+            help="A labelled free-text pool instead of a world: a folder with candidates.* "
+            "(candidate_id, resume_text) and roles.* (role_id, description[, title])."
+        ),
+    ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="With --pool: a file with candidate_id, role_id, relevance (ints >= 0)."),
+    ] = None,
+    k: Annotated[int, typer.Option(min=1, help="With --pool: the recall@k column.")] = 10,
+    relevant_min: Annotated[
+        int, typer.Option(min=1, help="With --pool: relevant = relevance >= this (MAP, recall).")
+    ] = 1,
+    exclude_unlabelled: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-unlabelled",
+            help="With --pool: leave pairs missing from --labels out (default: relevance 0).",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Evaluate a trained recommender on a world's test period, next to BM25, cosine and the oracle."""
+    """Evaluate a trained recommender on a world's test period, next to BM25, cosine and the oracle.
+
+    With --pool and --labels: on your own labelled free-text pool instead, next to BM25, TF-IDF and
+    the encoder's cosine (recsys.pool_eval.evaluate_pool; docs/evaluation.md).
+    """
     _env()
+    if pool is not None:
+        if world is not None:
+            raise typer.BadParameter("give --world or --pool, not both.", param_hint="--pool")
+        report = _evaluate_pool(model, pool, labels, k, relevant_min, exclude_unlabelled)
+        if as_json:
+            typer.echo(json.dumps(report, indent=2, default=str))
+            return
+        typer.echo(f"model {model}")
+        for line in _pool_table(report, k):
+            typer.echo(line)
+        return
+    if labels is not None:
+        raise typer.BadParameter("--labels needs --pool.", param_hint="--labels")
     from training.evaluate_model import evaluate_model
 
     out = evaluate_model(model, world)
