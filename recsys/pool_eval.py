@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from recsys import metrics
+from recsys.adhoc import _title
 from recsys.data.tables import Problem, find_table
 
 __all__ = [
@@ -236,9 +237,8 @@ def pool_scores(
     cid = [_NS + c for c in cands["candidate_id"]]
     rid = [_NS + r for r in roles["role_id"]]
     extra_c = recommender.adhoc("candidates", cid, cands["resume_text"].astype(str).tolist())
-    from recsys.adhoc import _title  # the documented rule: no title = the text's first line
-
     texts = roles["description"].astype(str).tolist()
+    # no title: recsys.adhoc's documented rule (the text's first line)
     titles = [t.strip() or _title(d) for t, d in zip(roles["title"], texts, strict=True)]
     extra_r = recommender.adhoc("roles", rid, texts, titles)
     ci = pd.Index(cands["candidate_id"]).get_indexer(pairs["candidate_id"])
