@@ -92,9 +92,6 @@ def adhoc_candidate(candidate_id: str, text: str, skills: list[str]) -> pd.DataF
     return adhoc_candidates([candidate_id], [text], [skills])
 
 
-BM25_MIN_CORPUS = 100
-
-
 def extend_world(
     world: Any,
     pairs: pd.DataFrame,
@@ -167,14 +164,14 @@ def adhoc_builder(
     extra_candidates: pd.DataFrame | None,
     embeddings: dict[str, Any],
     params: dict[str, Any],
-    bm25: bool = True,
 ) -> Any:
-    """A FeatureBuilder over :func:`extend_world`, sharing the base builder's reference time.
+    """A FeatureBuilder over :func:`extend_world` that takes ``base`` as its reference.
 
-    Vectors come from the model's (``embeddings``) or the ad-hoc rows' ``vector`` column.  BM25 scores
-    need a corpus: they are computed over the cut world's candidates when it has at least
-    ``BM25_MIN_CORPUS`` of them (a shortlist's retrieved pool) and are NaN (missing) otherwise, and
-    always NaN with ``bm25=False`` (pair scoring, where the corpus would be the call's other pairs).
+    It shares the base builder's reference time, BM25 statistics, skill reader and skill vectors
+    (so a free-text pair is scored on the scale the ranker was trained on, whatever else is in the
+    call), and the résumé skills already read: the world's candidates from ``base``, ad-hoc ones
+    from their rows (their claimed skills *are* what the reader found in their text).  Vectors come
+    from the model's (``embeddings``) or the ad-hoc rows' ``vector`` column.
     """
     from recsys.features import FeatureBuilder
 
@@ -189,8 +186,16 @@ def adhoc_builder(
         got = _stack(base_v, getattr(view, kind)[col].astype(str), extra, col)
         if got is not None:
             emb[kind] = got
-    kwargs = {**params, "now": base.now_}
-    kwargs["bm25"] = bm25 and params.get("bm25", True) and len(view.candidates) >= BM25_MIN_CORPUS
+    known = []
+    if base.resume_ is not None:
+        known.append(base.resume_.known(base.cand_ids_, view.candidates["candidate_id"]))
+    if extra_candidates is not None:
+        rows = extra_candidates[["candidate_id", "skills"]].explode("skills").dropna()
+        known.append(rows.rename(columns={"skills": "skill_id"}))
+        read = extra_candidates["candidate_id"].astype(str)
+        known.append(pd.DataFrame({"read": read}))
+    kwargs = {**params, "now": base.now_, "reference": base}
+    kwargs["resume_known"] = pd.concat(known, ignore_index=True) if known else None
     return FeatureBuilder(view, embeddings=emb, **kwargs)
 
 

@@ -5,11 +5,11 @@ A shortlist scores ~1000 retrieved candidates against one role, always "as of no
 skills a candidate has (claimed or certified by a valid credential), verified skills, contracts covered,
 credential counts and recency, history and experience — depends on the candidate only, so
 :class:`NowFeatures` computes it once at load for all candidates.  A request then costs a few sparse
-row products, a vector dot product and BM25 scored for the retrieved documents only (postings looked
-up per query term, not a dense score over the whole corpus).
+row products, a vector dot product and BM25 scored for the retrieved documents only (the query's
+columns of their rows in the builder's document table).
 
 Role-side inputs come as a :class:`RoleSide`: the world's roles (built once), or a free-text role
-(:mod:`recsys.adhoc` rules) whose BM25 query is scored against the *world's* candidate corpus, as in
+(:mod:`recsys.adhoc` rules) whose BM25 query uses the builder's reference statistics, as in
 training.
 
 **Parity.**  The features are the builder's own definitions (experience and history call its methods;
@@ -21,9 +21,7 @@ builder), so a change to the builder can never silently change served scores.
 from __future__ import annotations
 
 import copy
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,7 +31,6 @@ import scipy.sparse as sp
 from recsys.features._sparse import binarize, expand, group_max, list_matrix, row_sums
 
 _YEAR_DAYS = 365.25
-BM25_CACHE_BYTES = 256 << 20  # dense BM25 scores kept for recently asked world roles
 _DENSE_CELLS = 4_000_000  # largest dense (pairs × blocks × skill columns) cut built at once
 
 
@@ -49,8 +46,7 @@ class RoleSide:
     remote: np.ndarray
     team: np.ndarray
     vectors: np.ndarray | None  # (n, dim) float32, NaN rows where unknown
-    texts: np.ndarray  # BM25 query text per role
-    terms: dict[int, np.ndarray] = field(default_factory=dict)  # role row → BM25 term ids
+    queries: sp.csr_matrix | None  # BM25 queries (roles × hashed terms), the builder's tables
 
 
 class NowFeatures:
@@ -91,6 +87,8 @@ class NowFeatures:
         self.valid = A_valid
         self.unknown = (row_sums(claim) == 0) & (n_issued == 0)
         self.evidence = self._evidence(claim, binarize(A_valid @ b.K_skill_), now)
+        text = self.evidence["text"] if self.evidence is not None else sp.csr_matrix(claim.shape)
+        self.soft_have = binarize(self.have + text)  # skills for the soft overlap (as builder)
         n_skills = row_sums(self.have)
         n_skills[self.unknown] = np.nan
         age = (now - b.h_issued_[row[valid]]) / np.timedelta64(1, "D")
@@ -117,9 +115,6 @@ class NowFeatures:
             pos = vec[0].get_indexer(b.cand_ids_)
             self.cand_vec, self.cand_vec_ok = vec[1][np.maximum(pos, 0)], pos >= 0
         self.world_roles = self._world_roles()
-        self._bm25 = None
-        self._scores: OrderedDict[int, np.ndarray] = OrderedDict()  # BM25 per world role
-        self._lock = threading.Lock()
         self.ids = b.cand_ids_  # candidates served, by position
         self.src: np.ndarray | None = None  # served position → table row (see tile)
 
@@ -190,7 +185,7 @@ class NowFeatures:
             b.role_remote_,
             b.role_team_,
             vectors,
-            np.asarray([], dtype=object),  # world role texts: the builder's BM25 table
+            b.bm25_tables()[2] if b.bm25 else None,
         )
 
     def adhoc_roles(self, rows: pd.DataFrame, texts: list[str]) -> RoleSide:
@@ -209,7 +204,7 @@ class NowFeatures:
             rows["remote"].to_numpy(dtype=bool),
             rows["team"].astype(str).to_numpy(),
             vectors,
-            np.asarray(texts, dtype=object),
+            b.bm25_tables()[0].queries(list(texts)) if b.bm25 else None,
         )
 
     def _seniority(self, values: pd.Series) -> np.ndarray:
@@ -220,85 +215,6 @@ class NowFeatures:
 
         sen = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
         return np.where((sen >= 0) & (sen < len(TYPICAL_YEARS)), sen, np.nan)
-
-    # ------------------------------------------------------------------ BM25
-    def _bm25_index(self) -> tuple[Any, np.ndarray] | None:
-        if self._bm25 is None and self.builder.bm25:
-            b = self.builder
-            if b._bm25 is None:  # builds the builder's corpus index (once)
-                b._bm25_scores(np.zeros(1, dtype=int), np.zeros(1, dtype=int))
-            retriever, role_text = b._bm25
-            s = retriever.scores
-            indices, indptr = np.asarray(s["indices"]), np.asarray(s["indptr"])
-            inner = np.ones(len(indices), dtype=bool)
-            inner[indptr[1:-1] - 1] = False  # posting boundaries
-            inner[-1:] = False
-            if not (np.diff(indices) > 0)[inner[:-1]].all():
-                return None  # unsorted postings: keep the builder's dense scoring
-            self._bm25 = (retriever, role_text)
-        return self._bm25
-
-    def _terms(self, roles: RoleSide, r: int) -> np.ndarray:
-        if r not in roles.terms:
-            import bm25s
-
-            retriever, role_text = self._bm25
-            text = role_text[r] if roles is self.world_roles else roles.texts[r]
-            q = bm25s.tokenize([text], stopwords="en", return_ids=False, show_progress=False)
-            vocab = retriever.vocab_dict
-            terms = sorted({t for t in q[0] if t in vocab})
-            roles.terms[r] = np.asarray([vocab[t] for t in terms], dtype=np.int64)
-        return roles.terms[r]
-
-    def _bm25_scores(self, ci: np.ndarray, ri: np.ndarray, roles: RoleSide) -> tuple[Any, Any]:
-        n = len(ci)
-        if self._bm25_index() is None:
-            return np.full(n, np.nan), np.full(n, np.nan)
-        retriever = self._bm25[0]
-        s = retriever.scores
-        data, indices, indptr = s["data"], s["indices"], s["indptr"]
-        score, per_term = np.zeros(n), np.zeros(n)
-        for r in np.unique(ri):  # one query per distinct role (one for a shortlist)
-            terms = self._terms(roles, int(r))
-            rows = np.flatnonzero(ri == r)
-            if not len(terms):
-                continue
-            if roles is self.world_roles:  # a world role's scores over the corpus, kept (LRU)
-                dense = self._role_scores(int(r), terms, retriever)
-                score[rows] = dense[ci[rows]]
-                per_term[rows] = dense[ci[rows]] / len(terms)
-                continue
-            order = np.argsort(ci[rows], kind="stable")
-            rows = rows[order]
-            docs = ci[rows]  # sorted: faster look-ups
-            acc = np.zeros(len(rows), dtype=np.dtype(retriever.dtype))
-            for t in terms:  # same order and dtype as bm25s: identical sums
-                seg = indices[indptr[t] : indptr[t + 1]]
-                if not len(seg):
-                    continue
-                pos = np.minimum(np.searchsorted(seg, docs), len(seg) - 1)
-                hit = seg[pos] == docs
-                acc[hit] += data[indptr[t] + pos[hit]]
-            if retriever.nonoccurrence_array is not None:
-                acc += retriever.nonoccurrence_array[terms].sum()
-            score[rows] = acc
-            per_term[rows] = acc / len(terms)
-        return score, per_term
-
-    def _role_scores(self, r: int, terms: np.ndarray, retriever: Any) -> np.ndarray:
-        """bm25s's own dense scores of world role ``r`` (exactly the builder's), cached by role
-        within ``BM25_CACHE_BYTES``: repeated shortlists of a role skip the BM25 query."""
-        with self._lock:
-            got = self._scores.get(r)
-            if got is not None:
-                self._scores.move_to_end(r)
-                return got
-        got = retriever.get_scores_from_ids(terms.tolist())
-        with self._lock:
-            self._scores[r] = got
-            while len(self._scores) > max(1, BM25_CACHE_BYTES // max(got.nbytes, 1)):
-                self._scores.popitem(last=False)
-        return got
 
     # ------------------------------------------------------------------ features
     def matrix(self, ci: np.ndarray, ri: np.ndarray, roles: RoleSide | None = None) -> np.ndarray:
@@ -358,9 +274,13 @@ class NowFeatures:
             emb[~self.cand_vec_ok[cv]] = np.nan
             f["emb_cand_role"] = emb
         if b.bm25:
-            f["bm25_cand_role"], f["bm25_cand_role_per_term"] = self._bm25_scores(ci, ri, roles)
+            model, docs, _ = b.bm25_tables()
+            f["bm25_cand_role"], f["bm25_cand_role_per_term"] = model.scores(
+                docs, roles.queries, ci, ri
+            )
         else:
             f["bm25_cand_role"] = f["bm25_cand_role_per_term"] = np.full(n, np.nan)
+        f["req_soft_cov"] = b._soft(roles.R_req[ri], self.soft_have[ci], ri)
         f.update(self._experience(ci, ri, roles))
         with np.errstate(invalid="ignore", divide="ignore"):
             hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)

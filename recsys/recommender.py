@@ -69,6 +69,7 @@ class Recommender(ScoringMixin):
         retention_model: Any,
         config: RecommenderConfig | None = None,
         info: dict[str, Any] | None = None,
+        resume_skills: pd.DataFrame | None = None,
     ) -> None:
         self.world = world
         self.encoder = encoder
@@ -81,17 +82,27 @@ class Recommender(ScoringMixin):
             if kind not in indexes:
                 raise ValueError(f"Recommender needs a {kind!r} index. Got {sorted(indexes)}.")
         from recsys.features import FeatureBuilder
+        from recsys.skills import SkillExtractor
 
         self._embeddings = {
             k: (pd.Index(ix.ids), np.asarray(ix.vectors(ix.ids), np.float32))
             for k, ix in indexes.items()
         }
-        self.features_ = FeatureBuilder(world, embeddings=self._embeddings, **self.config.features)
+        # one reader for the world's résumés and every free-text query (recsys.skills)
+        enc = self.encoder if self.config.skills_embedding else None
+        self._skills = SkillExtractor(world.skills, encoder=enc).fit()
+        self.features_ = FeatureBuilder(
+            world,
+            embeddings=self._embeddings,
+            encoder=self.encoder,
+            skill_extractor=self._skills,
+            resume_known=resume_skills,
+            **self.config.features,
+        )
         self._meanings = feature_meanings()
         self._labels = dict(zip(world.skills["skill_id"], world.skills["label"], strict=True))
         self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
         self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
-        self._skills: Any = None
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
         self._explainers: dict[str, Any] = {}  # contributions kind → explainer (built on first use)
         self._reasons = ReasonIndex(
@@ -112,10 +123,14 @@ class Recommender(ScoringMixin):
         fit_ranker: Any,
         retention_model: Any,
         config: RecommenderConfig | None = None,
+        resume_skills: pd.DataFrame | None = None,
         **info: Any,
     ) -> Recommender:
-        """A recommender from trained parts; ``info`` (model name, version, run id…) is recorded."""
-        return cls(world, encoder, indexes, fit_ranker, retention_model, config, info)
+        """A recommender from trained parts; ``info`` (model name, version, run id…) is recorded.
+        ``resume_skills``: the world's résumé skills already read (``ResumeSkills.frame``)."""
+        return cls(
+            world, encoder, indexes, fit_ranker, retention_model, config, info, resume_skills
+        )
 
     @classmethod
     def from_uri(cls, uri: str | Path, config: RecommenderConfig | None = None) -> Recommender:
@@ -161,12 +176,7 @@ class Recommender(ScoringMixin):
         return rows, embed
 
     def extract_skills(self, texts: list[str]) -> list[list[str]]:
-        """Taxonomy skill ids found in each text (phrase matches; embeddings if configured)."""
-        if self._skills is None:
-            from recsys.skills import SkillExtractor
-
-            enc = self.encoder if self.config.skills_embedding else None
-            self._skills = SkillExtractor(self.world.skills, encoder=enc).fit()
+        """Skill ids of the model's world found in each text (the reader of its résumés)."""
         texts = ["" if not isinstance(t, str) else t for t in texts]
         return [[m.skill_id for m in found] for found in self._skills.extract(texts)]
 
@@ -341,7 +351,7 @@ class Recommender(ScoringMixin):
             todo = ((world, (None, None)), (~world, (extra_roles, extra_candidates)))
         for rows, extras in todo:
             if rows.any():  # world pairs and ad-hoc pairs apart: a pair's score is its own
-                _, fit[rows], ret[rows] = self._score(pairs[rows], *extras, pair_local=True)
+                _, fit[rows], ret[rows] = self._score(pairs[rows], *extras)
         cfg = self.config.combine.model_copy(update={"fit_transform": "sigmoid"})
         pairs["fit"], pairs["retention"] = fit, ret
         pairs["score"] = combine_scores(fit, ret, retention_weight, config=cfg)
@@ -376,6 +386,11 @@ class Recommender(ScoringMixin):
 
         def fill(tmp: Path) -> dict[str, Any]:
             write_parts(self, tmp, WORLD_TABLES)
+            if self.features_.resume_ is not None:  # read once, here: never again when served
+                from recsys.data import write_table
+
+                frame = self.features_.resume_.frame(self.features_.cand_ids_)
+                write_table(frame, tmp / "text" / "resume_skills.parquet")
             return {
                 "recsys_version": __version__,
                 "encoder": self.encoder.model_id,
@@ -398,7 +413,9 @@ class Recommender(ScoringMixin):
             "created_at": manifest.get("created_at"),
             "bundle": str(folder),
         }
-        return cls(world, encoder, indexes, fit, retention, config or saved, info)
+        known = folder / "text" / "resume_skills.parquet"
+        resume = pd.read_parquet(known) if known.is_file() else None
+        return cls(world, encoder, indexes, fit, retention, config or saved, info, resume)
 
 
 def _jsonable(value: Any) -> bool:

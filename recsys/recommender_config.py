@@ -37,8 +37,9 @@ class RecommenderConfig(BaseModel):
     horizon_days: float = Field(365.0, gt=0, description="retention horizon (P stay ≥ horizon)")
     combine: CombineConfig = Field(default_factory=CombineConfig)
     skills_embedding: bool = Field(
-        False,
-        description="free-text skill extraction also by embedding (slower; phrases only if off)",
+        True,
+        description="read skills with the encoder (recsys.skills: dense sentence and span "
+        "matching, calibrated); off = unambiguous phrases only (fast, misses most real skills)",
     )
     features: dict[str, Any] = Field(
         default_factory=dict, description="keyword arguments of recsys.features.FeatureBuilder"

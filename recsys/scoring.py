@@ -29,11 +29,11 @@ class ScoringMixin:
         pairs: pd.DataFrame,
         extra_roles: Any = None,
         extra_candidates: Any = None,
-        pair_local: bool = False,
     ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """Feature frame, fit and retention for ``pairs`` (ad-hoc entities joined when given).
 
-        ``pair_local``: ad-hoc pairs get no BM25 (its corpus would be the call's other pairs).
+        Every feature of a pair depends on that pair only (BM25 uses the model's fixed reference
+        statistics), so a pair scores the same alone, in a shortlist or in any batch chunk.
         """
         pairs = pairs[["candidate_id", "role_id"]].reset_index(drop=True)
         if extra_roles is None and extra_candidates is None:
@@ -47,7 +47,6 @@ class ScoringMixin:
                 extra_candidates,
                 self._embeddings,
                 self.config.features,
-                bm25=not pair_local,
             )
         X = builder.transform(pairs)
         fit = np.asarray(self.fit_ranker.predict(X), dtype=float)

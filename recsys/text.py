@@ -10,8 +10,7 @@ Templates (``<...>`` is a field, ``[...]`` a line present only when non-empty)::
 
     candidates:   [<headline>]
                   [Skills: <skill labels, comma separated>]
-                  [Credentials: <names of held credentials, sorted>]
-                  [<resume_text>]
+                  [<resume_text without its "Certifications:" paragraph>]
     roles:        <title>
                   [Required skills: <labels>]
                   [Optional skills: <labels>]
@@ -26,17 +25,23 @@ Templates (``<...>`` is a field, ``[...]`` a line present only when non-empty)::
                   [<description>]
 
 The candidate headline is left out when the résumé already starts with it (generated résumés do).
-A candidate known only by a résumé (empty headline, no skills, no holdings) is just its
-``resume_text``; a role given only as a description is ``<title>`` and ``<description>``.
+**Credentials are not part of a candidate's text** (neither the held credentials' names nor the
+résumé's "Certifications:" paragraph): they are what a candidate holds *today*, while a candidate's
+text is compared with roles as of their application dates (training) and its embedding is a ranking
+feature.  Credentials act through the as-of-aware holdings features and the index's filters.
+A candidate known only by a résumé (empty headline, no skills) is just its ``resume_text``; a role given only as a description is ``<title>`` and ``<description>``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import pandas as pd
 
 Kind = Literal["candidates", "roles", "contracts", "credentials"]
+__all__ = ["ID_COLUMNS", "KINDS", "entity_texts", "strip_certifications"]
+
 KINDS: tuple[Kind, ...] = ("candidates", "roles", "contracts", "credentials")
 ID_COLUMNS: dict[str, str] = {
     "candidates": "candidate_id",
@@ -44,6 +49,19 @@ ID_COLUMNS: dict[str, str] = {
     "contracts": "contract_id",
     "credentials": "credential_id",
 }
+
+
+_CERTS = re.compile(r"(?ims)^\s*certifications?\s*:.*?(?=^\s*$|\Z)")
+
+
+def strip_certifications(texts: pd.Series) -> pd.Series:
+    """Résumé texts without their "Certifications:" paragraph (credentials held today)."""
+    texts = texts.fillna("").astype(str)
+    has = texts.str.contains("ertification", regex=False)  # skip the regex where it cannot match
+    if has.any():
+        texts = texts.copy()
+        texts[has] = texts[has].str.replace(_CERTS, "", regex=True)
+    return texts
 
 
 def _clean(values: pd.Series) -> pd.Series:
@@ -119,26 +137,14 @@ def entity_texts(world: Any, kind: Kind) -> pd.Series:
     frame = frame.reset_index(drop=True)
     skills = _lookup(getattr(world, "skills", None), "skill_id", "label")
     contracts = _lookup(getattr(world, "contracts", None), "contract_id", "name")
-    empty = pd.Series("", index=frame.index, dtype=object)
 
     if kind == "candidates":
-        holdings = getattr(world, "holdings", None)
-        creds = empty
-        if holdings is not None and len(holdings):
-            names = _lookup(getattr(world, "credentials", None), "credential_id", "name")
-            held = holdings[["candidate_id", "credential_id"]].astype(str).drop_duplicates()
-            held = held.assign(name=held["credential_id"].map(names).fillna(held["credential_id"]))
-            held = held.sort_values(["candidate_id", "name"])
-            per = held.groupby("candidate_id", sort=False)["name"].agg(list)
-            lists = frame[id_col].astype(str).map(per)
-            lists = lists.apply(lambda v: v if isinstance(v, list) else [])
-            creds = _join_labels(lists, {}, "Credentials: ")
-        headline, resume = _clean(frame["headline"]), _clean(frame["resume_text"])
+        headline = _clean(frame["headline"])
+        resume = _clean(strip_certifications(frame["resume_text"]))
         repeated = [bool(h) and r.startswith(h) for h, r in zip(headline, resume, strict=True)]
         text = _assemble(
             headline.mask(repeated, ""),
             _join_labels(frame["skills"], skills, "Skills: "),
-            creds,
             resume,
         )
     elif kind == "roles":

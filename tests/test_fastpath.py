@@ -50,7 +50,14 @@ def test_fast_features_of_free_text_role_equal_builder_over_world_plus_role(rec)
         **rec._embeddings,
         "roles": (ids.append(pd.Index([QUERY_ID])), np.vstack([mat, extra["vector"].iloc[0]])),
     }
-    builder = FeatureBuilder(world, embeddings=emb, now=rec.features_.now_, **rec.config.features)
+    builder = FeatureBuilder(
+        world,
+        embeddings=emb,
+        now=rec.features_.now_,
+        reference=rec.features_,
+        resume_known=rec.features_.resume_.frame(rec.features_.cand_ids_),
+        **rec.config.features,
+    )
     cands = rec.features_.cand_ids_
     want = builder.transform(pd.DataFrame({"candidate_id": cands, "role_id": QUERY_ID}))
     side = fast.adhoc_roles(extra, texts)

@@ -9,15 +9,19 @@ from handmade import handmade_world
 from recsys.text import KINDS, entity_texts
 
 
-def test_candidate_template_resolves_labels_and_credentials():
-    texts = entity_texts(handmade_world(), "candidates")
+def test_candidate_template_resolves_labels_and_leaves_credentials_out():
+    world = handmade_world()
+    texts = entity_texts(world, "candidates")
     assert texts.index.name == "candidate_id"
-    assert texts["p:1"] == (
-        "Backend engineer\nSkills: Python, SQL\nCredentials: Data Streaming\n"
-        "Python and SQL for five years."
-    )
+    # p:1 holds "Data Streaming": a credential is held today, not as of an application
+    assert texts["p:1"] == "Backend engineer\nSkills: Python, SQL\nPython and SQL for five years."
     # no headline, no skills: the empty parts leave no blank lines or dangling labels
-    assert texts["p:3"] == "Credentials: Python Associate\nI write Kafka consumers."
+    assert texts["p:3"] == "I write Kafka consumers."
+    cert = world.candidates.assign(
+        resume_text="Data engineer.\n\nCertifications: Kafka Pro (2024).\n\nHobbies: chess."
+    )
+    world.candidates = cert
+    assert entity_texts(world, "candidates")["p:3"] == "Data engineer.\n\nHobbies: chess."
 
 
 def test_role_contract_credential_templates():

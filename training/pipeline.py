@@ -73,12 +73,23 @@ def hire_pairs(outcomes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.nda
     )
 
 
-def make_builder(world: Any, indexes: dict[str, Any], options: dict[str, Any]) -> Any:
-    """The FeatureBuilder serving uses (``Recommender``): embeddings taken from the indexes."""
+def make_builder(
+    world: Any,
+    indexes: dict[str, Any],
+    options: dict[str, Any],
+    encoder: Any = None,
+    skills_embedding: bool = True,
+) -> Any:
+    """The FeatureBuilder serving uses (``Recommender``): embeddings taken from the indexes, the
+    world's résumés read by the same skill reader as free-text queries."""
     from recsys.features import FeatureBuilder
+    from recsys.skills import SkillExtractor
 
     embeddings = {kind: (index.ids, index.vectors(index.ids)) for kind, index in indexes.items()}
-    return FeatureBuilder(world, embeddings=embeddings, **options)
+    reader = SkillExtractor(world.skills, encoder=encoder if skills_embedding else None).fit()
+    return FeatureBuilder(
+        world, embeddings=embeddings, encoder=encoder, skill_extractor=reader, **options
+    )
 
 
 def with_as_of(pairs: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
@@ -144,7 +155,13 @@ def prepare(
             seed=config.pairs.seed + i,
         )
     timings["pairs_s"] = time.perf_counter() - t0
-    builder = make_builder(world, indexes, config.recommender.features)
+    builder = make_builder(
+        world,
+        indexes,
+        config.recommender.features,
+        encoder,
+        config.recommender.skills_embedding,
+    )
     r_train, r_test, r_cutoff = retention_periods(
         world.outcomes,
         config.evaluate.horizon_days,

@@ -170,6 +170,11 @@ def train(
         ranker,
         retention,
         config.recommender,
+        resume_skills=(
+            prep.builder.resume_.frame(prep.builder.cand_ids_)
+            if prep.builder.resume_ is not None
+            else None
+        ),
         train_config=config.model_dump(mode="json"),
         dataset_fingerprint=_fingerprint(prep.world.manifest),
         world_dir=str(world_dir),

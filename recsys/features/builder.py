@@ -11,17 +11,20 @@ Rules
   history counts only jobs started by then, a job ending after it is "current"; years of experience are
   rolled back by ``now - as_of``.  Nothing from after ``as_of`` reaches a feature.
 - **Vectorised.**  Skill lists become sparse candidate×skill / role×skill / credential×skill matrices;
-  holdings and history are expanded to (pair, row) arrays with ``np.repeat``; the only loop is over the
-  distinct roles of a batch for BM25 (one query each).
+  holdings and history are expanded to (pair, row) arrays with ``np.repeat``; the only loops are over
+  the distinct roles of a batch (BM25 query, soft skill overlap).
+- **Text** (:mod:`recsys.features.text`): BM25 against the reference statistics of this world's
+  candidate texts (never NaN), whole-text cosine, soft skill overlap with skill-label embeddings.
+  A builder made for ad-hoc rows (``reference=``) reuses its reference's statistics, skill reader
+  and skill vectors, so a free-text pair is scored on the scale the ranker was trained on.
 - **Free text only.**  A role with no required (optional) skills or no contracts gets NaN for the matching
   coverage (LightGBM treats NaN as missing, not as "covers nothing").  A candidate with no claimed skills
   and no credential held at ``as_of`` gets NaN claimed coverage (unknown, not "no skills"); verified
   coverage stays 0 (nothing is verified).  Missing embeddings give NaN similarities.
-- **Text features are credential-free.**  Candidate texts for BM25, résumé skills (and the encoder
-  fallback) leave out the "Credentials:" line and the résumé's "Certifications:" paragraph, so that held
-  credentials act only through the as-of-aware, monotone features.  Embeddings passed in ``embeddings``
-  are used as given: the index's candidate vectors embed today's credentials, so ``emb_cand_role`` is
-  not as-of-safe and ``configs/train.yaml`` leaves it out of the ranker (docs/training.md).
+- **Text features are credential-free.**  A candidate's text (:func:`recsys.text.entity_texts`: what
+  the index embeds and BM25 reads) and its résumé skills leave out held credentials and the
+  résumé's "Certifications:" paragraph, so held credentials act only through the as-of-aware,
+  monotone features.
 - **Skill evidence** (:mod:`recsys.features.evidence`): skills named in the résumé and the chance that
   the jobs held by ``as_of`` taught a skill, beside the claimed list.
 - **Protected attributes** (``world.groups``) are never read.
@@ -30,7 +33,6 @@ Rules
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -49,10 +51,10 @@ from recsys.features.evidence import (
     coverage_features,
     history_prior,
     occupation_skill_matrices,
-    strip_certifications,
 )
 from recsys.features.history import JobTable
 from recsys.features.registry import FEATURE_NAMES
+from recsys.features.text import HashedBM25, soft_coverage
 
 __all__ = ["FeatureBuilder", "SENIORITY_YEARS", "TYPICAL_YEARS"]
 
@@ -86,6 +88,12 @@ class FeatureBuilder:
         outcomes, else today).
     bm25 : compute the BM25 features (False → NaN, saves the tokenisation of all candidate texts).
     resume_skills : extract skills from résumé texts for the evidence features (False → claimed only).
+    skill_extractor : the fitted :class:`recsys.skills.SkillExtractor` (over ``world.skills``) that
+        reads résumés; ``None`` = phrase matching only.  Its encoder also embeds skill labels for
+        the soft skill overlap (else ``encoder``; neither → NaN).
+    resume_known : résumé skills read before (``ResumeSkills.frame``), e.g. from a bundle.
+    reference : a builder whose text statistics, skill reader and skill vectors this one reuses
+        (ad-hoc rows scored against a model's world).
     """
 
     def __init__(
@@ -97,6 +105,9 @@ class FeatureBuilder:
         now: pd.Timestamp | str | None = None,
         bm25: bool = True,
         resume_skills: bool = True,
+        skill_extractor: Any = None,
+        resume_known: pd.DataFrame | None = None,
+        reference: FeatureBuilder | None = None,
     ) -> None:
         self.world = world
         self.embeddings = embeddings
@@ -104,6 +115,9 @@ class FeatureBuilder:
         self.now = now
         self.bm25 = bm25
         self.resume_skills = resume_skills
+        self.skill_extractor = skill_extractor
+        self.resume_known = resume_known
+        self.reference = reference
         self._prepare()
 
     # ------------------------------------------------------------------------------ prepare
@@ -143,8 +157,19 @@ class FeatureBuilder:
         sen = pd.to_numeric(roles["seniority"], errors="coerce").to_numpy(dtype=float)
         self.role_seniority_ = np.where((sen >= 0) & (sen < len(TYPICAL_YEARS)), sen, np.nan)
         occ_ids, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
+        ref = self.reference
+        extractor = self.skill_extractor if ref is None else ref.skill_extractor
         self.resume_ = (
-            ResumeSkills(cands["resume_text"], w.skills, sk) if self.resume_skills else None
+            ResumeSkills(
+                cands["resume_text"],
+                w.skills,
+                sk,
+                extractor,
+                self.resume_known,
+                self.cand_ids_,
+            )
+            if self.resume_skills
+            else None
         )
 
         h = w.holdings
@@ -166,27 +191,37 @@ class FeatureBuilder:
         self.jobs_ = JobTable(w.history, self.cand_ids_, occ_ids)
 
         self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
-        self._bm25: Any = None
+        self._bm25: Any = None  # (model, candidate documents, role queries), built on first use
+        self._skill_vectors: Any = False  # False = not computed yet; None = unavailable
 
     # ------------------------------------------------------------------------- embeddings
     def _texts(self, kind: str) -> pd.Series:
         from recsys.text import entity_texts
 
-        w = self.world
-        view = SimpleNamespace(
-            skills=w.skills,
-            contracts=w.contracts,
-            credentials=w.credentials,
-            roles=w.roles,
-            # credential-free candidate text (see module docstring)
-            candidates=w.candidates.assign(
-                resume_text=strip_certifications(w.candidates["resume_text"])
-            )
-            if kind == "candidates"
-            else w.candidates,
-            holdings=w.holdings.iloc[:0] if kind == "candidates" else w.holdings,
-        )
-        return entity_texts(view, kind)
+        return entity_texts(self.world, kind)
+
+    def skill_vectors(self) -> np.ndarray | None:
+        """Embeddings of ``world.skills`` labels (rows aligned with ``skill_ids_``), or None."""
+        if self.reference is not None:
+            ref = self.reference.skill_vectors()
+            if ref is None:
+                return None
+            pos = self.reference.skill_ids_.get_indexer(self.skill_ids_)
+            return np.where((pos >= 0)[:, None], ref[np.maximum(pos, 0)], 0.0)
+        if self._skill_vectors is False:
+            ex, enc = self.skill_extractor, self.encoder
+            if ex is not None and getattr(ex, "encoder", None) is not None:
+                if not hasattr(ex, "vocab_"):
+                    ex.fit()
+                pos = pd.Index(ex.skill_ids_).get_indexer(self.skill_ids_)
+                mat = ex.label_matrix()
+                vec = np.where((pos >= 0)[:, None], mat[np.maximum(pos, 0)], 0.0)
+            elif enc is not None:
+                vec = enc.encode(self.world.skills["label"].astype(str).tolist())
+            else:
+                vec = None
+            self._skill_vectors = None if vec is None else np.asarray(vec, dtype=np.float32)
+        return self._skill_vectors
 
     def _vectors_for(self, kind: str) -> tuple[pd.Index, np.ndarray] | None:
         if kind not in self._vectors:
@@ -221,32 +256,22 @@ class FeatureBuilder:
         return out
 
     # ------------------------------------------------------------------------------- BM25
-    def _bm25_scores(self, ci: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        import bm25s
-
+    def bm25_tables(self) -> tuple[HashedBM25, Any, Any]:
+        """(model, candidate documents, world role queries); the model's statistics come from the
+        world's candidate texts (or the reference builder's)."""
         if self._bm25 is None:
-            corpus = self._texts("candidates").reindex(self.cand_ids_).fillna("")
-            tokens = bm25s.tokenize(list(corpus), stopwords="en", show_progress=False)
-            retriever = bm25s.BM25()
-            retriever.index(tokens, show_progress=False)
-            role_text = self._texts("roles").reindex(self.role_ids_).fillna("")
-            self._bm25 = (retriever, role_text.to_numpy())
-        retriever, role_text = self._bm25
-        score = np.zeros(len(ci))
-        per_term = np.zeros(len(ci))
-        vocab = retriever.vocab_dict
-        for r in np.unique(ri):  # one BM25 query per distinct role of the batch
-            q = bm25s.tokenize(
-                [role_text[r]], stopwords="en", return_ids=False, show_progress=False
-            )
-            terms = sorted({t for t in q[0] if t in vocab})
-            rows = np.flatnonzero(ri == r)
-            if not terms:
-                continue
-            s = retriever.get_scores(terms)[ci[rows]]
-            score[rows] = s
-            per_term[rows] = s / len(terms)
-        return score, per_term
+            docs = self._texts("candidates").reindex(self.cand_ids_).fillna("").tolist()
+            if self.reference is not None:
+                model = self.reference.bm25_tables()[0]
+            else:
+                model = HashedBM25().fit(docs)
+            queries = self._texts("roles").reindex(self.role_ids_).fillna("").tolist()
+            self._bm25 = (model, model.documents(docs), model.queries(queries))
+        return self._bm25
+
+    def _bm25_scores(self, ci: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        model, docs, queries = self.bm25_tables()
+        return model.scores(docs, queries, ci, ri)
 
     # -------------------------------------------------------------------------- transform
     def _codes(self, pairs: pd.DataFrame, col: str, ids: pd.Index) -> np.ndarray:
@@ -337,6 +362,7 @@ class FeatureBuilder:
         n_skills = row_sums(have)
         n_skills[unknown_cand] = np.nan
         out["n_cand_skills"] = n_skills
+        out["req_soft_cov"] = self._soft(self.R_req_[ri], binarize(have + text), ri)
 
         Rc = self.R_con_[ri]
         n_con = row_sums(Rc)
@@ -354,6 +380,10 @@ class FeatureBuilder:
         )
         out["emb_cred_contract"] = self._cred_contract_sim(p[valid], cred[valid], Rc, n_con)
         return out
+
+    def _soft(self, R, H, ri) -> np.ndarray:
+        E = self.skill_vectors()
+        return np.full(R.shape[0], np.nan) if E is None else soft_coverage(R, H, E, ri)
 
     def _cred_contract_sim(self, vp, vcred, Rc, n_con) -> np.ndarray:
         """mean over role contracts of max(0, best cosine to a valid held credential); NaN if no

@@ -3,10 +3,11 @@
 Two candidate-side sources the claimed ``skills`` column misses (see docs/training.md, "Where the ranker
 lost against the oracle"):
 
-- :class:`ResumeSkills` — taxonomy skills found in ``resume_text`` by phrase matching
-  (:class:`recsys.skills.SkillExtractor`, no embedding source: fast and precise).  The
-  "Certifications:" paragraph is cut first: it lists credentials held *now*, which features must only
-  see through the as-of-aware holdings.  Extraction is lazy (only the candidates a batch needs, once).
+- :class:`ResumeSkills` — taxonomy skills found in ``resume_text`` by the model's
+  :class:`recsys.skills.SkillExtractor` (the same reader as free-text queries, so a text-only
+  candidate and a world candidate are read alike).  The "Certifications:" paragraph is cut first: it
+  lists credentials held *now*, which features must only see through the as-of-aware holdings.
+  Extraction is lazy (only the candidates a batch needs, once) or read from a bundle.
 - :func:`history_prior` — for (pair, skill), the probability that the candidate picked the skill up in
   the jobs started by ``as_of``: ``1 - prod_j (1 - p_j)`` over those jobs, ``p_j`` =
   ``ESSENTIAL_RATE * (0.6 + 0.4 * min(1, years in job / 3))`` for an essential skill of the job's ESCO
@@ -16,7 +17,6 @@ lost against the oracle"):
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -24,39 +24,68 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recsys.features._sparse import binarize, list_matrix
+from recsys.text import strip_certifications
 
 __all__ = ["ResumeSkills", "occupation_skill_matrices", "history_prior", "strip_certifications"]
 
 ESSENTIAL_RATE = 0.6  # share of an occupation's essential skills a long-tenured holder has
 OPTIONAL_RATE = 0.15  # same for optional skills
-_CERTS = re.compile(r"(?ims)^\s*certifications?\s*:.*?(?=^\s*$|\Z)")
-
-
-def strip_certifications(texts: pd.Series) -> pd.Series:
-    """Résumé texts without their "Certifications:" paragraph (credentials held today)."""
-    return texts.fillna("").astype(str).str.replace(_CERTS, "", regex=True)
 
 
 class ResumeSkills:
-    """Lazily extracted résumé skills as a candidates × skills CSR matrix (binary)."""
+    """Skills named in résumés as a candidates × skills CSR matrix (binary).
 
-    def __init__(self, resume_text: pd.Series, skills: pd.DataFrame, skill_ids: pd.Index) -> None:
+    ``extractor`` (a :class:`recsys.skills.SkillExtractor` over the same skills; ``None`` = phrase
+    matching only) reads each résumé at most once, lazily (only the candidates a batch needs);
+    ``known`` (``candidate_id, skill_id`` rows, e.g. stored in a model bundle) fills candidates
+    read before, so a served model never re-reads its world's résumés.
+    """
+
+    def __init__(
+        self,
+        resume_text: pd.Series,
+        skills: pd.DataFrame,
+        skill_ids: pd.Index,
+        extractor: Any = None,
+        known: pd.DataFrame | None = None,
+        candidate_ids: pd.Index | None = None,
+    ) -> None:
         self.texts_ = strip_certifications(resume_text.reset_index(drop=True))
         self.skills = skills
         self.skill_ids = skill_ids
         self.done_ = np.zeros(len(self.texts_), dtype=bool)
         self.matrix_ = sp.csr_matrix((len(self.texts_), len(skill_ids)))
-        self._extractor: Any = None
+        self._extractor: Any = extractor
+        if known is not None and len(known) and candidate_ids is not None:
+            found = (
+                known.dropna(subset=["candidate_id", "skill_id"])
+                if "skill_id" in known
+                else known.iloc[:0]
+            )
+            pos = candidate_ids.get_indexer(found["candidate_id"].astype(str))
+            col = skill_ids.get_indexer(found["skill_id"].astype(str))
+            ok = (pos >= 0) & (col >= 0)
+            self.matrix_ = binarize(
+                sp.csr_matrix((np.ones(ok.sum()), (pos[ok], col[ok])), shape=self.matrix_.shape)
+            )
+            self.done_[pos[pos >= 0]] = True
+            if "read" in known.columns:  # candidates read, with or without a skill found
+                read = candidate_ids.get_indexer(known["read"].dropna().astype(str))
+                self.done_[read[read >= 0]] = True
+
+    @property
+    def extractor(self) -> Any:
+        if self._extractor is None:
+            from recsys.skills import SkillExtractor
+
+            self._extractor = SkillExtractor(skills=self.skills).fit()
+        return self._extractor
 
     def rows(self, ci: np.ndarray) -> sp.csr_matrix:
         """Rows of the matrix for candidate positions ``ci`` (extracting the missing ones first)."""
         todo = np.unique(ci[~self.done_[ci]])
         if todo.size:
-            if self._extractor is None:
-                from recsys.skills import SkillExtractor
-
-                self._extractor = SkillExtractor(skills=self.skills).fit()
-            found = self._extractor.extract_frame(
+            found = self.extractor.extract_frame(
                 self.texts_.iloc[todo].tolist(), [str(i) for i in todo]
             )
             lists = (
@@ -69,6 +98,39 @@ class ResumeSkills:
             self.matrix_ = binarize(self.matrix_ + list_matrix(per, self.skill_ids))
             self.done_[todo] = True
         return self.matrix_[ci]
+
+    def known(self, candidate_ids: pd.Index, wanted: pd.Series) -> pd.DataFrame:
+        """The rows :meth:`frame` would give for the ``wanted`` ids already read (no reading)."""
+        pos = candidate_ids.get_indexer(pd.Index(wanted.astype(str).unique()))
+        pos = pos[(pos >= 0)]
+        pos = pos[self.done_[pos]]
+        m = sp.coo_matrix(self.matrix_[pos])
+        return pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "candidate_id": candidate_ids[pos[m.row]].astype(str),
+                        "skill_id": self.skill_ids[m.col].astype(str),
+                    }
+                ),
+                pd.DataFrame({"read": candidate_ids[pos].astype(str)}),
+            ],
+            ignore_index=True,
+        )
+
+    def frame(self, candidate_ids: pd.Index) -> pd.DataFrame:
+        """Every candidate's résumé skills (reading the unread ones): ``candidate_id, skill_id``
+        rows, plus ``read`` rows naming candidates in which nothing was found."""
+        m = sp.coo_matrix(self.rows(np.arange(len(self.texts_))))
+        found = pd.DataFrame(
+            {
+                "candidate_id": candidate_ids[m.row].astype(str),
+                "skill_id": self.skill_ids[m.col].astype(str),
+            }
+        )
+        empty = np.flatnonzero(np.diff(sp.csr_matrix(m).indptr) == 0)
+        nothing = pd.DataFrame({"read": candidate_ids[empty].astype(str)})
+        return pd.concat([found, nothing], ignore_index=True)
 
 
 def occupation_skill_matrices(skill_ids: pd.Index) -> tuple[pd.Index, sp.csr_matrix, sp.csr_matrix]:

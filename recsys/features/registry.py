@@ -24,17 +24,20 @@ class Feature:
 _SPECS = [
     # text similarity
     Feature(
-        "emb_cand_role", "cosine similarity of the candidate's text and the role's text", 0, "text"
+        "emb_cand_role",
+        "cosine similarity of the candidate's text and the role's text (credential-free)",
+        0,
+        "text",
     ),
     Feature(
         "bm25_cand_role",
-        "BM25 score of the role text as query against the candidate text",
+        "BM25 score of the role text as query against the candidate text (fixed reference IDF)",
         0,
         "text",
     ),
     Feature(
         "bm25_cand_role_per_term",
-        "BM25 score divided by the number of distinct role-text terms",
+        "BM25 score as a share of the role text's total IDF",
         0,
         "text",
     ),
@@ -118,6 +121,12 @@ _SPECS = [
         "opt_hist",
         "mean chance that the candidate's jobs (by occupation and years) taught the optional skills",
         0,
+        "skills",
+    ),
+    Feature(
+        "req_soft_cov",
+        "mean over required skills of the closest skill the candidate has (label cosine)",
+        1,
         "skills",
     ),
     Feature("n_req_skills", "number of required skills of the role", 0, "skills"),

@@ -1,0 +1,137 @@
+"""Pair features read from text: BM25 against fixed statistics, whole-text cosine, soft skill overlap.
+
+These are the features that carry signal when a side is known only by free text, so they are
+defined for **every** pair (never NaN by design, except where a side has no text at all):
+
+- **BM25** (:class:`HashedBM25`): the role text as query, the candidate text as document, with
+  IDF and average document length from a fixed **reference corpus** (the model's world candidates,
+  rebuilt identically at load).  A pair's score therefore never depends on which other pairs share
+  its request, chunk or engine (batch, HTTP and Spark agree), and a free-text pool gets the same
+  scale the ranker was trained on.  Terms are hashed (scikit-learn ``HashingVectorizer``, 2^20
+  buckets), so words the reference never saw still count, with the largest IDF.
+  ``bm25_cand_role_per_term`` divides by the query's total IDF: the share of the query's weight the
+  document matches (comparable across short and long job descriptions).
+- **Whole-text cosine** of the candidate's and the role's embeddings.
+- **Soft skill overlap** (:func:`soft_coverage`): for each skill the role asks for, the best cosine
+  to any skill the candidate has (skill-label embeddings), averaged — "Kubernetes" answers
+  "container orchestration" in part, where exact-id coverage sees nothing.
+
+Every function here is vectorised over pairs; the loops are over the distinct roles of a batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["HashedBM25", "cosine_pairs", "soft_coverage"]
+
+_TOKENS = r"(?u)\b\w[\w+#]*"
+
+
+class HashedBM25:
+    """Okapi BM25 with corpus statistics fixed at :meth:`fit` (see the module doc).
+
+    Parameters
+    ----------
+    k1, b : the usual BM25 parameters (bm25s / Lucene defaults).
+    n_features : hash buckets of the term space.
+    """
+
+    def __init__(self, k1: float = 1.5, b: float = 0.75, n_features: int = 2**20) -> None:
+        self.k1 = k1
+        self.b = b
+        self.n_features = n_features
+
+    def _counts(self, texts: list[str]) -> sp.csr_matrix:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        vec = HashingVectorizer(
+            n_features=self.n_features,
+            token_pattern=_TOKENS,
+            stop_words="english",
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        return sp.csr_matrix(vec.transform(["" if t is None else str(t) for t in texts]))
+
+    def fit(self, corpus: list[str]) -> HashedBM25:
+        """Document frequencies, corpus size and mean document length of ``corpus``."""
+        counts = self._counts(list(corpus))
+        self.n_docs_ = counts.shape[0]
+        self.df_ = np.bincount(counts.indices, minlength=self.n_features).astype(np.float32)
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        self.avgdl_ = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
+        return self
+
+    def documents(self, texts: list[str]) -> sp.csr_matrix:
+        """Per document and term, BM25's saturated term frequency ``tf (k1+1) / (tf + k1 K)``."""
+        counts = self._counts(list(texts))
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl_)
+        tf = counts.data
+        rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+        counts.data = (tf * (self.k1 + 1) / (tf + norm[rows])).astype(np.float32)
+        return counts
+
+    def queries(self, texts: list[str]) -> sp.csr_matrix:
+        """Per query and distinct term, its IDF ``log(1 + (N - df + 0.5) / (df + 0.5))``."""
+        q = self._counts(list(texts))
+        df = self.df_[q.indices]
+        q.data = np.log1p((self.n_docs_ - df + 0.5) / (df + 0.5)).astype(np.float32)
+        return q
+
+    @staticmethod
+    def scores(
+        docs: sp.csr_matrix, queries: sp.csr_matrix, ci: np.ndarray, ri: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(score, score / query IDF mass)`` of document ``ci[p]`` for query ``ri[p]``."""
+        score = np.zeros(len(ci))
+        mass = np.asarray(queries.sum(axis=1)).ravel()
+        for r in np.unique(ri):  # one sparse product per distinct query of the batch
+            rows = np.flatnonzero(ri == r)
+            q = queries[int(r)]
+            if q.nnz:  # only the query's columns of the documents
+                score[rows] = docs[ci[rows]][:, q.indices] @ q.data
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per_term = np.where(mass[ri] > 0, score / mass[ri], 0.0)
+        return score, per_term
+
+
+def cosine_pairs(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """Row-wise dot products of aligned (L2-normalised) vectors; NaN rows stay NaN."""
+    if a is None or b is None:
+        return None
+    return np.einsum("ij,ij->i", a, b)
+
+
+def soft_coverage(R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """Mean over the role's skills (rows of ``R``, pairs × skills) of the best cosine to a skill
+    the candidate has (rows of ``H``, pairs × skills), with skill vectors ``E`` (skills × dim).
+
+    NaN where the role names no skill or the candidate has none.  Taking the best match of a
+    superset can only raise a value, so one more skill (e.g. from a new credential) never lowers
+    the feature: it may carry a +1 monotone constraint.
+    """
+    n = R.shape[0]
+    out = np.full(n, np.nan)
+    R, H = sp.csr_matrix(R), sp.csr_matrix(H)
+    for r in np.unique(ri):  # pairs of one role share its skills (one shortlist = one role)
+        rows = np.flatnonzero(ri == r)
+        want = R[rows[0]].indices
+        if not len(want):
+            continue
+        Hr = H[rows]
+        have = np.unique(Hr.indices)
+        if not len(have):
+            continue
+        # float64: a pair's value must not depend on which other pairs share the batch
+        sim = E[want].astype(np.float64) @ E[have].astype(np.float64).T
+        col = np.searchsorted(have, Hr.indices)
+        vals = sim[:, col]  # (role skills, nnz)
+        lens = np.diff(Hr.indptr)
+        ok = lens > 0
+        best = np.maximum.reduceat(vals, Hr.indptr[:-1][ok], axis=1)  # per candidate with skills
+        out[rows[ok]] = np.clip(best, 0.0, 1.0).mean(axis=0)
+    return out
