@@ -10,9 +10,11 @@ optional_skills           empty
 contracts (role)          empty (nothing in a JD names an internal service contract)
 title (role)              the first line of the text, at most 120 characters
 headline (candidate)      empty (the résumé text carries the content)
-years_experience          NaN (unknown, not zero: LightGBM routes missing values natively, the
-                          retention model imputes its training medians)
-seniority (role)          -1 read as unknown by the features (NaN after feature computation)
+years_experience          stated in the text ("8+ years of experience") or spanned by its dated
+                          jobs (:func:`recsys.textparse.years_of_experience`); NaN if neither
+                          (unknown, not zero: LightGBM routes missing values natively)
+seniority (role)          the level its title (or first lines) names, 2 when none is named
+                          (:func:`recsys.textparse.seniority_level`)
 location                  empty; remote / open_to_remote false; is_employee false
 team, occupation_id       empty / None
 opened_at                 today
@@ -31,11 +33,21 @@ import numpy as np
 import pandas as pd
 
 from recsys.data import World
+from recsys.textparse import seniority_level, years_of_experience
 
 
 def _title(text: str) -> str:
     first = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
     return first[:120] or "free-text role"
+
+
+def _levels(texts: Sequence[str], titles: Sequence[str] | None) -> np.ndarray:
+    heads = [
+        f"{t}\n{x}" if t else str(x)
+        for t, x in zip(titles if titles is not None else [""] * len(texts), texts, strict=True)
+    ]
+    level = seniority_level(heads)
+    return np.where(np.isnan(level), -1, level).astype(np.int64)  # -1: unknown (no text)
 
 
 def adhoc_roles(
@@ -54,7 +66,7 @@ def adhoc_roles(
             "required_skills": [list(s) for s in skills],
             "optional_skills": [[] for _ in range(n)],
             "contracts": [[] for _ in range(n)],
-            "seniority": np.full(n, -1, dtype=np.int64),
+            "seniority": _levels(texts, titles),
             "location": [""] * n,
             "remote": np.zeros(n, dtype=bool),
             "team": [""] * n,
@@ -75,7 +87,7 @@ def adhoc_candidates(
             "headline": [""] * n,
             "resume_text": [str(t) for t in texts],
             "skills": [list(s) for s in skills],
-            "years_experience": np.full(n, np.nan),
+            "years_experience": years_of_experience([str(t) for t in texts]),
             "location": [""] * n,
             "open_to_remote": np.zeros(n, dtype=bool),
             "is_employee": np.zeros(n, dtype=bool),

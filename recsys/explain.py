@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-REASON_COLUMNS = ["top_features", "matched_skills", "missing_skills", "verified_credentials"]
+REASON_COLUMNS = [
+    "top_features",
+    "matched_skills",
+    "missing_skills",
+    "verified_credentials",
+    "missing_inputs",
+]
 
 
 def feature_meanings() -> dict[str, str]:
@@ -65,6 +71,28 @@ def top_contributions(
         ]
         for fr, xr, vr in zip(names, picked, picked_vals, strict=True)
     ]
+
+
+def missing_inputs(
+    X: pd.DataFrame, used: list[str], retention_baseline: np.ndarray
+) -> list[list[str]]:
+    """Per row, the feature groups (registry ``group``: skills, experience, history, location…)
+    the fit model uses but whose every feature is unknown for that row, and ``"retention inputs
+    (baseline used)"`` where retention fell back to its baseline — what a free-text side lacked."""
+    from recsys.features import FEATURES
+
+    groups: dict[str, list[str]] = {}
+    for name in used:
+        if name in X.columns and name in FEATURES:
+            groups.setdefault(FEATURES[name].group, []).append(name)
+    absent = {g: X[cols].isna().all(axis=1).to_numpy() for g, cols in groups.items()}
+    out = []
+    for i in range(len(X)):
+        row = [g for g, miss in absent.items() if miss[i]]
+        if retention_baseline[i]:
+            row.append("retention inputs (baseline used)")
+        out.append(row)
+    return out
 
 
 class ReasonIndex:
@@ -176,7 +204,7 @@ class Ranking:
     """A ranked answer: ``frame`` (one row per result, best first) and its ``manifest``.
 
     Columns: ``rank, candidate_id, role_id, title, fit, retention, score`` and, when explained,
-    ``top_features, matched_skills, missing_skills, verified_credentials``.
+    ``top_features, matched_skills, missing_skills, verified_credentials, missing_inputs``.
     """
 
     frame: pd.DataFrame

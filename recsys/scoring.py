@@ -17,7 +17,7 @@ import pandas as pd
 
 from recsys import __version__
 from recsys.adhoc import adhoc_builder
-from recsys.explain import Ranking, top_contributions
+from recsys.explain import Ranking, missing_inputs, top_contributions
 from recsys.models.combine import combine_scores
 
 
@@ -162,6 +162,10 @@ class ScoringMixin:
         feats = top_contributions(contrib, X, self.config.explain_top, self._meanings)
         why = self._reasons.reasons(top, extra_candidates, extra_roles)
         why.insert(0, "top_features", feats)
+        rm = self.retention_model
+        share, _ = rm.missing_inputs(X) if hasattr(rm, "missing_inputs") else (np.zeros(len(X)), [])
+        thin = share >= getattr(rm, "fallback_missing", 1.0)
+        why["missing_inputs"] = missing_inputs(X, list(fr.feature_names_), thin)
         return why
 
     def _manifest(

@@ -53,6 +53,19 @@ class PairsConfig(_Section):
     seed: int = 0
 
 
+class MaskConfig(_Section):
+    """Text-only entities in training (``training.masking``): a seeded random share of candidates
+    and roles is turned into its free-text form (the rules of ``recsys.adhoc``) for the training and
+    validation pairs; their labels stay.  0 turns masking off."""
+
+    candidates: float = Field(0.3, ge=0, le=1, description="share of candidates masked")
+    roles: float = Field(0.3, ge=0, le=1, description="share of roles masked")
+    seed: int = 0
+    text_only_eval: bool = Field(
+        True, description="also evaluate the test period with every test entity masked"
+    )
+
+
 class FitConfig(_Section):
     """``recsys.models.fit.FitRanker`` hyper-parameters plus early stopping."""
 
@@ -133,6 +146,7 @@ class TrainConfig(_Section):
     index: IndexConfig = Field(default_factory=IndexConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     pairs: PairsConfig = Field(default_factory=PairsConfig)
+    mask: MaskConfig = Field(default_factory=MaskConfig)
     fit: FitConfig = Field(default_factory=FitConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     recommender: RecommenderConfig = Field(

@@ -44,20 +44,40 @@ class Prepared:
     split: TimeSplit
     outcomes: dict[str, pd.DataFrame]  # per period (train/valid re-censored at the cutoff)
     pairs: dict[str, pd.DataFrame]  # per period: role_id, candidate_id, label, source
-    builder: Any  # recsys.features.FeatureBuilder
+    builder: Any  # recsys.features.FeatureBuilder of the world as served
     hires: dict[str, pd.DataFrame]  # retention periods by hire date (see split.retention_periods)
     timings: dict[str, float] = field(default_factory=dict)
+    train_builder: Any = None  # the masked world of training.masking (None = ``builder``)
+    text_builder: Any = None  # every test entity masked (the free-text path), built on demand
     _features: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def features(self, period: str) -> pd.DataFrame:
-        """Feature frame of the period's pairs (computed once)."""
+        """Feature frame of the period's pairs (computed once).  ``train``/``valid`` read the
+        masked world (text-only entities among them), ``test`` the world as served, and
+        ``test_text_only`` the test period with every test entity known only by its text."""
         if period not in self._features:
             start = time.perf_counter()
-            self._features[period] = self.builder.transform(
-                with_as_of(self.pairs[period], self.world.roles)
-            )
+            if period == "test_text_only":
+                builder, pairs = self.text_only_builder(), self.pairs["test"]
+            else:
+                pairs = self.pairs[period]
+                builder = self.builder if period == "test" else (self.train_builder or self.builder)
+            self._features[period] = builder.transform(with_as_of(pairs, self.world.roles))
             self.timings[f"features_{period}_s"] = time.perf_counter() - start
         return self._features[period]
+
+    def text_only_builder(self) -> Any:
+        if self.text_builder is None:
+            from training.masking import masked_builder
+
+            test = self.pairs["test"]
+            self.text_builder = masked_builder(
+                self.builder,
+                self.encoder,
+                pd.Index(test["candidate_id"].astype(str).unique()),
+                pd.Index(test["role_id"].astype(str).unique()),
+            )
+        return self.text_builder
 
 
 def hire_pairs(outcomes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -170,8 +190,32 @@ def prepare(
     )
     hires = {"train": r_train, "test": r_test}
     timings["retention_cutoff"] = float(r_cutoff.value / 1e9)
+    train_builder = None
+    m = config.mask
+    if m.candidates > 0 or m.roles > 0:
+        from training.masking import choose_masked, masked_builder
+
+        t0 = time.perf_counter()
+        seen = pd.concat([pairs["train"], pairs["valid"]])
+        train_builder = masked_builder(
+            builder,
+            encoder,
+            choose_masked(seen["candidate_id"], m.candidates, m.seed),
+            choose_masked(seen["role_id"], m.roles, m.seed + 1),
+        )
+        timings["mask_s"] = time.perf_counter() - t0
     return Prepared(
-        world, world_dir, encoder, indexes, split, outcomes, pairs, builder, hires, timings
+        world,
+        world_dir,
+        encoder,
+        indexes,
+        split,
+        outcomes,
+        pairs,
+        builder,
+        hires,
+        timings,
+        train_builder=train_builder,
     )
 
 
@@ -209,6 +253,19 @@ def evaluate_models(
     curve = ndcg_curve(
         pairs[applicants], {k: v[applicants] for k, v in scores.items()}, range(1, max(20, *ks) + 1)
     )
+    if config.mask.text_only_eval:  # the free-text path: every test candidate and role masked
+        t1 = time.perf_counter()
+        text = prep.text_only_builder().world
+        only = {"ranker": np.asarray(ranker.predict(prep.features("test_text_only")), float)}
+        if baselines:
+            only["bm25"] = bl.bm25_scores(text, pairs)
+            only["cosine"] = bl.cosine_scores(text, pairs, prep.encoder)
+            if "oracle" in scores:
+                only["oracle"] = scores["oracle"]
+        report["ranking_text_only"] = ranking_metrics(
+            pairs[applicants], {k: v[applicants] for k, v in only.items()}, ks
+        )
+        prep.timings["evaluate_text_only_s"] = time.perf_counter() - t1
 
     tr_pairs, tr_d, tr_e = hire_pairs(prep.hires["train"])
     te_pairs, te_d, te_e = hire_pairs(prep.hires["test"])

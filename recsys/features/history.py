@@ -47,7 +47,8 @@ class JobTable:
         return p, self.occ_[row], np.maximum(_days(end, started), 0.0) / _YEAR_DAYS
 
     def features(self, ci: np.ndarray, as_of: np.ndarray) -> dict[str, np.ndarray]:
-        """n_jobs, mean/last finished tenure and current tenure (months), as of each pair."""
+        """n_jobs, mean/last finished tenure and current tenure (months), as of each pair; NaN
+        for a candidate with no history recorded at all."""
         n = len(ci)
         p, row = self.seen(ci, as_of)
         started, ended = self.started_[row], self.ended_[row]
@@ -67,6 +68,9 @@ class JobTable:
             is_last = np.r_[fp[o][1:] != fp[o][:-1], True]
             last[fp[o][is_last]] = months[finished][o][is_last]
         current = group_max(p[~finished], months[~finished], n, 0.0)
+        unknown = self.count_[ci] == 0  # no history recorded (a free-text candidate): unknown,
+        n_jobs[unknown] = np.nan  # not "never worked"
+        current[unknown] = np.nan
         return {
             "n_jobs": n_jobs,
             "mean_tenure_months": mean_tenure,

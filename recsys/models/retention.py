@@ -27,6 +27,15 @@ inverse-probability-of-censoring weights (hires censored before h carry no label
 others are reweighted by 1/G, G = Kaplan–Meier of the censoring); with ``refit=True`` the Cox model is
 then refitted on all hires.  Other horizons use the raw Cox survival.  Durations are in days.
 
+**Missing inputs.**  A pair known mostly by free text lacks most of what tenure depends on (career
+history, years, seniority).  Imputing training medians for all of them and then extrapolating a
+linear predictor gave probabilities from 1e-196 to 9e-3 for free-text candidates.  So: (1) every
+covariate is clipped to the range seen in training (no extrapolation); (2) the **missing share** of
+a row is the part of the model's weight (|β| on standardised covariates) whose inputs are NaN; a
+row missing ``fallback_missing`` (0.5) or more gets the documented baseline instead of a
+prediction: the Kaplan–Meier survival of the training hires at the horizon (what is known of
+everyone); (3) :meth:`RetentionModel.missing_inputs` names the inputs a row lacked.
+
 Baselines (Kaplan–Meier, the naive classifier that drops censored hires) live in
 :mod:`recsys.models.survival_baselines`.
 """
@@ -150,6 +159,8 @@ class RetentionModel:
         ``calibration_fraction`` of hires to fit the map; ``refit`` then refits the Cox on all).
     calibration_horizons : horizons (days) that get a calibration map.
     derived_features : add the seniority-gap hinges (:func:`derive_hazard_features`).
+    fallback_missing : share of the model's weight whose inputs may be missing before a row gets
+        the Kaplan–Meier baseline instead of a prediction (see the module doc); 1.0 = never.
     random_state : seed of the calibration split.
     """
 
@@ -163,8 +174,10 @@ class RetentionModel:
         calibration_fraction: float = 0.25,
         refit: bool = True,
         derived_features: bool = True,
+        fallback_missing: float = 0.5,
         random_state: int = 0,
     ) -> None:
+        self.fallback_missing = fallback_missing
         self.refit = refit
         self.derived_features = derived_features
         self.penalizer = penalizer
@@ -183,6 +196,7 @@ class RetentionModel:
             "calibration_fraction": self.calibration_fraction,
             "refit": self.refit,
             "derived_features": self.derived_features,
+            "fallback_missing": self.fallback_missing,
             "random_state": self.random_state,
         }
 
@@ -215,6 +229,12 @@ class RetentionModel:
                 np.nan_to_num(np.nanmedian(A, axis=0)) if len(A) else np.zeros(A.shape[1])
             )
         A = np.where(np.isnan(A), self.medians_, A)
+        self.lows_, self.highs_ = (A.min(axis=0), A.max(axis=0)) if len(A) else (None, None)
+        from lifelines import KaplanMeierFitter
+
+        km = KaplanMeierFitter().fit(d, e)
+        self.km_times_ = km.survival_function_.index.to_numpy(dtype=float)
+        self.km_survival_ = km.survival_function_.iloc[:, 0].to_numpy(dtype=float)
         self.means_ = A.mean(axis=0)
         sd = A.std(axis=0)
         self.scales_ = np.where(sd > 1e-12, sd, 1.0)
@@ -283,8 +303,32 @@ class RetentionModel:
             if self.derived_features:
                 X = derive_hazard_features(X)
             A = X.to_numpy(dtype=float)
+        self._last_missing = np.isnan(A)
         A = np.where(np.isnan(A), self.medians_, A)
+        if getattr(self, "lows_", None) is not None:  # no extrapolation beyond training
+            A = np.clip(A, self.lows_, self.highs_)
         return (A - self.means_) / self.scales_
+
+    def _missing_share(self, missing: np.ndarray) -> np.ndarray:
+        weight = np.abs(self.coef_)
+        total = weight.sum()
+        return (missing * weight).sum(axis=1) / total if total > 0 else np.zeros(len(missing))
+
+    def missing_inputs(self, X: Any) -> tuple[np.ndarray, list[list[str]]]:
+        """Per row: the missing share of the model's weight and the inputs (with weight) missing."""
+        self._z(X)
+        missing = self._last_missing
+        names = list(self.feature_names_) + ["overqualified_above_1", "underqualified"]
+        used = np.abs(self.coef_) > 0
+        lists = [[names[j] for j in np.flatnonzero(row & used)] for row in missing]
+        return self._missing_share(missing), lists
+
+    def baseline_survival(self, h: np.ndarray) -> np.ndarray:
+        """Kaplan–Meier survival of the training hires at ``h`` (the fallback)."""
+        if getattr(self, "km_times_", None) is None:  # files written before the fallback
+            return self._raw_survival(np.zeros((1, len(self.coef_))), h)[0]
+        idx = np.searchsorted(self.km_times_, h, side="right") - 1
+        return np.where(idx >= 0, self.km_survival_[np.maximum(idx, 0)], 1.0)
 
     def _raw_survival(self, Z: np.ndarray, h: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.baseline_times_, h, side="right") - 1
@@ -310,6 +354,9 @@ class RetentionModel:
                 cal = self.calibrators_.get(float(hj))
                 if cal is not None:
                     S[:, j] = _apply_calibrator(cal, S[:, j])
+        thin = self._missing_share(self._last_missing) >= self.fallback_missing
+        if thin.any():  # too little known to predict: the documented baseline
+            S[thin] = self.baseline_survival(h)[None, :]
         return S[:, 0] if scalar else S
 
     # ---------------------------------------------------------------------------- persistence
@@ -328,6 +375,10 @@ class RetentionModel:
             "baseline_times": self.baseline_times_.tolist(),
             "baseline_cumhaz": self.baseline_cumhaz_.tolist(),
             "calibrators": [{"horizon": h, **c} for h, c in self.calibrators_.items()],
+            "lows": self.lows_.tolist(),
+            "highs": self.highs_.tolist(),
+            "km_times": self.km_times_.tolist(),
+            "km_survival": self.km_survival_.tolist(),
         }
         _atomic_write_text(path, json.dumps(state))
         return path
@@ -342,6 +393,10 @@ class RetentionModel:
         self.feature_names_ = list(state["feature_names"])
         for key in ("medians", "means", "scales", "coef", "baseline_times", "baseline_cumhaz"):
             setattr(self, f"{key}_", np.asarray(state[key], dtype=float))
+        for key in ("lows", "highs", "km_times", "km_survival"):  # absent in older files
+            setattr(self, f"{key}_", np.asarray(state[key], float) if key in state else None)
+        if "fallback_missing" not in state["params"]:
+            self.fallback_missing = 1.0  # older files: predictions as they were
         self.calibrators_ = {
             float(c.pop("horizon")): c for c in (dict(c) for c in state["calibrators"])
         }

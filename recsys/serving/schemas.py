@@ -67,6 +67,10 @@ class Reasons(BaseModel):
     matched_skills: list[str]
     missing_skills: list[str]
     verified_credentials: list[str]
+    missing_inputs: list[str] = Field(
+        default_factory=list,
+        description="input groups unknown for this pair (e.g. a free-text side has no history)",
+    )
 
 
 class Row(BaseModel):

@@ -152,3 +152,34 @@ def test_derive_hazard_features_needs_only_seniority_gap():
     assert list(out["underqualified"]) == [2.0, 0.0, 0.0, 0.0]
     other = pd.DataFrame({"x": [1.0]})
     assert derive_hazard_features(other) is other
+
+
+def test_rows_missing_most_inputs_get_the_kaplan_meier_baseline(data, model):
+    X, d, e, Xt, *_ = data
+    from lifelines import KaplanMeierFitter
+
+    km = float(KaplanMeierFitter().fit(d, e).survival_function_at_times(365).iloc[0])
+    unknown = Xt.head(3).assign(fit=np.nan, hop=np.nan)  # the inputs that carry the weight
+    got = model.predict_survival(unknown, 365)
+    np.testing.assert_allclose(got, km, atol=1e-9)
+    share, lists = model.missing_inputs(unknown)
+    assert (share >= 0.5).all() and all({"fit", "hop"} <= set(m) for m in lists)
+    known = model.predict_survival(Xt.head(3), 365)
+    assert not np.allclose(known, km)  # rows with their inputs are predicted
+
+
+def test_no_extrapolation_beyond_the_training_range(data, model):
+    *_, Xt, _, _ = data
+    far = Xt.head(2).assign(fit=[-1e6, 1e6], hop=[1e6, -1e6])
+    edge = Xt.head(2).assign(
+        fit=[model.lows_[0], model.highs_[0]], hop=[model.highs_[1], model.lows_[1]]
+    )
+    np.testing.assert_allclose(model.predict_survival(far, 365), model.predict_survival(edge, 365))
+
+
+def test_fallback_state_survives_save_and_load(tmp_path, data, model):
+    *_, Xt, _, _ = data
+    path = model.save(tmp_path / "r.json")
+    back = RetentionModel.load(path)
+    rows = Xt.head(5).assign(fit=[np.nan] * 5, hop=[np.nan] * 5)
+    np.testing.assert_allclose(back.predict_survival(rows, 365), model.predict_survival(rows, 365))
