@@ -9,6 +9,7 @@ to ``out`` and renamed into place at the end, so nothing is ever half-written.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -22,13 +23,16 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from recsys.data import catalogue, planted
+from recsys.data.jobtext import clean_titles, write_descriptions
 from recsys.data.people import Context, make_chunk
 from recsys.data.resume import SurfaceForms
+from recsys.data.resume_real import ResumeWriter
+from recsys.data.text_sources import build_text_sources
 from recsys.data.world_config import WorldConfig
 
 __all__ = ["GENERATOR_VERSION", "WorldConfig", "generate_world"]
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 CHUNK_TABLES = ("candidates", "holdings", "history", "outcomes", "groups")
 TRUTH_TABLES = {"truth_candidates": "candidates", "truth_outcomes": "outcomes"}
 _PARQUET = {"compression": "zstd", "write_statistics": True, "version": "2.6"}
@@ -162,6 +166,13 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
     contracts, cskills = catalogue.build_contracts(pool, role_occ, cfg, rng)
     creds, qskills, qcons = catalogue.build_credentials(pool, contracts, cskills, cfg, rng)
     roles, req, opt, rcons = catalogue.build_roles(pool, role_occ, contracts, cskills, cfg, rng)
+    sources = None
+    if cfg.text_style == "realistic":
+        sources = build_text_sources(tax, pool)
+        roles["title"] = clean_titles(sources, pool, roles["title"].tolist(), role_occ)
+        roles["description"] = write_descriptions(
+            sources, pool, roles, role_occ, req, opt, rcons, contracts, cfg
+        )
 
     skill_ids = pa.array(pool.skills["skill_id"].astype(str).tolist())
     contract_ids = pa.array(contracts["contract_id"].tolist())
@@ -193,7 +204,7 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
     ctx = Context(
         cfg=cfg,
         pool=pool,
-        forms=SurfaceForms.build(pool.skills, pool.titles),
+        forms=SurfaceForms.build(pool.skills, pool.titles) if sources is None else None,
         skill_ids=skill_ids,
         role_ids=pa.array(roles["role_id"].tolist()),
         cred_ids=pa.array(creds["credential_id"].tolist()),
@@ -224,6 +235,14 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
         city_p=city_p / city_p.sum(),
         obs=obs,
     )
+    if sources is not None:
+        ctx.writer = ResumeWriter(
+            sources,
+            pool.occ["isco_code"].astype(str).tolist(),
+            cfg,
+            cities,
+            [f"{a} ({b})" for a, b in zip(creds["name"], creds["issuer"], strict=True)],
+        )
     ctx.roles_by_occ.sort_indices()
     rel = sp.csr_matrix(
         (np.ones(len(pool.rel_indices), np.float32), pool.rel_indices, pool.rel_indptr),
@@ -237,6 +256,10 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
     for m in (cskills, qskills, req, opt):
         used[m.indices] = True
     writers: dict[str, pq.ParquetWriter] = {}
+    # a chunk creates millions of strings and small lists, none in reference cycles: pause the
+    # cyclic garbage collector, whose every pass would walk them all (~10% of the time)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         for chunk, start in enumerate(range(0, cfg.candidates, cfg.chunk_size)):
             n = min(cfg.chunk_size, cfg.candidates - start)
@@ -252,6 +275,8 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
                     writers[name] = pq.ParquetWriter(path, _schema(table), **_PARQUET)
                 writers[name].write_table(table.cast(writers[name].schema))
     finally:
+        if gc_was_enabled:
+            gc.enable()
         for w in writers.values():
             w.close()
 

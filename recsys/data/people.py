@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from recsys.data import planted
 from recsys.data.catalogue import Pool
 from recsys.data.resume import SurfaceForms, write_resumes
+from recsys.data.resume_real import Career, ResumeWriter
 from recsys.data.schemas import HIRED
 from recsys.data.world_config import WorldConfig
 
@@ -31,7 +32,7 @@ class Context:
 
     cfg: WorldConfig
     pool: Pool
-    forms: SurfaceForms
+    forms: SurfaceForms | None  # labels style
     skill_ids: pa.Array  # taxonomy skill ids (string), indexed by skill index
     role_ids: pa.Array
     cred_ids: pa.Array
@@ -50,6 +51,7 @@ class Context:
     cities: list[str]
     city_p: np.ndarray
     obs: int  # observed_until, days since epoch
+    writer: ResumeWriter | None = None  # realistic texts
 
 
 def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -275,23 +277,31 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     m_s = np.concatenate([t_s[mention], c_s[false_mask]])
     shuffle = np.lexsort((rng.random(len(m_c)), m_c))
     m_c, m_s = m_c[shuffle], m_s[shuffle]
-    titles = ctx.forms.occupation_titles(ho, rng, cfg.alt_label_rate)
-    texts = write_resumes(
-        n=n,
-        years=years,
-        seniority=seniority,
-        n_jobs=n_jobs,
-        hist_title=titles,
-        hist_start=h_start,
-        hist_end=np.where(h_open, -1, h_end),
-        mention_owner=m_c,
-        mention_text=ctx.forms.skill_forms(m_s, rng, cfg.alt_label_rate),
-        cred_owner=q_c,
-        cred_text=[
-            f"{ctx.cred_names[q]} ({ctx.cred_issuers[q]}, {1970 + int(d // 365.25)})"
-            for q, d in zip(q_q.tolist(), issued.tolist(), strict=True)
-        ],
-    )
+    cred_text = [
+        f"{ctx.cred_names[q]} ({ctx.cred_issuers[q]}, {1970 + int(d // 365.25)})"
+        for q, d in zip(q_q.tolist(), issued.tolist(), strict=True)
+    ]
+    if cfg.text_style == "labels":
+        titles = ctx.forms.occupation_titles(ho, rng, cfg.alt_label_rate)
+        texts = write_resumes(
+            n=n,
+            years=years,
+            seniority=seniority,
+            n_jobs=n_jobs,
+            hist_title=titles,
+            hist_start=h_start,
+            hist_end=np.where(h_open, -1, h_end),
+            mention_owner=m_c,
+            mention_text=ctx.forms.skill_forms(m_s, rng, cfg.alt_label_rate),
+            cred_owner=q_c,
+            cred_text=cred_text,
+        )
+    else:  # realistic: its own stream, so the texts never move another draw
+        career = Career(years, seniority, n_jobs, city, hc, hj, ho, h_start, h_end, h_open)
+        texts = ctx.writer.write_chunk(
+            career, m_c, m_s, q_c, q_q, cred_text, np.random.default_rng([cfg.seed, 3, chunk])
+        )
+        titles, m_c, m_s = texts.titles, texts.named_c, texts.named_s
 
     # tables ------------------------------------------------------------------------------
     v_c, v_k = _csr_nz(vcon)
@@ -368,7 +378,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
             }
         ),
     }
-    out["_skills_used"] = sorted_unique(np.concatenate([c_s, t_s]))  # type: ignore[assignment]
+    out["_skills_used"] = sorted_unique(np.concatenate([c_s, t_s, m_s]))  # type: ignore[assignment]
     return out
 
 

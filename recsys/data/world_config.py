@@ -7,6 +7,7 @@ Re-exported as ``recsys.data.generate.WorldConfig``.  Defaults give the document
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -96,6 +97,28 @@ class WorldConfig(BaseModel):
     verified_share: float = Field(0.75, ge=0, le=1)
     resume_mention_rate: float = Field(0.75, ge=0, le=1, description="true skills in the text")
     alt_label_rate: float = Field(0.3, ge=0, le=1, description="mentions by an alt label")
+
+    # texts (docs/example-world.md, "Texts"); none of these changes the planted process
+    text_style: Literal["realistic", "labels"] = Field(
+        "realistic",
+        description="realistic: résumés and job descriptions written from templates, O*NET tasks, "
+        "technologies and titles; labels: the earlier texts assembled from ESCO labels",
+    )
+    title_onet_share: float = Field(
+        0.5, ge=0, le=1, description="job titles taken from O*NET alternate titles (not ESCO)"
+    )
+    resume_tech_mean: float = Field(3.0, ge=0, description="technologies named per résumé")
+    resume_years_share: float = Field(
+        0.6, ge=0, le=1, description="résumés (2+ years) stating the years of experience"
+    )
+    resume_extras_rate: float = Field(
+        0.4, ge=0, le=1, description="P(each extra line: languages, interests, courses, ...)"
+    )
+    typo_rate: float = Field(0.03, ge=0, le=1, description="P(a misspelt word) per text piece")
+    case_change_rate: float = Field(
+        0.05, ge=0, le=1, description="P(a skill or tool written in other letter case)"
+    )
+    jd_tech_mean: float = Field(4.0, ge=0, description="technologies named per job description")
 
     # applications
     applications_mean: float = Field(4.0, ge=1, description="applications per candidate")
