@@ -18,10 +18,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 __all__ = [
     "Groups",
     "embed",
-    "group_max",
     "group_max_second",
     "lexical_vectorizer",
-    "segment_max",
     "sparse_dense_dot",
     "top_k",
 ]
@@ -75,11 +73,6 @@ class Groups:
         )
 
 
-def group_max(block: np.ndarray, groups: Groups) -> np.ndarray:
-    """Per-owner maximum of a ``(queries, unique strings)`` block."""
-    return np.maximum.reduceat(block[:, groups.columns], groups.starts, axis=1)
-
-
 def group_max_second(block: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:
     """Per-owner best and second-best value of a ``(queries, unique strings)`` block; the second
     is -inf for an owner with one string (a tie for best counts as best once)."""
@@ -87,20 +80,6 @@ def group_max_second(block: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.
     best = np.maximum.reduceat(sub, groups.starts, axis=1)
     sub[sub == best[:, groups.owners]] = -np.inf
     return best, np.maximum.reduceat(sub, groups.starts, axis=1)
-
-
-def segment_max(values: np.ndarray, target: np.ndarray, n_targets: int) -> np.ndarray:
-    """``out[:, t] = max(values[:, i] for i with target[i] == t)``; -inf where none (vectorised)."""
-    out = np.full((values.shape[0], n_targets), -np.inf, dtype=np.float32)
-    mask = target >= 0
-    if not mask.any():
-        return out
-    idx = np.flatnonzero(mask)
-    order = idx[np.argsort(target[idx], kind="stable")]
-    tgt = target[order]
-    starts = np.flatnonzero(np.r_[True, tgt[1:] != tgt[:-1]])
-    out[:, tgt[starts]] = np.maximum.reduceat(values[:, order], starts, axis=1)
-    return out
 
 
 def sparse_dense_dot(queries: sp.csr_matrix, strings_t: sp.csr_matrix) -> np.ndarray:

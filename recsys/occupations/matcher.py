@@ -9,9 +9,12 @@ Method (choices tuned on a validation slice; figures in ``docs/occupations.md``)
    ``s = (cosine + lexical_weight * tfidf) / (1 + lexical_weight)``: dense cosine of the
    encoder's vectors plus character 3–5-gram TF-IDF cosine.  An occupation scores
    ``(best s + support_weight * second-best s) / (1 + support_weight)`` over its strings.
-2. **Link** (off by default: measured no gain).  With ``link_weight > 0`` the two sides lift
-   each other through the ESCO → O*NET link (recomputed from building strings only):
-   ``esco = max(esco, link_weight * onet[link])`` and likewise for O*NET.
+   With ``clean_titles`` the title without bracketed asides and a leading "Senior"/"Junior"
+   is scored too, and each string keeps the better of the two.
+2. **Link.**  ``esco = max(esco, link_weight * onet[link])``: an ESCO occupation takes most of
+   its linked O*NET occupation's score (US job titles live mostly on the O*NET side).  The link
+   is recomputed from building strings only (see :mod:`recsys.occupations._catalogue`); lifting
+   O*NET from ESCO measured no gain, so it is one-way.
 3. **Description channel.**  The whole text's vector against "label. description" vectors
    of every occupation (cosine).  ``score = (1 - w) * title + w * description`` with
    ``w = description_weight`` for titles and ``text_weight`` for long texts.
@@ -55,7 +58,8 @@ class OccupationMatcher:
     lexical_weight: weight of the TF-IDF cosine next to the dense cosine per string, >= 0.
     support_weight: weight of an occupation's second-best string next to its best (several
         close titles are more evidence than one), >= 0.
-    link_weight: how much a linked occupation's score lifts the other side, in [0, 1].
+    link_weight: share of its linked O*NET occupation's score an ESCO occupation is lifted to,
+        in [0, 1].
     description_weight: weight of the description channel for short texts, in [0, 1].
     text_weight: weight of the description channel for long texts, in [0, 1].
     title_words: a text of at most this many words is a title; longer ones are long texts.
