@@ -7,6 +7,7 @@ candidates.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,14 @@ def split_template(templates: tuple[str, ...], slot: str = "{L}") -> tuple[np.nd
     """Text before and after ``slot`` in each template."""
     pre, suf = zip(*(t.split(slot, 1) for t in templates), strict=True)
     return strings(pre), strings(suf)
+
+
+def unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: numpy 2's hash-based ``np.unique`` is slower here)."""
+    x = np.sort(x)
+    keep = np.ones(len(x), dtype=bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
 
 
 def bounds(owner: np.ndarray, n: int) -> np.ndarray:
@@ -103,25 +112,22 @@ def ragged_join(
     return np.array(out, dtype=object)
 
 
-def fill(template: str, **cols: np.ndarray) -> np.ndarray:
-    """``template.format(**row)`` for every row of object arrays ``cols``, by concatenation."""
+@functools.cache
+def _compiled(template: str, fields: tuple[str, ...]):
+    """``template`` ("{title} at {company}") as a function of ``fields`` that concatenates.
+    The templates are this package's constants (``text_words``), never user input."""
     parts = re.split(r"\{(\w+)\}", template)
-    out = np.full(len(next(iter(cols.values()))), parts[0], dtype=object)
-    for k in range(1, len(parts), 2):
-        out = out + cols[parts[k]]
-        if parts[k + 1]:
-            out = out + parts[k + 1]
-    return out
+    expr = " + ".join(repr(p) if i % 2 == 0 else p for i, p in enumerate(parts) if p) or "''"
+    return eval(f"lambda {', '.join(fields)}: {expr}")  # noqa: S307
 
 
-def fill_each(templates: np.ndarray, cols: dict[str, np.ndarray]) -> np.ndarray:
-    """Row i: ``templates[i]`` filled from row i of ``cols`` (grouped by template)."""
-    keys = templates.astype(str)
-    out = np.empty(len(keys), dtype=object)
-    for t in np.unique(keys).tolist():
-        rows = np.flatnonzero(keys == t)
-        out[rows] = fill(t, **{k: v[rows] for k, v in cols.items()})
-    return out
+def fill_each(templates: tuple[str, ...], which, cols: dict[str, list]) -> list[str]:
+    """Row i: ``templates[which[i]]`` filled from row i of ``cols`` (lists or arrays)."""
+    fields = tuple(cols)
+    fns = [_compiled(t, fields) for t in templates]
+    which = which.tolist() if isinstance(which, np.ndarray) else which
+    lists = [v.tolist() if isinstance(v, np.ndarray) else v for v in cols.values()]
+    return [fns[k](*row) for k, row in zip(which, zip(*lists, strict=True), strict=True)]
 
 
 def _month_tables() -> np.ndarray:
@@ -206,8 +212,7 @@ def education(
         "uni": w.universities[pick[0] % len(w.universities)],
         "year": _YEAR[year],
     }
-    tmpl = strings(W.EDUCATION_LINES)[pick[2] % len(W.EDUCATION_LINES)]
-    line = fill_each(tmpl, cols)
+    line = strings(fill_each(W.EDUCATION_LINES, pick[2] % len(W.EDUCATION_LINES), cols))
     named.book(w.fields, field_key[keep], np.flatnonzero(keep))
     return np.where(keep, head + "\n" + line, "")
 

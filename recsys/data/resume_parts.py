@@ -34,10 +34,15 @@ _PRE = strings(t.split("{X}")[0][:1].upper() + t.split("{X}")[0][1:] for t in _I
 _STARTS = np.array([t.startswith("{X}") for t in _ITEMS])
 _SUF = np.array([[t.split("{X}")[1].format(k=k) for k in range(60)] for t in _ITEMS], object)
 _HAS_K = np.array(["{k}" in t for t in _ITEMS])
-# summary openings (row 1: with a typo), whether they take a task or an area
-_OPEN_YEARS = np.array([W.SUMMARY_OPEN_YEARS, [typo(t) for t in W.SUMMARY_OPEN_YEARS]], object)
-_OPEN_JUNIOR = np.array([W.SUMMARY_OPEN_JUNIOR, [typo(t) for t in W.SUMMARY_OPEN_JUNIOR]], object)
-_OPEN = np.array([W.SUMMARY_OPEN, [typo(t) for t in W.SUMMARY_OPEN]], object)
+# summary openings: _OPENINGS ("" first, then each family as written and misspelt), and per
+# family an index table [typo][template] into it
+_FAMILIES = (W.SUMMARY_OPEN_YEARS, W.SUMMARY_OPEN_JUNIOR, W.SUMMARY_OPEN)
+_OPENINGS = ("", *(t for f in _FAMILIES for t in (*f, *map(typo, f))))
+_STARTS_AT = 1 + np.cumsum([0, *(2 * len(f) for f in _FAMILIES)])[:-1]
+_OPEN_YEARS, _OPEN_JUNIOR, _OPEN = (
+    start + np.arange(2 * len(f)).reshape(2, len(f))
+    for start, f in zip(_STARTS_AT, _FAMILIES, strict=True)
+)
 _T_OPEN = np.array(["{t}" in t for t in W.SUMMARY_OPEN])
 _A_OPEN = np.array(["{area}" in t for t in W.SUMMARY_OPEN])
 # lines that list skills: summary sentences (verbs only / nouns only / both) and job lines
@@ -124,7 +129,7 @@ def compose(
         "dates": rl.dates(car, date_style[hc], dash[hc], present[hc]),
         "city": strings(w.cities)[row_city],
     }
-    job_head = fill_each(strings(W.JOB_HEADERS)[job_tmpl[hc]], cols)
+    job_head = strings(fill_each(W.JOB_HEADERS, job_tmpl[hc], cols))
 
     # bullets: O*NET tasks of each job's occupation, the first (core) ones likelier ---------------
     n_task = np.diff(ts.task_indptr)[ho]
@@ -136,7 +141,7 @@ def compose(
     nb = np.minimum(np.where(fmt[hc] == 3, np.minimum(nb, 2), nb), n_task)
     b_row = np.repeat(np.arange(n_rows), nb)
     pos = (rng.random(len(b_row)) ** 1.6 * n_task[b_row]).astype(np.int64)
-    key = np.unique(b_row * 100_000 + pos)
+    key = rl.unique(b_row * 100_000 + pos)
     b_row, pos = key // 100_000, key % 100_000
     task = ts.task_indices[ts.task_indptr[ho[b_row]] + pos]
     u = rng.random(len(b_row))
@@ -152,23 +157,15 @@ def compose(
     named.book(w.bullets, b_key, b_owner)
     row_sep = np.where(prose[hc], " ", "\n")
     rb = bounds(b_row, n_rows).tolist()
-    row_body = [  # bullet + line + end, lines joined by end + newline (or space) + bullet
-        p + g.join(b_text[a:c]) + e if c > a else ""
-        for p, g, e, a, c in zip(
-            bullet[hc].tolist(),
-            (end + np.where(prose, " ", "\n") + bullet)[hc].tolist(),
-            end[hc].tolist(),
-            rb[:-1],
-            rb[1:],
-            strict=True,
-        )
-    ]
+    # per row: bullet + line + end, lines joined by end + newline (or space) + bullet
+    row_pre, row_end = bullet[hc].tolist(), end[hc].tolist()
+    row_glue = (end + np.where(prose, " ", "\n") + bullet)[hc].tolist()
 
     # technologies of the latest occupation, hot ones first ------------------------------------
     n_tech = np.diff(ts.tech_indptr)[occ0]
     t_c = np.repeat(np.arange(n), np.minimum(rng.poisson(cfg.resume_tech_mean, n), n_tech))
     t_pos = (rng.random(len(t_c)) ** 1.8 * n_tech[t_c]).astype(np.int64)
-    key = np.unique(t_c * 1000 + t_pos)
+    key = rl.unique(t_c * 1000 + t_pos)
     t_c, t_pos = key // 1000, key % 1000
     name = ts.tech_indices[ts.tech_indptr[occ0[t_c]] + t_pos]
     alias = ts.tech_alias[name]
@@ -228,7 +225,7 @@ def compose(
     j_open = np.where(_T_OPEN[j_open] & (g_task < 0), 0, j_open)
     kind = np.where(years_ok, 0, np.where(years < 1.5, 1, 2))
     typo0 = mistake[0].astype(int)
-    s_tmpl = np.select(
+    s_tmpl = np.select(  # index into _OPENINGS
         [kind == 0, kind == 1],
         [_OPEN_YEARS[typo0, j_years], _OPEN_JUNIOR[typo0, j % len(W.SUMMARY_OPEN_JUNIOR)]],
         _OPEN[typo0, j_open],
@@ -259,11 +256,11 @@ def compose(
         "adj": adj,
         "city": strings(w.cities)[car.city],
     }
-    headlines = fill_each(strings(W.HEADLINES)[ht], cols)
+    headlines = strings(fill_each(W.HEADLINES, ht, cols))
     cols["a"] = w.article(t0)
     cols["area"] = np.where(area_on, strings(W.AREA_PREFIX)[pick[1] % 3] + a_text, "")
     cols["t"] = g_text
-    summary = fill_each(np.where(has_summary, s_tmpl, ""), cols)
+    summary = strings(fill_each(_OPENINGS, np.where(has_summary, s_tmpl, 0), cols))
     in_sum = slot == 1
     sc = m_c[in_sum]
     listed = ragged_join(disp[in_sum], sc, n, ", ", " and ")
@@ -285,7 +282,7 @@ def compose(
     order = np.lexsort((~verb[in_job], job[in_job], m_c[in_job]))
     jc, jj, jv = m_c[in_job][order], job[in_job][order], verb[in_job][order]
     group = jc * 8 + jj * 2 + (~jv)
-    gid, g_first = np.unique(group, return_index=True)
+    gid = rl.unique(group)
     g_n = len(gid)
     listed = ragged_join(disp[in_job][order], np.searchsorted(gid, group), g_n, ", ", " and ")
     g_c, g_j = gid // 8, (gid // 2) % 4
@@ -305,13 +302,23 @@ def compose(
     x_rows.insert(0, first[on])
     x_rows, x_lines = np.concatenate(x_rows), np.concatenate(x_lines)
     o = np.argsort(x_rows, kind="stable")
-    extra = ragged_join(x_lines[o], x_rows[o], n_rows, row_sep)
-    blocks = [
-        h + "\n" + (bd + sp + x if bd and x else bd or x) if (bd or x) else h
-        for h, bd, x, sp in zip(
-            job_head.tolist(), row_body, extra.tolist(), row_sep.tolist(), strict=True
-        )
-    ]
+    extra = ragged_join(x_lines[o], x_rows[o], n_rows, row_sep).tolist()
+    blocks = []
+    for h, p, g, e, a, c, x, sp in zip(
+        job_head.tolist(),
+        row_pre,
+        row_glue,
+        row_end,
+        rb[:-1],
+        rb[1:],
+        extra,
+        row_sep.tolist(),
+        strict=True,
+    ):
+        body = p + g.join(b_text[a:c]) + e if c > a else ""
+        if x:
+            body = body + sp + x if body else x
+        blocks.append(h + "\n" + body if body else h)
     h_exp = rl.headers(W.EXPERIENCE_HEADERS, wording[2], style).tolist()
     hb = bounds(hc, n).tolist()
     experience = [

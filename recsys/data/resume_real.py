@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys.data import text_words as W
-from recsys.data.resume_lines import FIELD_LIST
+from recsys.data.resume_lines import FIELD_LIST, unique
 from recsys.data.resume_parts import AREA_LIST, N_FRAMES, N_PREFIX, compose
 from recsys.data.text_scan import PieceBook
 from recsys.data.text_sources import TextSources
@@ -104,7 +104,7 @@ class ResumeWriter:
             lambda k: (k * 3 + 2, self._form_text(k, 2)),
             tasks,
         )
-        self.titles = PieceBook(self._title, scan, self._title_scan)
+        self.titles = PieceBook(self._title, scan, self._title_scan, render_many=self._titles)
         self.techs = PieceBook(lambda k: self._case(ts.techs[k >> 1], k & 1), scan)
         self.fields = PieceBook(lambda k: FIELD_LIST[k], scan)
         self.areas = PieceBook(lambda k: AREA_LIST[k], scan)
@@ -213,6 +213,18 @@ class ResumeWriter:
         title = key // N_PREFIX
         return title, str(self.ts.titles[title])
 
+    def _titles(self, keys: list[int]) -> list[str]:
+        """:meth:`_title` of many keys, the held-out check of the prefixed titles in bulk."""
+        base = [str(self.ts.titles[k // N_PREFIX]) for k in keys]
+        cand = [
+            f"{W.SENIORITY_PREFIX[k % N_PREFIX]} {t}"
+            if k % N_PREFIX and not self.ts.title_senior[k // N_PREFIX]
+            else t
+            for k, t in zip(keys, base, strict=True)
+        ]
+        ok = self.ts.guard.texts_ok(cand, titles=True) if cand else []
+        return [c if good else t for c, t, good in zip(cand, base, ok, strict=True)]
+
     def _title(self, key: int) -> str:
         title, prefix = divmod(key, N_PREFIX)
         text = str(self.ts.titles[title])
@@ -247,6 +259,6 @@ class ResumeWriter:
         )
         c = np.concatenate([m_c, out.named_c, cred_owner[own]]).astype(np.int64)
         s = np.concatenate([m_s, out.named_s, self.cred_named.indices[start[own] + pos]])
-        key = np.unique(c * len(self.ts.form_indptr) + s)
+        key = unique(c * len(self.ts.form_indptr) + s)
         out.named_c, out.named_s = key // len(self.ts.form_indptr), key % len(self.ts.form_indptr)
         return out

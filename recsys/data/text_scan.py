@@ -122,8 +122,8 @@ class PhraseScanner:
 
     def find(self, text: str) -> list[int]:
         """Ids named in ``text``, in order of appearance (no duplicates)."""
-        raw = tokens(text)
-        low = [t.lower() for t in raw]
+        low = tokens(text.lower())
+        raw: list[str] | None = None  # the tokens as written, only when casing matters
         out: list[int] = []
         get_len, ids_of, exact, capital = self.lengths.get, self.ids.get, self.exact, self.capital
         i, n = 0, len(low)
@@ -136,10 +136,14 @@ class PhraseScanner:
                 ids = ids_of(key)
                 if ids is None:
                     continue
-                if len(key) <= 3 and " ".join(raw[i : i + m]) != exact.get(key):
-                    continue
-                if m == 1 and key in capital and not raw[i][:1].isupper():
-                    continue
+                if len(key) <= 3 or (m == 1 and key in capital):
+                    raw = tokens(text) if raw is None else raw
+                    if len(raw) != n:  # lower() changed a length: compare case-insensitively
+                        raw = low
+                    if len(key) <= 3 and " ".join(raw[i : i + m]) != exact.get(key):
+                        continue
+                    if m == 1 and key in capital and not raw[i][:1].isupper():
+                        continue
                 out.extend(j for j in ids if j not in out)
                 hit = m
                 break
@@ -233,13 +237,19 @@ class PieceBook:
     (owner, skill) pairs the pieces name (by :class:`PhraseScanner`), for the truth of what a text
     mentions.  ``scan_as(key) -> (class key, text) | None`` lets pieces that name the same skills
     share one scan (e.g. a task statement under several frames whose words are skill-free);
-    ``classes`` shares those scans between books.
+    ``classes`` shares those scans between books; ``render_many(keys) -> texts`` renders in bulk.
     """
 
     def __init__(
-        self, render, scanner: PhraseScanner, scan_as=None, classes: dict | None = None
+        self,
+        render,
+        scanner: PhraseScanner,
+        scan_as=None,
+        classes: dict | None = None,
+        render_many=None,
     ) -> None:
         self.render = render
+        self.render_many = render_many  # keys -> texts, for renders cheaper in bulk
         self.scanner = scanner
         self.scan_as = scan_as
         self.text: dict[int, str] = {}
@@ -249,10 +259,10 @@ class PieceBook:
     def texts(self, keys: np.ndarray) -> list[str]:
         keys = np.asarray(keys, dtype=np.int64)
         text, skills, by_class = self.text, self.skills, self._by_class
-        for k in np.unique(keys).tolist():
-            if k in text:
-                continue
-            s = self.render(k)
+        new = [k for k in set(keys.tolist()) - text.keys()]
+        new.sort()
+        rendered = self.render_many(new) if self.render_many is not None else map(self.render, new)
+        for k, s in zip(new, rendered, strict=True):
             text[k] = s
             shared = self.scan_as(k) if self.scan_as is not None else None
             if shared is None:

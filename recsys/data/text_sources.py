@@ -12,7 +12,8 @@
   passing :class:`recsys.data.textkit.HoldoutGuard`.
 * **skill forms**: per taxonomy skill, what a person would write: the label (its head before a
   parenthesis when that head names no other skill) and the alt labels that name no other skill
-  and are not one everyday word (``ordinary_words``: found in 20+ O*NET task statements).
+  and are not one everyday word (``ordinary_words``: found in 20+ O*NET task statements, unless
+  it is a preferred label and no verb: "history", "accounting" name their skill).
 """
 
 from __future__ import annotations
@@ -264,8 +265,12 @@ def build_text_sources(tax: Any, pool: Pool) -> TextSources:
     )
 
     skills = pool.skills
+    # everyday words name nothing, except a one-word preferred label that is no verb ("history",
+    # "accounting": the skill's own name)
+    names = {lab for lab in skills["label"].astype(str) if " " not in lab and lab not in verbs}
     scanner = PhraseScanner(
-        skill_patterns(skills["label"], skills["alt_labels"]), ordinary_words(all_tasks["task"])
+        skill_patterns(skills["label"], skills["alt_labels"]),
+        ordinary_words(all_tasks["task"]) - names,
     )
     wanted = np.zeros(len(skills), dtype=bool)  # the skills people and roles can have
     wanted[pool.essential.indices] = wanted[pool.optional.indices] = True

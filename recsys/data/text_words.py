@@ -32,10 +32,10 @@ HEADLINE_ADJ = (
 SUMMARY_HEADERS = ("Summary", "Profile", "Professional summary", "About me", "Personal profile")
 EXPERIENCE_HEADERS = (
     "Experience",
-    "Work history",
+    "Employment",
     "Professional experience",
-    "Employment history",
-    "Career history",
+    "Positions held",
+    "Career",
     "Work experience",
 )
 SKILLS_HEADERS = ("Skills", "Key skills", "Core competencies", "Strengths", "Areas of expertise")

@@ -124,7 +124,18 @@ def gerund_phrase(task: str, verbs: frozenset[str], nounish: frozenset[str]) -> 
 
 
 _DANGLING = {"a", "an", "and", "by", "for", "in", "of", "or", "that", "the", "to", "with"}
-_CUTS = (" such as ", ", including ", " including ", "; ", " in order to ", ", to ensure ")
+_CUTS = (
+    " such as ",
+    ", including ",
+    " including ",
+    "; ",
+    " in order to ",
+    ", to ensure ",
+    " to ensure ",
+    ", using ",
+    " in accordance with ",
+    ", according to ",
+)
 
 
 def shorten(task: str, max_words: int = 18) -> str | None:
@@ -156,13 +167,11 @@ _SMALL = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "t
 
 
 def title_case(title: str) -> str:
-    """ "data scientist" -> "Data Scientist"; words with capitals ("ICT") are kept as written."""
-    words = title.split()
+    """ "data scientist" -> "Data Scientist"; words with capitals ("ICT") are kept as written,
+    small words after the first stay lower case."""
     return " ".join(
-        w
-        if (w != w.lower() or (i and w in _SMALL))
-        else "-".join(p[:1].upper() + p[1:] for p in w.split("-"))
-        for i, w in enumerate(words)
+        w if (w != w.lower() or (i and w in _SMALL)) else w.capitalize()
+        for i, w in enumerate(title.split())
     )
 
 
