@@ -28,7 +28,7 @@ Rules (see also ``recsys/data/taxonomy/README.md``):
   smallest uri); labels that map to nothing are dropped and counted in ``VERSION.json``.
 * **onet_code**: normalised (lower case, alphanumerics) exact title match, by priority: ESCO
   preferred label = O*NET title; = O*NET alternate title; ESCO alt label = O*NET title; = O*NET
-  alternate title.  Ties at the same priority go to the code with the most matching titles, then
+  alternate title (held-out alternate titles excluded: they are evaluation data).  Ties at the same priority go to the code with the most matching titles, then
   the smallest code.  Unmatched occupations stay null.
 """
 
@@ -272,6 +272,8 @@ def _key(s: str) -> str:
 def _match_onet(occ: pd.DataFrame, onet: Path) -> pd.Series:
     data = pd.read_csv(onet / "Occupation Data.csv")
     alt = pd.read_csv(onet / "Alternate Titles.csv")
+    # held-out alternate titles evaluate occupation inference: they build nothing, this link included
+    alt = alt[~alt["Alternate Title"].map(lambda t: _holdout(_norm_ws(t)))]
     by_title: dict[str, list[str]] = collections.defaultdict(list)
     by_alt: dict[str, list[str]] = collections.defaultdict(list)
     for code, title in zip(data["O*NET-SOC Code"], data["Title"], strict=True):
