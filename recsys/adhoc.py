@@ -6,7 +6,10 @@ The documented rules for fields free text does not give:
 field                     rule
 ========================  ==========================================================================
 skills / required_skills  the skills :class:`recsys.skills.SkillExtractor` finds in the text
-optional_skills           empty
+optional_skills           empty; for a role whose text names fewer than ``MIN_STATED`` skills (a
+                          short JD), the skills its likely occupations expect
+                          (:meth:`recsys.occupations.OccupationMatcher.expected_skills`, weight
+                          ≥ 0.5, at most ``FILL``), minus the required ones
 contracts (role)          empty (nothing in a JD names an internal service contract)
 title (role)              the first line of the text, at most 120 characters
 headline (candidate)      empty (the résumé text carries the content)
@@ -50,11 +53,43 @@ def _levels(texts: Sequence[str], titles: Sequence[str] | None) -> np.ndarray:
     return np.where(np.isnan(level), -1, level).astype(np.int64)  # -1: unknown (no text)
 
 
+MIN_STATED = 5  # a JD naming fewer skills is completed from its occupation
+FILL = 10
+
+
+def role_skills(
+    texts: Sequence[str],
+    titles: Sequence[str] | None,
+    reader: Any,
+    matcher: Any = None,
+) -> tuple[list[list[str]], list[list[str]]]:
+    """``(required, optional)`` skill ids of free-text roles (see the module doc): what ``reader``
+    (a fitted SkillExtractor) finds, completed from ``matcher``'s expected skills for short JDs."""
+    texts = [str(t) for t in texts]
+    required = [[m.skill_id for m in ms] for ms in reader.extract(texts)]
+    optional: list[list[str]] = [[] for _ in texts]
+    short = [i for i, r in enumerate(required) if len(r) < MIN_STATED and texts[i].strip()]
+    if matcher is not None and short:
+        heads = [
+            f"{titles[i]}\n{texts[i]}" if titles is not None and titles[i] else texts[i]
+            for i in short
+        ]
+        exp = matcher.expected_skills(heads, top=3 * FILL)
+        exp = exp[exp["weight"] >= 0.5]
+        known = set(reader.skill_ids_)
+        for j, grp in exp.groupby("doc", sort=False):
+            i = short[int(j)]
+            have = set(required[i])
+            optional[i] = [s for s in grp["skill_id"] if s in known and s not in have][:FILL]
+    return required, optional
+
+
 def adhoc_roles(
     ids: Sequence[str],
     texts: Sequence[str],
     skills: Sequence[list[str]],
     titles: Sequence[str] | None = None,
+    optional: Sequence[list[str]] | None = None,
 ) -> pd.DataFrame:
     """Role rows for free-text JDs (see the module doc for the rules)."""
     n = len(ids)
@@ -64,7 +99,7 @@ def adhoc_roles(
             "title": list(titles) if titles is not None else [_title(t) for t in texts],
             "description": [str(t) for t in texts],
             "required_skills": [list(s) for s in skills],
-            "optional_skills": [[] for _ in range(n)],
+            "optional_skills": [list(o) for o in optional] if optional else [[] for _ in range(n)],
             "contracts": [[] for _ in range(n)],
             "seniority": _levels(texts, titles),
             "location": [""] * n,

@@ -187,11 +187,21 @@ def write_parts(rec: Any, folder: Path, tables: tuple[str, ...]) -> None:
     )
 
 
-def make_encoder_for(model_id: str) -> Any:
-    """The encoder a bundle was built with, from its recorded model id (int8 ids included)."""
-    from recsys.embedding import encoder_for_model_id
+CACHE_ENV = "RECSYS_CACHE_DIR"  # embedding cache of loaded models; "" turns it off
 
-    return encoder_for_model_id(model_id)
+
+def make_encoder_for(model_id: str) -> Any:
+    """The encoder a bundle was built with, from its recorded model id (int8 ids included).
+
+    It caches vectors on disk in ``$RECSYS_CACHE_DIR`` (default ``.cache/embeddings``, the folder
+    training uses; empty = memory only): a model embeds the taxonomy's skill labels and occupation
+    titles when it first reads free text, minutes on a CPU the first time, seconds after that —
+    and every serving worker shares the one SQLite file.
+    """
+    from recsys.embedding import EmbeddingConfig, encoder_for_model_id
+
+    cache = os.environ.get(CACHE_ENV, ".cache/embeddings")
+    return encoder_for_model_id(model_id, EmbeddingConfig(cache_dir=Path(cache) if cache else None))
 
 
 def read_parts(folder: Path, tables: tuple[str, ...]) -> tuple[Any, ...]:

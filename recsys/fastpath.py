@@ -47,6 +47,9 @@ class RoleSide:
     team: np.ndarray
     vectors: np.ndarray | None  # (n, dim) float32, NaN rows where unknown
     queries: sp.csr_matrix | None  # BM25 queries (roles × hashed terms), the builder's tables
+    occupations: np.ndarray | None = (
+        None  # (n, dim) occupation vectors (recsys.features.occupation)
+    )
 
 
 class NowFeatures:
@@ -186,6 +189,7 @@ class NowFeatures:
             b.role_team_,
             vectors,
             b.bm25_tables()[2] if b.bm25 else None,
+            b._world_role_occupations(),
         )
 
     def adhoc_roles(self, rows: pd.DataFrame, texts: list[str]) -> RoleSide:
@@ -205,6 +209,7 @@ class NowFeatures:
             rows["team"].astype(str).to_numpy(),
             vectors,
             b.bm25_tables()[0].queries(list(texts)) if b.bm25 else None,
+            b.role_occupation_vectors(rows),
         )
 
     def _seniority(self, values: pd.Series) -> np.ndarray:
@@ -281,6 +286,8 @@ class NowFeatures:
         else:
             f["bm25_cand_role"] = f["bm25_cand_role_per_term"] = np.full(n, np.nan)
         f["req_soft_cov"] = b._soft(roles.R_req[ri], self.soft_have[ci], ri)
+        occ = None if roles.occupations is None else roles.occupations[ri]
+        f["occ_match"] = b._occupation_match(ci, occ, np.full(n, self._now))
         f.update(self._experience(ci, ri, roles))
         with np.errstate(invalid="ignore", divide="ignore"):
             hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from recsys import __version__
-from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles
+from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles, role_skills
 from recsys.bundle import resolve_uri, verify_bundle, write_bundle
 from recsys.explain import Ranking, ReasonIndex, feature_meanings
 from recsys.models.combine import combine_scores
@@ -160,11 +160,13 @@ class Recommender(ScoringMixin):
         self, kind: str, ids: list[str], texts: list[str], titles: list[str] | None = None
     ) -> tuple[pd.DataFrame, list[str]]:
         """:meth:`adhoc` and the texts embedded (a role's is also its BM25 query)."""
-        skills = self.extract_skills(texts)
         if kind == "roles":
-            rows = adhoc_roles(ids, texts, skills, titles)
+            texts = ["" if not isinstance(t, str) else t for t in texts]
+            matcher = self.features_.occupation_matcher()
+            required, optional = role_skills(texts, titles, self._skills, matcher)
+            rows = adhoc_roles(ids, texts, required, titles, optional)
         elif kind == "candidates":
-            rows = adhoc_candidates(ids, texts, skills)
+            rows = adhoc_candidates(ids, texts, self.extract_skills(texts))
         else:
             raise ValueError(
                 f"The 'kind' parameter of adhoc must be 'roles' or 'candidates'. Got {kind!r}."

@@ -39,14 +39,16 @@ def mask_world(
     roles: pd.Index,
     resume_skills: pd.DataFrame,
     reader: Any,
+    matcher: Any = None,
 ) -> Any:
     """A copy of ``world`` whose ``candidates`` and ``roles`` (ids) are text-only (see module doc).
 
     ``resume_skills``: the résumé skills already read (``ResumeSkills.frame``), so a masked
     candidate's skills are exactly what the reader found in its résumé; ``reader``: the skill
-    reader, for the roles' descriptions.
+    reader, for the roles' descriptions; ``matcher``: the occupation matcher that completes short
+    ones (:func:`recsys.adhoc.role_skills`).
     """
-    from recsys.adhoc import adhoc_candidates, adhoc_roles
+    from recsys.adhoc import adhoc_candidates, adhoc_roles, role_skills
 
     cands = world.candidates
     is_c = cands["candidate_id"].astype(str).isin(candidates).to_numpy()
@@ -65,8 +67,9 @@ def mask_world(
     if is_r.any():
         texts = roles_f.loc[is_r, "description"].fillna("").tolist()
         titles = roles_f.loc[is_r, "title"].fillna("").tolist()
-        skills = [[m.skill_id for m in ms] for ms in reader.extract(texts)]
-        rows = adhoc_roles(roles_f.loc[is_r, "role_id"].astype(str).tolist(), texts, skills, titles)
+        required, optional = role_skills(texts, titles, reader, matcher)
+        ids = roles_f.loc[is_r, "role_id"].astype(str).tolist()
+        rows = adhoc_roles(ids, texts, required, titles, optional)
         rows["opened_at"] = roles_f.loc[is_r, "opened_at"].to_numpy()  # the requisition's date
         roles_f = pd.concat([roles_f[~is_r], rows[roles_f.columns]], ignore_index=True)
     keep_h = ~world.holdings["candidate_id"].astype(str).isin(candidates)
@@ -94,7 +97,9 @@ def masked_builder(
     from recsys.text import entity_texts
 
     resume = base.resume_.frame(base.cand_ids_)
-    world = mask_world(base.world, candidates, roles, resume, base.resume_.extractor)
+    world = mask_world(
+        base.world, candidates, roles, resume, base.resume_.extractor, base.occupation_matcher()
+    )
     emb = {}
     for kind, ids in (("candidates", candidates), ("roles", roles), ("contracts", None)):
         got = base._vectors_for(kind)

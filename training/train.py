@@ -32,7 +32,15 @@ from training.pipeline import (
     with_as_of,
 )
 
-__all__ = ["TrainResult", "fit_models", "fit_ranker", "ranker_data", "train", "resolve_world"]
+__all__ = [
+    "TrainResult",
+    "fit_models",
+    "fit_ranker",
+    "ranker_data",
+    "resolve_world",
+    "scale_fit",
+    "train",
+]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +122,28 @@ def fit_models(prep: Prepared, config: TrainConfig) -> tuple[Any, Any]:
     return ranker, retention
 
 
+def scale_fit(prep: Prepared, config: TrainConfig, ranker: Any) -> TrainConfig:
+    """``config`` with the pair-score sigmoid set to the ranker's own scale (``fit_scale: auto``):
+    centre = median, temperature = standard deviation of its scores on the validation pairs."""
+    import numpy as np
+
+    combine = config.recommender.combine
+    if combine.fit_scale != "auto":
+        return config
+    X = select(prep.features("valid"), config.fit.features).drop(
+        columns=config.fit.exclude_features
+    )
+    fit = np.asarray(ranker.predict(X), dtype=float)
+    scaled = combine.model_copy(
+        update={
+            "fit_center": float(np.median(fit)),
+            "fit_temperature": float(max(np.std(fit), 1e-6)),
+        }
+    )
+    recommender = config.recommender.model_copy(update={"combine": scaled})
+    return config.model_copy(update={"recommender": recommender})
+
+
 def _log_run(
     prep: Prepared, config: TrainConfig, ranker: Any, evaluation: dict[str, Any], bundle: Path
 ) -> tuple[str, str]:
@@ -159,6 +189,7 @@ def train(
     t_all = time.perf_counter()
     prep = prepared or prepare(config, world_dir)
     ranker, retention = fit_models(prep, config)
+    config = scale_fit(prep, config, ranker)
     evaluation = evaluate_models(prep, ranker, retention, config)
     flat = flatten_metrics(evaluation["report"], "test.")
 

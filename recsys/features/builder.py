@@ -53,6 +53,7 @@ from recsys.features.evidence import (
     occupation_skill_matrices,
 )
 from recsys.features.history import JobTable
+from recsys.features.occupation import infer_vectors, matcher_for, occupation_match
 from recsys.features.registry import FEATURE_NAMES
 from recsys.features.text import HashedBM25, soft_coverage
 
@@ -94,6 +95,8 @@ class FeatureBuilder:
     resume_known : résumé skills read before (``ResumeSkills.frame``), e.g. from a bundle.
     reference : a builder whose text statistics, skill reader and skill vectors this one reuses
         (ad-hoc rows scored against a model's world).
+    occupations : a fitted :class:`recsys.occupations.OccupationMatcher` for ``occ_match``
+        (default: built from the shipped taxonomy with ``encoder`` on first use; no encoder → NaN).
     """
 
     def __init__(
@@ -108,7 +111,9 @@ class FeatureBuilder:
         skill_extractor: Any = None,
         resume_known: pd.DataFrame | None = None,
         reference: FeatureBuilder | None = None,
+        occupations: Any = None,
     ) -> None:
+        self.occupations = occupations
         self.world = world
         self.embeddings = embeddings
         self.encoder = encoder
@@ -193,6 +198,10 @@ class FeatureBuilder:
         self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
         self._bm25: Any = None  # (model, candidate documents, role queries), built on first use
         self._skill_vectors: Any = False  # False = not computed yet; None = unavailable
+        self._matcher: Any = False
+        self._role_occ: np.ndarray | None = None
+        self._cand_occ: np.ndarray | None = None  # text-inferred, rows filled on demand
+        self._cand_occ_done = np.zeros(len(self.cand_ids_), dtype=bool)
 
     # ------------------------------------------------------------------------- embeddings
     def _texts(self, kind: str) -> pd.Series:
@@ -256,6 +265,77 @@ class FeatureBuilder:
         return out
 
     # ------------------------------------------------------------------------------- BM25
+    # ------------------------------------------------------------------------- occupations
+    def occupation_matcher(self) -> Any:
+        """The :class:`recsys.occupations.OccupationMatcher` of ``occ_match`` (None: no encoder)."""
+        if self.reference is not None:
+            return self.reference.occupation_matcher()
+        if self._matcher is False:
+            if self.occupations is not None:
+                self._matcher = self.occupations
+            elif self.encoder is not None:
+                self._matcher = matcher_for(self.encoder)
+            else:
+                self._matcher = None
+        return self._matcher
+
+    def role_occupation_vectors(self, roles: pd.DataFrame) -> np.ndarray | None:
+        """(len(roles), dim): the vector of each role's ``occupation_id``, else inferred from its
+        title and description (NaN rows: nothing to read)."""
+        m = self.occupation_matcher()
+        if m is None:
+            return None
+        vecs = np.asarray(m.occupation_vectors_, dtype=np.float64)
+        occ = roles["occupation_id"] if "occupation_id" in roles else pd.Series([None] * len(roles))
+        pos = pd.Index(m.occupation_ids_).get_indexer(occ.fillna("").astype(str))
+        out = np.where((pos >= 0)[:, None], vecs[np.maximum(pos, 0)], np.nan)
+        todo = np.flatnonzero(pos < 0)
+        if len(todo):
+            texts = (
+                roles["title"].fillna("").astype(str)
+                + "\n"
+                + roles["description"].fillna("").astype(str)
+            ).to_numpy()[todo]
+            out[todo] = infer_vectors(m, list(texts))
+        return out
+
+    def _candidate_text_occupations(self, ci: np.ndarray) -> np.ndarray:
+        m = self.occupation_matcher()
+        if self._cand_occ is None:
+            self._cand_occ = np.full((len(self.cand_ids_), m.occupation_vectors_.shape[1]), np.nan)
+        todo = np.unique(ci[~self._cand_occ_done[ci]])
+        if len(todo):
+            c = self.world.candidates
+            heads = (
+                c["headline"].fillna("").astype(str)
+                + "\n"
+                + c["resume_text"].fillna("").astype(str)
+            )
+            self._cand_occ[todo] = infer_vectors(m, list(heads.to_numpy()[todo]))
+            self._cand_occ_done[todo] = True
+        return self._cand_occ[ci]
+
+    def _occupation_match(self, ci: np.ndarray, role_vecs: Any, as_of: np.ndarray) -> np.ndarray:
+        """``occ_match`` of pairs (see :mod:`recsys.features.occupation`); ``role_vecs`` aligned."""
+        m = self.occupation_matcher()
+        if m is None or role_vecs is None:
+            return np.full(len(ci), np.nan)
+        if not hasattr(self, "_occ_rows"):  # taxonomy occupation row → matcher row
+            self._occ_rows = pd.Index(m.occupation_ids_).get_indexer(self.jobs_.occ_ids_)
+        latest = self.jobs_.latest_occupation(ci, as_of)
+        row = np.where(latest >= 0, self._occ_rows[np.maximum(latest, 0)], -1)
+        vecs = np.asarray(m.occupation_vectors_, dtype=np.float64)
+        cand = np.where((row >= 0)[:, None], vecs[np.maximum(row, 0)], np.nan)
+        need = np.flatnonzero(row < 0)
+        if len(need):  # no job by then: what the résumé's head says
+            cand[need] = self._candidate_text_occupations(ci[need])
+        return occupation_match(cand, role_vecs)
+
+    def _world_role_occupations(self) -> np.ndarray | None:
+        if self._role_occ is None:
+            self._role_occ = self.role_occupation_vectors(self.world.roles)
+        return self._role_occ
+
     def bm25_tables(self) -> tuple[HashedBM25, Any, Any]:
         """(model, candidate documents, world role queries); the model's statistics come from the
         world's candidate texts (or the reference builder's)."""
@@ -307,6 +387,10 @@ class FeatureBuilder:
         f.update(self._text_features(ci, ri))
         f.update(self._experience_features(ci, ri, as_of))
         f.update(self.jobs_.features(ci, as_of))
+        role_occ = self._world_role_occupations()
+        f["occ_match"] = self._occupation_match(
+            ci, None if role_occ is None else role_occ[ri], as_of
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)
         f["job_hop_rate"] = np.where(f["n_jobs"] > 0, hop, np.nan)  # no history: unknown

@@ -32,6 +32,7 @@ class JobTable:
         self.started_ = hist["started_at"].to_numpy(dtype="datetime64[ns]")
         self.ended_ = hist["ended_at"].to_numpy(dtype="datetime64[ns]")
         self.occ_ = occ_ids.get_indexer(hist["occupation"].astype(str).to_numpy())
+        self.occ_ids_ = occ_ids
 
     def seen(self, ci: np.ndarray, as_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(pair, job row) of the jobs each pair's candidate had started by the pair's ``as_of``."""
@@ -45,6 +46,19 @@ class JobTable:
         started, ended = self.started_[row], self.ended_[row]
         end = np.where(~np.isnat(ended) & (ended <= as_of[p]), ended, as_of[p])
         return p, self.occ_[row], np.maximum(_days(end, started), 0.0) / _YEAR_DAYS
+
+    def latest_occupation(self, ci: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Occupation row of the job each pair's candidate started last by ``as_of`` (-1: none
+        started, or its occupation unknown)."""
+        n = len(ci)
+        p, row = self.seen(ci, as_of)
+        out = np.full(n, -1, dtype=np.int64)
+        if p.size:
+            start = _days(self.started_[row], np.datetime64("1970-01-01", "ns"))
+            o = np.lexsort((start, p))  # by pair, then start: the last of each pair is the latest
+            last = np.r_[p[o][1:] != p[o][:-1], True]
+            out[p[o][last]] = self.occ_[row[o][last]]
+        return out
 
     def features(self, ci: np.ndarray, as_of: np.ndarray) -> dict[str, np.ndarray]:
         """n_jobs, mean/last finished tenure and current tenure (months), as of each pair; NaN

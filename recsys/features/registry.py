@@ -1,9 +1,12 @@
 """The pair-feature registry: every feature the builder emits, its meaning and monotone direction.
 
 ``monotone`` is the direction the fit score is *constrained* to move with the feature (+1 never lowers
-fit when the feature grows, -1 never raises it, 0 free).  Only features that adding a held, verified,
-unexpired credential (or a claimed skill) can move are constrained, each in the direction it moves, so
-"adding a required skill (verified credential) never lowers fit" holds by construction in FitRanker.
+fit when the feature grows, -1 never raises it, 0 free).  Constrained are (1) the features that adding
+a held, verified, unexpired credential (or a claimed skill) can move, each in the direction it moves, so
+"adding a required skill (verified credential) never lowers fit" holds by construction in FitRanker;
+(2) the text similarities of candidate and role (embedding cosine, BM25): a résumé closer to the job
+description never fits it worse.  That is domain knowledge, and it keeps a model trained on a
+generated world from learning a non-monotone shape of these features that real text would not share.
 """
 
 from __future__ import annotations
@@ -26,19 +29,19 @@ _SPECS = [
     Feature(
         "emb_cand_role",
         "cosine similarity of the candidate's text and the role's text (credential-free)",
-        0,
+        1,
         "text",
     ),
     Feature(
         "bm25_cand_role",
         "BM25 score of the role text as query against the candidate text (fixed reference IDF)",
-        0,
+        1,
         "text",
     ),
     Feature(
         "bm25_cand_role_per_term",
         "BM25 score as a share of the role text's total IDF",
-        0,
+        1,
         "text",
     ),
     Feature(
@@ -224,6 +227,12 @@ _SPECS = [
         "current_tenure_months",
         "months in the job held at the reference time (0 if none)",
         0,
+        "history",
+    ),
+    Feature(
+        "occ_match",
+        "similarity of the candidate's latest occupation (else read from the résumé) and the role's",
+        1,
         "history",
     ),
     Feature("is_employee", "the candidate is an internal employee", 0, "history"),

@@ -6,7 +6,12 @@ Two steps:
    - ``"percentile"`` (default): the within-request percentile of the fit score, ``(rank - 1) / (n - 1)``
      with average ranks for ties (a single candidate gets 1.0).  Robust to the ranker's arbitrary scale;
      a request = one ``group_ids`` value (one role's shortlist, or one candidate's role list).
-   - ``"sigmoid"``: ``1 / (1 + exp(-(fit - fit_center) / fit_temperature))`` — comparable across requests.
+   - ``"sigmoid"``: ``1 / (1 + exp(-(fit - fit_center) / fit_temperature))`` — comparable across requests
+     (pair scoring: a pair's score never depends on the other pairs of its call).  The centre and
+     temperature are the model's own: ``recsys train`` sets them to the median and the standard
+     deviation of the ranker's scores on the validation pairs (``fit_scale: "auto"``), so the
+     transform spreads the fits the model actually produces instead of saturating at 1 and handing the
+     order to retention.
 2. **Blend with retention** ``r`` = P(stay ≥ horizon) with weight ``w = retention_weight`` in [0, 1]:
    - ``"blend"`` (default): ``(1 - w) * f + w * r`` (arithmetic; w = 0 is pure fit, w = 1 pure retention);
    - ``"geometric"``: ``f ** (1 - w) * r ** w`` (a poor score on either side pulls the total down).
@@ -37,6 +42,11 @@ class CombineConfig(BaseModel):
     fit_center: float = Field(0.0, description="Sigmoid centre (fit_transform='sigmoid').")
     fit_temperature: float = Field(
         1.0, gt=0.0, description="Sigmoid scale (fit_transform='sigmoid')."
+    )
+    fit_scale: Literal["auto", "fixed"] = Field(
+        "auto",
+        description="auto: training sets fit_center / fit_temperature from the ranker's validation "
+        "scores (median, standard deviation); fixed: keep the values given",
     )
     horizon_days: float = Field(365.0, gt=0.0, description="Retention horizon the scores refer to.")
 

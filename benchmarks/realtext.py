@@ -1,0 +1,200 @@
+"""Real text: skill extraction, occupation inference, free-text ranking and throughput, as JSON.
+
+    python benchmarks/realtext.py --model artifacts/train/bundle --dev ../shared/data/real --json
+
+Sections (each can be skipped):
+
+- ``skills``: RP@5 / MRR (Decorte et al. 2023 protocol) and the kept set's precision / recall on the
+  human-annotated job-posting sentences in ``--dev`` (TECH, HOUSE), for the project's extractor and
+  for plain MiniLM cosine of the sentence against every ESCO preferred label (the baseline of the
+  data's README), with the same encoder.
+- ``occupations``: acc@1 / MRR of :mod:`recsys.occupations` on held-apart O*NET alternate titles and
+  on O*NET task statements (``recsys.occupations.evaluate_occupations``).
+- ``pool``: the labelled free-text pool ``--pool`` (default ``examples/realtext``): NDCG / MAP of the
+  ranker (fit and combined score) next to BM25, TF-IDF and the encoder's cosine on the same pairs
+  (:func:`recsys.pool_eval.evaluate_pool`); per role whether a relevance-3 candidate is first and
+  whether an unrelated one (relevance 0) is in the top 3; distinct fit values.
+- ``throughput``: free-text scoring of the whole pool (read and embed every résumé and job text,
+  score every pair) against the encoder alone on (a) the documents and (b) every string the
+  scoring encodes (documents, their sentences and candidate spans): both from a cold in-memory
+  cache, one process, one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+DEV_FILES = {"tech": "tech_validation_annotations.csv", "house": "house_validation_annotations.csv"}
+
+
+def skills_section(dev: Path, cache_dir: Path | None) -> dict:
+    from recsys.data import taxonomy
+    from recsys.embedding import Encoder
+    from recsys.skills import SkillExtractor, evaluate_annotations, read_annotations
+
+    encoder = Encoder(cache_dir=cache_dir)
+    ex = SkillExtractor(taxonomy.skills(), encoder=encoder).fit()
+    labels = np.asarray(ex.labels_)
+    esco = np.asarray(ex.vocab_.kinds) == "skill"
+    L = ex.label_matrix()[esco]
+    out = {}
+    for name, file in DEV_FILES.items():
+        sentences, gold = read_annotations(dev / file)
+        ours = evaluate_annotations(ex, sentences, gold)
+        S = np.asarray(encoder.encode(sentences))
+        top = np.argsort(-(S @ L.T), axis=1)[:, :50]
+        names = labels[esco][top]
+        rp = [
+            sum(x in set(g) for x in r[:5]) / min(5, len(g))
+            for r, g in zip(names, gold, strict=True)
+        ]
+        rr = [
+            next((1 / (i + 1) for i, x in enumerate(r) if x in set(g)), 0.0)
+            for r, g in zip(names, gold, strict=True)
+        ]
+        out[name] = {
+            "extractor": ours,
+            "plain_minilm": {
+                "rp@5": round(float(np.mean(rp)), 4),
+                "mrr": round(float(np.mean(rr)), 4),
+            },
+        }
+    out["calibration"] = {k: ex.calibration_[k] for k in ("alpha", "a", "b", "threshold")}
+    return out
+
+
+def occupations_section(cache_dir: Path | None) -> dict:
+    from recsys.embedding import Encoder
+    from recsys.occupations import OccupationMatcher, evaluate_occupations
+
+    matcher = OccupationMatcher(encoder=Encoder(cache_dir=cache_dir)).fit()
+    return evaluate_occupations(matcher)
+
+
+def pool_section(model: str, pool: Path) -> dict:
+    from recsys.pool_eval import evaluate_pool, pool_scores, read_labelled_pool
+    from recsys.recommender import Recommender
+
+    rec = Recommender.from_uri(model)
+    report = evaluate_pool(rec, pool, pool / "labels.csv")
+    scores = pool_scores(rec, read_labelled_pool(pool, pool / "labels.csv"))
+    checks = {}
+    for role, grp in scores.groupby("role_id"):
+        row = {}
+        for name in ("ranker_score", "ranker_fit", "bm25", "cosine"):
+            order = grp.sort_values(name, ascending=False, kind="stable")
+            top3 = order["relevance"].to_numpy()[:3]
+            best = order[name].iloc[0]
+            tied_first = order.loc[order[name] == best, "relevance"]
+            row[name] = {
+                "relevant_first": bool((tied_first == 3).all()),
+                "unrelated_in_top3": int((top3 == 0).sum()),
+                "top3": order["candidate_id"].tolist()[:3],
+            }
+        checks[role] = row
+    return {
+        "scorers": report["scorers"],
+        "fit_distinct": report["fit_distinct"],
+        "pool": report["pool"],
+        "checks": checks,
+    }
+
+
+def throughput_section(model: str, pool: Path, repeats: int) -> dict:
+    """Free-text scoring vs the bare encoder, texts never seen before (a fresh cache folder: the
+    model's own vectors — skill labels, occupation titles — are computed in the warm-up, untimed)."""
+    import tempfile
+
+    import pandas as pd
+
+    from recsys.bundle import CACHE_ENV
+    from recsys.embedding import encoder_for_model_id
+    from recsys.recommender import Recommender
+
+    cands = pd.read_csv(pool / "candidates.csv")
+    roles = pd.read_csv(pool / "roles.csv")
+    texts_c = [
+        f"{t}\nCopy {i // len(cands)}."
+        for i, t in enumerate(cands["resume_text"].tolist() * repeats)
+    ]
+    ids_c = [f"t{i}" for i in range(len(texts_c))]
+    texts_r = roles["description"].astype(str).tolist()
+    ids_r = [f"r{i}" for i in range(len(texts_r))]
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="recsys-bench-cache-")
+    try:
+        rec = Recommender.from_uri(model).warmup()
+        prep = rec._skills._prepare(texts_c + texts_r)  # what reading them encodes
+        strings = texts_c + texts_r + prep["chunk_txt"] + sorted(set(prep["span_txt"]))
+        out = {"documents": len(texts_c) + len(texts_r), "pairs": len(texts_c) * len(texts_r)}
+        for tag, batch in (("docs", texts_c + texts_r), ("all_strings", strings)):
+            enc = encoder_for_model_id(rec.encoder.model_id)  # memory cache only, empty
+            enc.encode(["warm up"])
+            t0 = time.perf_counter()
+            enc.encode(batch)
+            out[f"encode_{tag}_s"] = round(time.perf_counter() - t0, 3)
+            out[f"encode_{tag}_strings"] = len(set(batch))
+        t0 = time.perf_counter()
+        extra_c = rec.adhoc("candidates", ids_c, texts_c)
+        extra_r = rec.adhoc("roles", ids_r, texts_r)
+        t_read = time.perf_counter() - t0
+        pairs = pd.DataFrame(
+            {"candidate_id": np.repeat(ids_c, len(ids_r)), "role_id": np.tile(ids_r, len(ids_c))}
+        )
+        scored = rec.score_pairs(pairs, extra_roles=extra_r, extra_candidates=extra_c)
+        t_all = time.perf_counter() - t0
+    finally:
+        if old is None:
+            os.environ.pop(CACHE_ENV, None)
+        else:
+            os.environ[CACHE_ENV] = old
+    out.update(
+        {
+            "score_s": round(t_all, 3),
+            "read_and_embed_s": round(t_read, 3),
+            "pairs_scored": len(scored),
+            "docs_per_s_scoring": round(out["documents"] / t_all, 2),
+            "docs_per_s_encoder_docs_only": round(out["documents"] / out["encode_docs_s"], 2),
+            "ratio_vs_encoder_all_strings": round(out["encode_all_strings_s"] / t_all, 3),
+            "ratio_vs_encoder_docs_only": round(out["encode_docs_s"] / t_all, 3),
+        }
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="bundle folder or models:/ URI (pool and throughput)")
+    parser.add_argument("--dev", type=Path, default=Path("../shared/data/real"))
+    parser.add_argument("--pool", type=Path, default=Path("examples/realtext"))
+    parser.add_argument("--cache-dir", type=Path, default=Path(".cache/embeddings"))
+    parser.add_argument("--repeats", type=int, default=2, help="pool copies in the throughput run")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["skills", "occupations", "pool", "throughput"]
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    args = parser.parse_args()
+    out: dict = {}
+    if "skills" not in args.skip and args.dev.is_dir():
+        out["skills"] = skills_section(args.dev, args.cache_dir)
+    if "occupations" not in args.skip:
+        out["occupations"] = occupations_section(args.cache_dir)
+    if args.model and "pool" not in args.skip:
+        out["pool"] = pool_section(args.model, args.pool)
+    if args.model and "throughput" not in args.skip:
+        out["throughput"] = throughput_section(args.model, args.pool, args.repeats)
+    print(json.dumps(out, indent=None if args.json else 2, default=str))
+
+
+if __name__ == "__main__":
+    main()

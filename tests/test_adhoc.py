@@ -1,0 +1,40 @@
+"""Free-text entities: the documented rules of recsys.adhoc."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recsys.adhoc import FILL, MIN_STATED, adhoc_candidates, adhoc_roles, role_skills
+from recsys.data import taxonomy
+from recsys.embedding import HashingEncoder
+from recsys.features.occupation import matcher_for
+from recsys.skills import SkillExtractor
+
+
+def test_text_only_candidates_take_their_years_from_the_text():
+    rows = adhoc_candidates(
+        ["a", "b"], ["8+ years of experience in Kotlin", "no numbers"], [[], []]
+    )
+    assert rows.loc[0, "years_experience"] == 8 and np.isnan(rows.loc[1, "years_experience"])
+    assert rows.loc[0, "headline"] == "" and not rows.loc[0, "is_employee"]
+
+
+def test_text_only_roles_take_their_level_from_the_title():
+    rows = adhoc_roles(["a", "b"], ["Senior SRE\n…", "We need help"], [[], []])
+    assert rows["seniority"].tolist() == [3, 2]
+    assert rows["optional_skills"].tolist() == [[], []]
+
+
+def test_a_short_job_description_is_completed_from_its_occupation():
+    reader = SkillExtractor(taxonomy.skills()).fit()  # phrases only
+    matcher = matcher_for(HashingEncoder(dim=64))
+    long_jd = "We need SQL, Python, Java, JavaScript, PHP and Haskell."
+    required, optional = role_skills(
+        ["Join our kitchen.", long_jd], ["Head chef", "Backend engineer"], reader, matcher
+    )
+    assert len(required[0]) < MIN_STATED and 0 < len(optional[0]) <= FILL
+    assert not set(optional[0]) & set(required[0])
+    labels = dict(zip(taxonomy.skills()["skill_id"], taxonomy.skills()["label"], strict=True))
+    chef = taxonomy.occupations().set_index("label").loc["head chef", "essential_skills"]
+    assert set(optional[0]) & set(chef), [labels[s] for s in optional[0]]
+    assert len(required[1]) >= MIN_STATED and optional[1] == []  # a JD that names enough skills

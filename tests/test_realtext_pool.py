@@ -1,0 +1,81 @@
+"""The whole free-text path on hand-written, real-style résumés and job texts (examples/realtext).
+
+A model trained with the packaged MiniLM on a small generated world scores the pool with the batch
+scorer — what ``recsys score`` runs — and must put a right candidate (relevance 3) first for every
+job, keep unrelated professions (relevance 0) out of every top 3, spread its fit (no flat model), and
+rank at least as well as BM25 and its own encoder's cosine (within a small tolerance here; the exact
+figures are in ``benchmarks/realtext.py``).  Slow: it embeds and reads a world with the real encoder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+POOL = Path(__file__).parents[1] / "examples" / "realtext"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from trained import tiny_world
+
+    from recsys.recommender import Recommender
+    from training.config import TrainConfig
+    from training.train import train
+
+    root = tmp_path_factory.mktemp("realtext")
+    world = tiny_world(root / "world", candidates=800, roles=80, seed=11)
+    config = TrainConfig.model_validate(
+        {
+            "out": str(root / "artifacts"),
+            "embedding": {"cache_dir": str(Path(__file__).parents[1] / ".cache" / "embeddings")},
+            "fit": {
+                "objective": "regression",
+                "learning_rate": 0.1,
+                "num_leaves": 7,
+                "min_child_samples": 50,
+                "n_estimators": 2000,
+                "early_stopping_rounds": 100,
+            },
+        }
+    )
+    result = train(config, world, track=False)
+    return Recommender.load(result.bundle)
+
+
+@pytest.fixture(scope="module")
+def scored(model, tmp_path_factory):
+    from recsys.serving.batch import score_pool
+
+    out = tmp_path_factory.mktemp("scored") / "scored.parquet"
+    score_pool(model, POOL, out, top_k=48, progress=False)
+    labels = pd.read_csv(POOL / "labels.csv", dtype={"candidate_id": str, "role_id": str})
+    frame = pd.read_parquet(out).merge(labels, on=["candidate_id", "role_id"], how="left")
+    return frame.sort_values(["role_id", "score"], ascending=[True, False], kind="stable")
+
+
+def test_a_right_candidate_is_first_for_every_job(scored):
+    first = scored.groupby("role_id").head(1).set_index("role_id")["relevance"]
+    assert (first == 3).all(), first[first != 3]
+
+
+def test_no_unrelated_profession_in_any_top_3(scored):
+    top3 = scored.groupby("role_id").head(3)
+    unrelated = top3[top3["relevance"] == 0]
+    assert unrelated.empty, unrelated[["role_id", "candidate_id", "score"]]
+
+
+def test_fit_is_not_flat(scored):
+    per_role = scored.groupby("role_id")["fit"].nunique()
+    assert (per_role >= 0.5 * scored.groupby("role_id").size()).all(), per_role
+
+
+def test_ranker_is_at_least_as_good_as_bm25_and_cosine(model):
+    from recsys.pool_eval import evaluate_pool
+
+    report = evaluate_pool(model, POOL, POOL / "labels.csv")["scorers"]
+    best = max(report["bm25"]["ndcg@10"], report["cosine"]["ndcg@10"])
+    assert report["ranker_fit"]["ndcg@10"] >= best - 0.02, report
