@@ -163,8 +163,11 @@ class ScoringMixin:
         why = self._reasons.reasons(top, extra_candidates, extra_roles)
         why.insert(0, "top_features", feats)
         rm = self.retention_model
-        share, _ = rm.missing_inputs(X) if hasattr(rm, "missing_inputs") else (np.zeros(len(X)), [])
-        thin = share >= getattr(rm, "fallback_missing", 1.0)
+        if hasattr(rm, "baseline_rows"):
+            rm._z(X)
+            thin = rm.baseline_rows()
+        else:
+            thin = np.zeros(len(X), dtype=bool)
         why["missing_inputs"] = missing_inputs(X, list(fr.feature_names_), thin)
         return why
 

@@ -112,6 +112,14 @@ class RetentionConfig(_Section):
     calibration_fraction: float = Field(0.25, gt=0, lt=1)
     derived_features: bool = Field(True, description="add the seniority-gap hinges (over/under)")
     features: list[str] | None = Field(None, description="feature subset; None = every feature")
+    fallback_missing: float = Field(
+        0.5, gt=0, le=1, description="missing share of the model's weight that gets the baseline"
+    )
+    required_groups: list[str] = Field(
+        default_factory=lambda: ["career"],
+        description="feature-registry groups a pair needs one input of (else the Kaplan-Meier "
+        "baseline): a free-text candidate has no recorded career (jobs, tenures)",
+    )
 
 
 class EvalConfig(_Section):

@@ -113,8 +113,13 @@ def fit_models(prep: Prepared, config: TrainConfig) -> tuple[Any, Any]:
     X = select(
         prep.builder.transform(with_as_of(hires, prep.world.roles)), config.retention.features
     )
+    from recsys.features import FEATURES
+
+    groups = set(config.retention.required_groups)
+    required = [c for c in X.columns if c in FEATURES and FEATURES[c].group in groups]
     retention = RetentionModel(
-        **config.retention.model_dump(exclude={"features"}),
+        **config.retention.model_dump(exclude={"features", "required_groups"}),
+        required_inputs=required,
         calibration_horizons=(config.evaluate.horizon_days,),
         random_state=config.seed,
     ).fit(X, durations, events)

@@ -214,29 +214,29 @@ _SPECS = [
         0,
         "location",
     ),
-    # history
-    Feature("n_jobs", "number of jobs started before the reference time", 0, "history"),
+    # career, occupation and employment
+    Feature("n_jobs", "number of jobs started before the reference time", 0, "career"),
     Feature(
-        "job_hop_rate", "jobs started per year of career (as of the reference time)", 0, "history"
+        "job_hop_rate", "jobs started per year of career (as of the reference time)", 0, "career"
     ),
-    Feature("mean_tenure_months", "mean length of finished jobs, in months", 0, "history"),
+    Feature("mean_tenure_months", "mean length of finished jobs, in months", 0, "career"),
     Feature(
-        "last_tenure_months", "length of the most recent finished job, in months", 0, "history"
+        "last_tenure_months", "length of the most recent finished job, in months", 0, "career"
     ),
     Feature(
         "current_tenure_months",
         "months in the job held at the reference time (0 if none)",
         0,
-        "history",
+        "career",
     ),
     Feature(
         "occ_match",
         "similarity of the candidate's latest occupation (else read from the résumé) and the role's",
         1,
-        "history",
+        "occupation",
     ),
-    Feature("is_employee", "the candidate is an internal employee", 0, "history"),
-    Feature("same_team", "the candidate's current role is in the role's team", 0, "history"),
+    Feature("is_employee", "the candidate is an internal employee", 0, "employment"),
+    Feature("same_team", "the candidate's current role is in the role's team", 0, "employment"),
 ]
 
 FEATURES: dict[str, Feature] = {f.name: f for f in _SPECS}

@@ -30,11 +30,13 @@ then refitted on all hires.  Other horizons use the raw Cox survival.  Durations
 **Missing inputs.**  A pair known mostly by free text lacks most of what tenure depends on (career
 history, years, seniority).  Imputing training medians for all of them and then extrapolating a
 linear predictor gave probabilities from 1e-196 to 9e-3 for free-text candidates.  So: (1) every
-covariate is clipped to the range seen in training (no extrapolation); (2) the **missing share** of
-a row is the part of the model's weight (|β| on standardised covariates) whose inputs are NaN; a
-row missing ``fallback_missing`` (0.5) or more gets the documented baseline instead of a
-prediction: the Kaplan–Meier survival of the training hires at the horizon (what is known of
-everyone); (3) :meth:`RetentionModel.missing_inputs` names the inputs a row lacked.
+covariate is clipped to the range seen in training, and so is the linear predictor (no prediction
+is more extreme than one made for a training hire); (2) a row gets the documented **baseline**
+instead of a prediction — the Kaplan–Meier survival of the training hires at the horizon, what is
+known of everyone — when it lacks every one of the ``required_inputs`` (training passes the career
+history features: a free-text candidate has no recorded history), or when the inputs it lacks carry
+``fallback_missing`` (0.5) or more of the model's weight (|β| on standardised covariates);
+(3) :meth:`RetentionModel.missing_inputs` names the inputs a row lacked.
 
 Baselines (Kaplan–Meier, the naive classifier that drops censored hires) live in
 :mod:`recsys.models.survival_baselines`.
@@ -161,6 +163,7 @@ class RetentionModel:
     derived_features : add the seniority-gap hinges (:func:`derive_hazard_features`).
     fallback_missing : share of the model's weight whose inputs may be missing before a row gets
         the Kaplan–Meier baseline instead of a prediction (see the module doc); 1.0 = never.
+    required_inputs : features of which a row needs at least one (else: the baseline).
     random_state : seed of the calibration split.
     """
 
@@ -175,9 +178,11 @@ class RetentionModel:
         refit: bool = True,
         derived_features: bool = True,
         fallback_missing: float = 0.5,
+        required_inputs: Sequence[str] = (),
         random_state: int = 0,
     ) -> None:
         self.fallback_missing = fallback_missing
+        self.required_inputs = required_inputs
         self.refit = refit
         self.derived_features = derived_features
         self.penalizer = penalizer
@@ -197,6 +202,7 @@ class RetentionModel:
             "refit": self.refit,
             "derived_features": self.derived_features,
             "fallback_missing": self.fallback_missing,
+            "required_inputs": [str(x) for x in self.required_inputs],
             "random_state": self.random_state,
         }
 
@@ -247,6 +253,11 @@ class RetentionModel:
             calib[rng.permutation(len(Z))[: int(round(self.calibration_fraction * len(Z)))]] = True
         fit_rows = ~calib
 
+        unknown = sorted(set(self.required_inputs) - set(self.feature_names_))
+        if unknown:
+            raise ValueError(
+                f"The 'required_inputs' parameter of RetentionModel names features not in X: {unknown}."
+            )
         self._fit_cox(Z[fit_rows], d[fit_rows], e[fit_rows], varying)
         self.calibrators_: dict[float, dict[str, list[float]]] = {}
         if calib.any():
@@ -273,6 +284,8 @@ class RetentionModel:
         cph.fit(df, duration_col="duration", event_col="event")
         self.coef_ = np.zeros(Z.shape[1])
         self.coef_[varying] = cph.params_.to_numpy()
+        lp = Z @ self.coef_
+        self.lp_range_ = np.array([lp.min(), lp.max()]) if len(lp) else None
         # baseline cumulative hazard at Z = 0 (public API: predict on an all-zero row)
         H0 = cph.predict_cumulative_hazard(pd.DataFrame(np.zeros((1, len(cols))), columns=cols))
         self.baseline_times_ = H0.index.to_numpy(dtype=float)
@@ -323,6 +336,15 @@ class RetentionModel:
         lists = [[names[j] for j in np.flatnonzero(row & used)] for row in missing]
         return self._missing_share(missing), lists
 
+    def baseline_rows(self) -> np.ndarray:
+        """Rows of the last :meth:`_z` call that get the baseline (see the module doc)."""
+        missing = self._last_missing
+        thin = self._missing_share(missing) >= self.fallback_missing
+        req = [self.feature_names_.index(n) for n in self.required_inputs]
+        if req:
+            thin |= missing[:, req].all(axis=1)
+        return thin
+
     def baseline_survival(self, h: np.ndarray) -> np.ndarray:
         """Kaplan–Meier survival of the training hires at ``h`` (the fallback)."""
         if getattr(self, "km_times_", None) is None:  # files written before the fallback
@@ -333,7 +355,9 @@ class RetentionModel:
     def _raw_survival(self, Z: np.ndarray, h: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.baseline_times_, h, side="right") - 1
         H0 = np.where(idx >= 0, self.baseline_cumhaz_[np.maximum(idx, 0)], 0.0)
-        risk = np.exp(np.clip(Z @ self.coef_, -50, 50))
+        bounds = getattr(self, "lp_range_", None)  # the training hires' range (older files: none)
+        lo, hi = (-50.0, 50.0) if bounds is None else bounds
+        risk = np.exp(np.clip(Z @ self.coef_, lo, hi))
         return np.exp(-np.outer(risk, H0))
 
     def predict_risk(self, X: Any) -> np.ndarray:
@@ -354,7 +378,7 @@ class RetentionModel:
                 cal = self.calibrators_.get(float(hj))
                 if cal is not None:
                     S[:, j] = _apply_calibrator(cal, S[:, j])
-        thin = self._missing_share(self._last_missing) >= self.fallback_missing
+        thin = self.baseline_rows()
         if thin.any():  # too little known to predict: the documented baseline
             S[thin] = self.baseline_survival(h)[None, :]
         return S[:, 0] if scalar else S
@@ -379,6 +403,7 @@ class RetentionModel:
             "highs": self.highs_.tolist(),
             "km_times": self.km_times_.tolist(),
             "km_survival": self.km_survival_.tolist(),
+            "lp_range": self.lp_range_.tolist(),
         }
         _atomic_write_text(path, json.dumps(state))
         return path
@@ -393,7 +418,13 @@ class RetentionModel:
         self.feature_names_ = list(state["feature_names"])
         for key in ("medians", "means", "scales", "coef", "baseline_times", "baseline_cumhaz"):
             setattr(self, f"{key}_", np.asarray(state[key], dtype=float))
-        for key in ("lows", "highs", "km_times", "km_survival"):  # absent in older files
+        for key in (
+            "lows",
+            "highs",
+            "km_times",
+            "km_survival",
+            "lp_range",
+        ):  # absent in older files
             setattr(self, f"{key}_", np.asarray(state[key], float) if key in state else None)
         if "fallback_missing" not in state["params"]:
             self.fallback_missing = 1.0  # older files: predictions as they were

@@ -183,3 +183,21 @@ def test_fallback_state_survives_save_and_load(tmp_path, data, model):
     back = RetentionModel.load(path)
     rows = Xt.head(5).assign(fit=[np.nan] * 5, hop=[np.nan] * 5)
     np.testing.assert_allclose(back.predict_survival(rows, 365), model.predict_survival(rows, 365))
+
+
+def test_rows_without_any_required_input_get_the_baseline(data):
+    X, d, e, Xt, *_ = data
+    model = RetentionModel(required_inputs=["noise"]).fit(X, d, e)
+    rows = Xt.head(4).assign(noise=[np.nan, np.nan, 0.5, 0.5])
+    got = model.predict_survival(rows, 365)
+    base = model.baseline_survival(np.array([365.0]))[0]
+    assert got[0] == got[1] == base and got[2] != base
+    with pytest.raises(ValueError, match="required_inputs"):
+        RetentionModel(required_inputs=["zzz"]).fit(X, d, e)
+
+
+def test_predictions_stay_within_the_training_hires_range(data, model):
+    X, *_ = data
+    S = model.predict_survival(X, 365)
+    far = model.predict_survival(X.head(1).assign(fit=-1e9, hop=1e9), 365)
+    assert far[0] >= S.min() - 1e-12
