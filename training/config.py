@@ -50,6 +50,13 @@ class PairsConfig(_Section):
     negatives_per_role: int = Field(
         20, ge=0, le=10_000, description="retrieved non-applicants kept per role, label 0"
     )
+    random_per_role: int = Field(
+        20,
+        ge=0,
+        le=10_000,
+        description="candidates drawn at random from the whole world per training "
+        "role, label 0 (fit.train_on_random); never in the test period",
+    )
     seed: int = 0
 
 
@@ -88,6 +95,9 @@ class FitConfig(_Section):
     exclude_features: list[str] = Field(
         default_factory=list, description="features the ranker leaves out (after 'features')"
     )
+    train_on_random: bool = Field(
+        True, description="train on the random negatives of pairs.random_per_role (if any)"
+    )
     train_on_retrieved: bool = Field(
         False,
         description="also train (and early-stop) on retrieved non-applicants as label 0; off by "
@@ -96,7 +106,13 @@ class FitConfig(_Section):
 
     def ranker_params(self) -> dict[str, Any]:
         return self.model_dump(
-            exclude={"early_stopping_rounds", "features", "exclude_features", "train_on_retrieved"}
+            exclude={
+                "early_stopping_rounds",
+                "features",
+                "exclude_features",
+                "train_on_retrieved",
+                "train_on_random",
+            }
         )
 
 

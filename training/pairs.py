@@ -7,7 +7,11 @@ A role's pairs are
   role's search in the candidate index that did **not** apply (``source="retrieved"``, label 0).
 
 The second kind is what the ranker meets in production: the shortlist is drawn from retrieval, and
-most retrieved people were never put forward.  Everything is frame operations (no loop over pairs).
+most retrieved people were never put forward.  A third kind, for training only
+(:func:`random_negatives`, ``source="random"``): candidates drawn uniformly from the whole world,
+label 0 — a pool of real applicants to one job holds people of every trade, and a random person is
+almost surely not a fit (unlike a retrieved one, who may well be).  Everything is frame operations
+(no loop over pairs).
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["PAIR_COLUMNS", "outcome_pairs", "retrieved_negatives", "build_pairs", "role_vectors"]
+__all__ = [
+    "PAIR_COLUMNS",
+    "build_pairs",
+    "outcome_pairs",
+    "random_negatives",
+    "retrieved_negatives",
+    "role_vectors",
+]
 
 PAIR_COLUMNS = ["role_id", "candidate_id", "label", "source"]
 
@@ -102,6 +113,31 @@ def retrieved_negatives(
     return out[PAIR_COLUMNS].reset_index(drop=True)
 
 
+def random_negatives(
+    role_ids: Sequence[str],
+    candidate_ids: Sequence[str],
+    applicants: pd.DataFrame,
+    per_role: int,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """``per_role`` candidates per role drawn uniformly (seeded) among those who did not apply to
+    it, label 0, ``source="random"``."""
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in PAIR_COLUMNS}).astype({"label": int})
+    role_ids = [str(r) for r in role_ids]
+    cands = np.asarray([str(c) for c in candidate_ids], dtype=object)
+    if per_role <= 0 or not role_ids or not len(cands):
+        return empty
+    rng = np.random.default_rng(seed)
+    draw = rng.integers(len(cands), size=(len(role_ids), per_role))
+    out = pd.DataFrame(
+        {"role_id": np.repeat(role_ids, per_role), "candidate_id": cands[draw.ravel()]}
+    ).drop_duplicates()
+    applied = applicants[["role_id", "candidate_id"]].astype(str).drop_duplicates()
+    out = out.merge(applied, on=["role_id", "candidate_id"], how="left", indicator=True)
+    out = out[out["_merge"] == "left_only"].drop(columns="_merge")
+    return out.assign(label=0, source="random")[PAIR_COLUMNS].reset_index(drop=True)
+
+
 def build_pairs(
     outcomes: pd.DataFrame,
     role_ids: Sequence[str],
@@ -110,9 +146,12 @@ def build_pairs(
     *,
     retrieve_k: int = 100,
     negatives_per_role: int = 20,
+    random_per_role: int = 0,
+    candidate_ids: Sequence[str] = (),
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Outcome pairs of ``role_ids`` plus their retrieved negatives, sorted by role then candidate."""
+    """Outcome pairs of ``role_ids`` plus their retrieved (and ``random_per_role`` random, drawn from
+    ``candidate_ids``) negatives, sorted by role then candidate."""
     role_ids = [str(r) for r in role_ids]
     mine = outcomes[outcomes["role_id"].astype(str).isin(set(role_ids))]
     positives = outcome_pairs(mine)
@@ -125,6 +164,9 @@ def build_pairs(
         negatives_per_role=negatives_per_role,
         seed=seed,
     )
-    pairs = pd.concat([positives, negatives], ignore_index=True)
+    rand = random_negatives(role_ids, candidate_ids, positives, random_per_role, seed + 7919)
+    rand = rand.merge(negatives[["role_id", "candidate_id"]], how="left", indicator=True)
+    rand = rand[rand["_merge"] == "left_only"].drop(columns="_merge")
+    pairs = pd.concat([positives, negatives, rand], ignore_index=True)
     pairs["label"] = pairs["label"].astype(int)
     return pairs.sort_values(["role_id", "candidate_id"], kind="stable").reset_index(drop=True)

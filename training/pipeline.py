@@ -172,6 +172,8 @@ def prepare(
             indexes["candidates"],
             retrieve_k=config.pairs.retrieve_k,
             negatives_per_role=config.pairs.negatives_per_role,
+            random_per_role=config.pairs.random_per_role if period == "train" else 0,
+            candidate_ids=world.candidates["candidate_id"].astype(str).tolist(),
             seed=config.pairs.seed + i,
         )
     timings["pairs_s"] = time.perf_counter() - t0

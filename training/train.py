@@ -71,18 +71,23 @@ def resolve_world(config: TrainConfig, world: str | Path | None) -> Path:
 def ranker_data(prep: Prepared, config: TrainConfig, period: str) -> tuple[Any, Any, Any]:
     """``(X, labels, role ids)`` the ranker trains (or early-stops) on in ``period``.
 
-    Applicants only unless ``fit.train_on_retrieved``: retrieved non-applicants are unlabelled, not
-    bad fits, and labelling them 0 cost 0.03 test NDCG@10 (docs/training.md, Results).  They stay in
-    ``prep.pairs`` for the pool evaluation.
+    Applicants, plus in the training period the random negatives (``fit.train_on_random``,
+    ``pairs.random_per_role``); retrieved non-applicants only with ``fit.train_on_retrieved``: they
+    are unlabelled, not bad fits, and labelling them 0 cost 0.03 test NDCG@10 (docs/training.md,
+    Results).  They stay in ``prep.pairs`` for the pool evaluation.
     """
     pairs, X = prep.pairs[period], select(prep.features(period), config.fit.features)
     unknown = sorted(set(config.fit.exclude_features) - set(X.columns))
     if unknown:
         raise ValueError(f"fit.exclude_features names unknown feature(s) {unknown}.")
     X = X.drop(columns=config.fit.exclude_features)
-    if not config.fit.train_on_retrieved:
-        keep = (pairs["source"] == "outcome").to_numpy()
-        pairs, X = pairs[keep], X[keep]
+    sources = {"outcome"}
+    if config.fit.train_on_retrieved:
+        sources.add("retrieved")
+    if config.fit.train_on_random and period == "train":
+        sources.add("random")  # early stopping still watches real applicants
+    keep = pairs["source"].isin(sources).to_numpy()
+    pairs, X = pairs[keep], X[keep]
     return X, pairs["label"].to_numpy(), pairs["role_id"].to_numpy()
 
 
