@@ -14,6 +14,9 @@ Sections (each can be skipped):
   ranker (fit and combined score) next to BM25, TF-IDF and the encoder's cosine on the same pairs
   (:func:`recsys.pool_eval.evaluate_pool`); per role whether a relevance-3 candidate is first and
   whether an unrelated one (relevance 0) is in the top 3; distinct fit values.
+- ``onet_roles``: every posting of the pool, as a candidate-side text, against all 1,016 O*NET
+  occupations written as free-text roles (title + description): accuracy@1 / MRR of the codes in
+  ``roles_onet.csv``, ranker fit vs the encoder's cosine.
 - ``throughput``: free-text scoring of the whole pool (read and embed every résumé and job text,
   score every pair) against the encoder alone on (a) the documents and (b) every string the
   scoring encodes (documents, their sentences and candidate spans): both from a cold in-memory
@@ -110,6 +113,47 @@ def pool_section(model: str, pool: Path) -> dict:
     }
 
 
+def onet_roles_section(model: str, pool: Path) -> dict:
+    """The pool's postings (as candidate-side texts) against all O*NET occupations as free-text
+    roles (title + description): accuracy@1 / MRR of the hand-assigned codes (roles_onet.csv)."""
+    import pandas as pd
+
+    from recsys.data import taxonomy
+    from recsys.recommender import Recommender
+
+    rec = Recommender.from_uri(model)
+    posts = pd.read_csv(pool / "roles.csv")
+    gold = pd.read_csv(pool / "roles_onet.csv").set_index("role_id")["onet_codes"].str.split("|")
+    occ = taxonomy.onet_occupations()
+    texts_o = (occ["title"] + "\n" + occ["description"].fillna("")).tolist()
+    ids_o = occ["onet_code"].tolist()
+    ids_p = [f"post:{r}" for r in posts["role_id"]]
+    texts_p = (posts["title"].fillna("") + "\n" + posts["description"]).tolist()
+    extra_c = rec.adhoc("candidates", ids_p, texts_p)
+    extra_r = rec.adhoc("roles", ids_o, texts_o, occ["title"].tolist())
+    pairs = pd.DataFrame(
+        {"candidate_id": np.repeat(ids_p, len(ids_o)), "role_id": np.tile(ids_o, len(ids_p))}
+    )
+    fit = rec.score_pairs(pairs, extra_roles=extra_r, extra_candidates=extra_c)["fit"].to_numpy()
+    cv = np.stack(extra_c["vector"].to_list())
+    rv = np.stack(extra_r["vector"].to_list())
+    scores = {"ranker_fit": fit.reshape(len(ids_p), len(ids_o)), "cosine": cv @ rv.T}
+    out: dict = {"postings": len(ids_p), "occupations": len(ids_o)}
+    for name, S in scores.items():
+        ranks = []
+        for i, role in enumerate(posts["role_id"]):
+            want = np.isin(np.asarray(ids_o), gold[role])
+            best = S[i][want].max()
+            ranks.append(1 + int((S[i] > best).sum()) + 0.5 * int((S[i][~want] == best).sum()))
+        ranks = np.asarray(ranks, dtype=float)
+        out[name] = {
+            "acc@1": round(float((ranks == 1).mean()), 3),
+            "mrr": round(float((1 / ranks).mean()), 3),
+            "ranks": dict(zip(posts["role_id"], ranks.tolist(), strict=True)),
+        }
+    return out
+
+
 def throughput_section(model: str, pool: Path, repeats: int) -> dict:
     """Free-text scoring vs the bare encoder, texts never seen before (a fresh cache folder: the
     model's own vectors — skill labels, occupation titles — are computed in the warm-up, untimed)."""
@@ -180,7 +224,10 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(".cache/embeddings"))
     parser.add_argument("--repeats", type=int, default=2, help="pool copies in the throughput run")
     parser.add_argument(
-        "--skip", nargs="*", default=[], choices=["skills", "occupations", "pool", "throughput"]
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["skills", "occupations", "pool", "onet_roles", "throughput"],
     )
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
@@ -191,6 +238,8 @@ def main() -> None:
         out["occupations"] = occupations_section(args.cache_dir)
     if args.model and "pool" not in args.skip:
         out["pool"] = pool_section(args.model, args.pool)
+    if args.model and "onet_roles" not in args.skip:
+        out["onet_roles"] = onet_roles_section(args.model, args.pool)
     if args.model and "throughput" not in args.skip:
         out["throughput"] = throughput_section(args.model, args.pool, args.repeats)
     print(json.dumps(out, indent=None if args.json else 2, default=str))

@@ -5,11 +5,12 @@ The documented rules for fields free text does not give:
 ========================  ==========================================================================
 field                     rule
 ========================  ==========================================================================
-skills / required_skills  the skills :class:`recsys.skills.SkillExtractor` finds in the text
-optional_skills           empty; for a role whose text names fewer than ``MIN_STATED`` skills (a
-                          short JD), the skills its likely occupations expect
-                          (:meth:`recsys.occupations.OccupationMatcher.expected_skills`, weight
-                          ≥ 0.5, at most ``FILL``), minus the required ones
+skills / required_skills  the skills :class:`recsys.skills.SkillExtractor` finds in the text; a
+                          role whose text names fewer than ``MIN_STATED`` (5) skills (a short JD)
+                          is completed, up to ``FILL`` (10), with the skills its likely occupations
+                          expect (:meth:`recsys.occupations.OccupationMatcher.expected_skills`,
+                          weight ≥ 0.5): coverage of one or two named skills says little
+optional_skills           empty
 contracts (role)          empty (nothing in a JD names an internal service contract)
 title (role)              the first line of the text, at most 120 characters
 headline (candidate)      empty (the résumé text carries the content)
@@ -64,7 +65,8 @@ def role_skills(
     matcher: Any = None,
 ) -> tuple[list[list[str]], list[list[str]]]:
     """``(required, optional)`` skill ids of free-text roles (see the module doc): what ``reader``
-    (a fitted SkillExtractor) finds, completed from ``matcher``'s expected skills for short JDs."""
+    (a fitted SkillExtractor) finds, completed from ``matcher``'s expected skills for short JDs
+    (``optional`` stays empty; it is returned for the row builder)."""
     texts = [str(t) for t in texts]
     required = [[m.skill_id for m in ms] for ms in reader.extract(texts)]
     optional: list[list[str]] = [[] for _ in texts]
@@ -80,7 +82,8 @@ def role_skills(
         for j, grp in exp.groupby("doc", sort=False):
             i = short[int(j)]
             have = set(required[i])
-            optional[i] = [s for s in grp["skill_id"] if s in known and s not in have][:FILL]
+            extra = [s for s in grp["skill_id"] if s in known and s not in have]
+            required[i] = required[i] + extra[: max(0, FILL - len(required[i]))]
     return required, optional
 
 

@@ -92,6 +92,7 @@ class NowFeatures:
         self.evidence = self._evidence(claim, binarize(A_valid @ b.K_skill_), now)
         text = self.evidence["text"] if self.evidence is not None else sp.csr_matrix(claim.shape)
         self.soft_have = binarize(self.have + text)  # skills for the soft overlap (as builder)
+        self.stated = binarize(claim + text)
         n_skills = row_sums(self.have)
         n_skills[self.unknown] = np.nan
         age = (now - b.h_issued_[row[valid]]) / np.timedelta64(1, "D")
@@ -285,7 +286,13 @@ class NowFeatures:
             )
         else:
             f["bm25_cand_role"] = f["bm25_cand_role_per_term"] = np.full(n, np.nan)
-        f["req_soft_cov"] = b._soft(roles.R_req[ri], self.soft_have[ci], ri)
+        f["req_soft_cov"], f["skill_relevance"] = b._soft(
+            roles.R_req[ri] + roles.R_opt[ri],
+            roles.R_req[ri],
+            self.soft_have[ci],
+            self.stated[ci],
+            ri,
+        )
         occ = None if roles.occupations is None else roles.occupations[ri]
         f["occ_match"] = b._occupation_match(ci, occ, np.full(n, self._now))
         f.update(self._experience(ci, ri, roles))

@@ -27,7 +27,7 @@ def model(tmp_path_factory):
     from training.train import train
 
     root = tmp_path_factory.mktemp("realtext")
-    world = tiny_world(root / "world", candidates=800, roles=80, seed=11)
+    world = tiny_world(root / "world", candidates=1500, roles=150, seed=11)
     config = TrainConfig.model_validate(
         {
             "out": str(root / "artifacts"),

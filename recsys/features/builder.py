@@ -55,7 +55,7 @@ from recsys.features.evidence import (
 from recsys.features.history import JobTable
 from recsys.features.occupation import infer_vectors, matcher_for, occupation_match
 from recsys.features.registry import FEATURE_NAMES
-from recsys.features.text import HashedBM25, soft_coverage
+from recsys.features.text import HashedBM25, soft_overlap
 
 __all__ = ["FeatureBuilder", "SENIORITY_YEARS", "TYPICAL_YEARS"]
 
@@ -446,7 +446,13 @@ class FeatureBuilder:
         n_skills = row_sums(have)
         n_skills[unknown_cand] = np.nan
         out["n_cand_skills"] = n_skills
-        out["req_soft_cov"] = self._soft(self.R_req_[ri], binarize(have + text), ri)
+        out["req_soft_cov"], out["skill_relevance"] = self._soft(
+            self.R_req_[ri] + self.R_opt_[ri],
+            self.R_req_[ri],
+            binarize(have + text),
+            binarize(claim + text),
+            ri,
+        )
 
         Rc = self.R_con_[ri]
         n_con = row_sums(Rc)
@@ -465,9 +471,18 @@ class FeatureBuilder:
         out["emb_cred_contract"] = self._cred_contract_sim(p[valid], cred[valid], Rc, n_con)
         return out
 
-    def _soft(self, R, H, ri) -> np.ndarray:
+    def _soft(self, R_all, R_req, H, stated, ri) -> tuple[np.ndarray, np.ndarray]:
+        """(soft coverage of the required skills by every skill the candidate has, relevance of
+        the skills it *states* — claimed or in its résumé — to all the role's skills), by
+        :func:`recsys.features.text.soft_overlap`.  Relevance leaves credentials out: a new
+        credential must never lower fit, and an unrelated one would lower relevance."""
         E = self.skill_vectors()
-        return np.full(R.shape[0], np.nan) if E is None else soft_coverage(R, H, E, ri)
+        if E is None:
+            nan = np.full(R_req.shape[0], np.nan)
+            return nan, nan.copy()
+        cov = soft_overlap(R_req, H, E, ri)[0]
+        rel = soft_overlap(binarize(R_all), stated, E, ri)[1]
+        return cov, rel
 
     def _cred_contract_sim(self, vp, vcred, Rc, n_con) -> np.ndarray:
         """mean over role contracts of max(0, best cosine to a valid held credential); NaN if no

@@ -132,6 +132,12 @@ _SPECS = [
         1,
         "skills",
     ),
+    Feature(
+        "skill_relevance",
+        "mean over the candidate's skills of the closest skill the role asks for (label cosine)",
+        0,
+        "skills",
+    ),
     Feature("n_req_skills", "number of required skills of the role", 0, "skills"),
     Feature(
         "n_cand_skills",
@@ -220,9 +226,7 @@ _SPECS = [
         "job_hop_rate", "jobs started per year of career (as of the reference time)", 0, "career"
     ),
     Feature("mean_tenure_months", "mean length of finished jobs, in months", 0, "career"),
-    Feature(
-        "last_tenure_months", "length of the most recent finished job, in months", 0, "career"
-    ),
+    Feature("last_tenure_months", "length of the most recent finished job, in months", 0, "career"),
     Feature(
         "current_tenure_months",
         "months in the job held at the reference time (0 if none)",

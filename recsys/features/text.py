@@ -12,9 +12,10 @@ defined for **every** pair (never NaN by design, except where a side has no text
   ``bm25_cand_role_per_term`` divides by the query's total IDF: the share of the query's weight the
   document matches (comparable across short and long job descriptions).
 - **Whole-text cosine** of the candidate's and the role's embeddings.
-- **Soft skill overlap** (:func:`soft_coverage`): for each skill the role asks for, the best cosine
+- **Soft skill overlap** (:func:`soft_overlap`): for each skill the role asks for, the best cosine
   to any skill the candidate has (skill-label embeddings), averaged — "Kubernetes" answers
-  "container orchestration" in part, where exact-id coverage sees nothing.
+  "container orchestration" in part, where exact-id coverage sees nothing — and the mirror, how
+  much of the candidate's profile the role's skills use.
 
 Every function here is vectorised over pairs; the loops are over the distinct roles of a batch.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["HashedBM25", "cosine_pairs", "soft_coverage"]
+__all__ = ["HashedBM25", "cosine_pairs", "soft_coverage", "soft_overlap"]
 
 _TOKENS = r"(?u)\b\w[\w+#]*"
 
@@ -106,16 +107,23 @@ def cosine_pairs(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | Non
     return np.einsum("ij,ij->i", a, b)
 
 
-def soft_coverage(R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray) -> np.ndarray:
-    """Mean over the role's skills (rows of ``R``, pairs × skills) of the best cosine to a skill
-    the candidate has (rows of ``H``, pairs × skills), with skill vectors ``E`` (skills × dim).
+def soft_overlap(
+    R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(coverage, relevance)`` of each pair, with skill vectors ``E`` (skills × dim):
 
-    NaN where the role names no skill or the candidate has none.  Taking the best match of a
-    superset can only raise a value, so one more skill (e.g. from a new credential) never lowers
-    the feature: it may carry a +1 monotone constraint.
+    - coverage: mean over the role's skills (rows of ``R``, pairs × skills) of the best cosine to a
+      skill the candidate has (rows of ``H``, pairs × skills);
+    - relevance, its mirror: mean over the candidate's skills of the best cosine to a skill the role
+      asks for — how much of the profile the role uses.  Coverage alone rates a role that asks for
+      one generic skill a perfect match for anyone who has it; relevance does not.
+
+    NaN where a side has no skill.  Cosines are clipped to [0, 1].  Coverage takes the best match
+    over the candidate's skills, so one more skill (e.g. from a new credential) never lowers it: it
+    may carry a +1 monotone constraint (relevance may fall: it is unconstrained).
     """
     n = R.shape[0]
-    out = np.full(n, np.nan)
+    cov, rel = np.full(n, np.nan), np.full(n, np.nan)
     R, H = sp.csr_matrix(R), sp.csr_matrix(H)
     for r in np.unique(ri):  # pairs of one role share its skills (one shortlist = one role)
         rows = np.flatnonzero(ri == r)
@@ -127,11 +135,16 @@ def soft_coverage(R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndar
         if not len(have):
             continue
         # float64: a pair's value must not depend on which other pairs share the batch
-        sim = E[want].astype(np.float64) @ E[have].astype(np.float64).T
-        col = np.searchsorted(have, Hr.indices)
-        vals = sim[:, col]  # (role skills, nnz)
+        sim = np.clip(E[want].astype(np.float64) @ E[have].astype(np.float64).T, 0.0, 1.0)
+        vals = sim[:, np.searchsorted(have, Hr.indices)]  # (role skills, nnz)
         lens = np.diff(Hr.indptr)
         ok = lens > 0
-        best = np.maximum.reduceat(vals, Hr.indptr[:-1][ok], axis=1)  # per candidate with skills
-        out[rows[ok]] = np.clip(best, 0.0, 1.0).mean(axis=0)
-    return out
+        starts = Hr.indptr[:-1][ok]
+        cov[rows[ok]] = np.maximum.reduceat(vals, starts, axis=1).mean(axis=0)
+        rel[rows[ok]] = np.add.reduceat(vals.max(axis=0), starts) / lens[ok]
+    return cov, rel
+
+
+def soft_coverage(R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    """The coverage half of :func:`soft_overlap`."""
+    return soft_overlap(R, H, E, ri)[0]
