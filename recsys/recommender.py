@@ -19,6 +19,13 @@ the request's retrieved pool, blended with retention).  ``score_pairs`` always u
 sigmoid transform so that a pair's score never depends on which other pairs share its call or
 chunk (batch, Spark and HTTP agree).
 
+**Two fit models.**  A pair whose candidate *and* role are both free text (a recruiter's pool of
+résumés against job descriptions) is scored by ``text_ranker``, fitted on the training pairs with
+every entity masked to its free-text form (``training.masking``); every other pair by
+``fit_ranker``.  The main model saw text-only entities too, but as a minority beside structured
+profiles, and weighs text by what separates structured applicants; the text model learns only from
+what text gives.  Both predict the expected funnel stage, so their scores share a scale.
+
 **Persistence.**  ``save(dir)`` writes a self-contained bundle (config, LightGBM/JSON models, FAISS
 indexes, world tables minus ``groups``, ``manifest.json`` with sha256 per file);  ``load(dir)`` checks
 every sha256 before anything is parsed.
@@ -70,7 +77,9 @@ class Recommender(ScoringMixin):
         config: RecommenderConfig | None = None,
         info: dict[str, Any] | None = None,
         resume_skills: pd.DataFrame | None = None,
+        text_ranker: Any = None,
     ) -> None:
+        self.text_ranker = text_ranker
         self.world = world
         self.encoder = encoder
         self.indexes = indexes
@@ -124,12 +133,22 @@ class Recommender(ScoringMixin):
         retention_model: Any,
         config: RecommenderConfig | None = None,
         resume_skills: pd.DataFrame | None = None,
+        text_ranker: Any = None,
         **info: Any,
     ) -> Recommender:
         """A recommender from trained parts; ``info`` (model name, version, run id…) is recorded.
-        ``resume_skills``: the world's résumé skills already read (``ResumeSkills.frame``)."""
+        ``resume_skills``: the world's résumé skills already read (``ResumeSkills.frame``);
+        ``text_ranker``: the fit model of text-only pairs (see the module doc)."""
         return cls(
-            world, encoder, indexes, fit_ranker, retention_model, config, info, resume_skills
+            world,
+            encoder,
+            indexes,
+            fit_ranker,
+            retention_model,
+            config,
+            info,
+            resume_skills,
+            text_ranker,
         )
 
     @classmethod
@@ -388,6 +407,8 @@ class Recommender(ScoringMixin):
 
         def fill(tmp: Path) -> dict[str, Any]:
             write_parts(self, tmp, WORLD_TABLES)
+            if self.text_ranker is not None:
+                self.text_ranker.save(tmp / "models" / "fit_text.txt")
             if self.features_.resume_ is not None:  # read once, here: never again when served
                 from recsys.data import write_table
 
@@ -417,7 +438,12 @@ class Recommender(ScoringMixin):
         }
         known = folder / "text" / "resume_skills.parquet"
         resume = pd.read_parquet(known) if known.is_file() else None
-        return cls(world, encoder, indexes, fit, retention, config or saved, info, resume)
+        text = None
+        if (folder / "models" / "fit_text.txt").is_file():
+            from recsys.models.fit import FitRanker
+
+            text = FitRanker.load(folder / "models" / "fit_text.txt")
+        return cls(world, encoder, indexes, fit, retention, config or saved, info, resume, text)
 
 
 def _jsonable(value: Any) -> bool:

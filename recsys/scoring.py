@@ -1,6 +1,9 @@
 """Scoring glue of :class:`recsys.recommender.Recommender`: pairs → features → fit, retention →
 combined score → ranked, explained :class:`recsys.explain.Ranking` with its manifest.
 
+Two fit models: pairs whose two sides are free text are scored by the text model
+(``Recommender.text_ranker``), the others by ``fit_ranker``.
+
 Two feature routes: ``FeatureBuilder.transform`` (any pairs, ad-hoc entities joined) and the serving
 fast path (:mod:`recsys.fastpath`, world entities "as of now", used after its parity check).  The hot
 path of a shortlist works on arrays; pandas frames are built for the ``k`` shown rows only.
@@ -50,10 +53,24 @@ class ScoringMixin:
             )
         X = builder.transform(pairs)
         fit = np.asarray(self.fit_ranker.predict(X), dtype=float)
+        text = self._text_only(pairs, extra_roles, extra_candidates)
+        if text.any():  # both sides free text: the model of text-only pairs
+            fit[text] = np.asarray(self.text_ranker.predict(X[text]), dtype=float)
         ret = np.asarray(
             self.retention_model.predict_survival(X, self.config.horizon_days), dtype=float
         )
         return X, fit, np.clip(ret, 0.0, 1.0)
+
+    def _text_only(
+        self, pairs: pd.DataFrame, extra_roles: Any, extra_candidates: Any
+    ) -> np.ndarray:
+        """Pairs whose candidate and role are both ad-hoc (free text), when a text model exists."""
+        n = len(pairs)
+        if self.text_ranker is None or extra_roles is None or extra_candidates is None:
+            return np.zeros(n, dtype=bool)
+        c = pairs["candidate_id"].isin(extra_candidates["candidate_id"]).to_numpy()
+        r = pairs["role_id"].isin(extra_roles["role_id"]).to_numpy()
+        return c & r
 
     def fast_features(self) -> Any:
         """The :class:`recsys.fastpath.NowFeatures` of this model, or ``None`` (see config.fast_path)."""

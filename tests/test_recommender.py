@@ -128,3 +128,28 @@ def test_bundle_roundtrip_and_tamper(rec, tmp_path):
         Recommender.load(bad)
     with pytest.raises(FileExistsError):
         rec.save(copy)
+
+
+def test_text_only_pairs_are_scored_by_the_text_model(tmp_path):
+    """Both sides free text → ``text_ranker``; a free-text role against world candidates → the main
+    model; the text model travels in the bundle."""
+    from recsys.models.fit import FitRanker
+
+    rec = Recommender.load(tiny_bundle())
+    assert rec.text_ranker is None  # a bundle without one scores everything with the main model
+    X = rec.features_.transform(rec.world.outcomes[["candidate_id", "role_id"]])
+    flat = FitRanker(n_estimators=5, num_leaves=3, min_child_samples=5).fit(
+        X, np.zeros(len(X)), rec.world.outcomes["role_id"]
+    )  # constant labels: a model that predicts one value
+    rec.text_ranker = flat
+    cands = rec.adhoc("candidates", ["free:c"], ["Python and SQL developer, 6 years."])
+    roles = rec.adhoc("roles", ["free:r"], ["Senior Python developer with SQL."])
+    world_c = rec.world.candidates["candidate_id"].iloc[0]
+    pairs = pd.DataFrame({"candidate_id": ["free:c", world_c], "role_id": ["free:r", "free:r"]})
+    got = rec.score_pairs(pairs, extra_roles=roles, extra_candidates=cands)
+    assert got.loc[0, "fit"] == pytest.approx(flat.predict(X.head(1))[0])
+    assert got.loc[1, "fit"] != pytest.approx(got.loc[0, "fit"])  # the main model's
+    back = Recommender.load(rec.save(tmp_path / "b"))
+    assert back.text_ranker is not None
+    again = back.score_pairs(pairs, extra_roles=roles, extra_candidates=cands)
+    np.testing.assert_allclose(again["fit"], got["fit"])

@@ -95,6 +95,11 @@ class FitConfig(_Section):
     exclude_features: list[str] = Field(
         default_factory=list, description="features the ranker leaves out (after 'features')"
     )
+    text_model: bool = Field(
+        True,
+        description="also fit the model of text-only pairs (both sides free text) on the training "
+        "pairs with every entity masked; score_pairs uses it for such pairs",
+    )
     train_on_random: bool = Field(
         True, description="train on the random negatives of pairs.random_per_role (if any)"
     )
@@ -112,6 +117,7 @@ class FitConfig(_Section):
                 "exclude_features",
                 "train_on_retrieved",
                 "train_on_random",
+                "text_model",
             }
         )
 

@@ -34,7 +34,9 @@ def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str
     config = TrainConfig.model_validate(raw)
     world_dir = resolve_world(config, world if world is not None else rec.info.get("world_dir"))
     with tempfile.TemporaryDirectory(prefix="recsys-eval-") as tmp:
-        config = config.model_copy(update={"out": Path(tmp)})
+        # no training here: the masked training world is not built (text-only test eval still is)
+        mask = config.mask.model_copy(update={"candidates": 0.0, "roles": 0.0})
+        config = config.model_copy(update={"out": Path(tmp), "mask": mask})
         from recsys.data.io import read_manifest
 
         same = dataset_fingerprint(read_manifest(world_dir)) == rec.info.get("dataset_fingerprint")
@@ -43,7 +45,9 @@ def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str
         if encoder.model_id != rec.encoder.model_id:
             encoder = rec.encoder
         prep = prepare(config, world_dir, indexes=rec.indexes if same else None, encoder=encoder)
-        evaluation = evaluate_models(prep, rec.fit_ranker, rec.retention_model, config)
+        evaluation = evaluate_models(
+            prep, rec.fit_ranker, rec.retention_model, config, text_ranker=rec.text_ranker
+        )
     report = evaluation["report"]
     return {
         "model": {k: rec.info.get(k) for k in ("uri", "name", "version", "run_id")},

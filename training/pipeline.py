@@ -48,17 +48,18 @@ class Prepared:
     hires: dict[str, pd.DataFrame]  # retention periods by hire date (see split.retention_periods)
     timings: dict[str, float] = field(default_factory=dict)
     train_builder: Any = None  # the masked world of training.masking (None = ``builder``)
-    text_builder: Any = None  # every test entity masked (the free-text path), built on demand
+    text_builders: dict[str, Any] = field(default_factory=dict)  # period → every entity masked
     _features: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def features(self, period: str) -> pd.DataFrame:
         """Feature frame of the period's pairs (computed once).  ``train``/``valid`` read the
         masked world (text-only entities among them), ``test`` the world as served, and
-        ``test_text_only`` the test period with every test entity known only by its text."""
+        ``<period>_text_only`` that period with every entity of its pairs known only by its text."""
         if period not in self._features:
             start = time.perf_counter()
-            if period == "test_text_only":
-                builder, pairs = self.text_only_builder(), self.pairs["test"]
+            if period.endswith("_text_only"):
+                base = period.removesuffix("_text_only")
+                builder, pairs = self.text_only_builder(base), self.pairs[base]
             else:
                 pairs = self.pairs[period]
                 builder = self.builder if period == "test" else (self.train_builder or self.builder)
@@ -66,18 +67,19 @@ class Prepared:
             self.timings[f"features_{period}_s"] = time.perf_counter() - start
         return self._features[period]
 
-    def text_only_builder(self) -> Any:
-        if self.text_builder is None:
+    def text_only_builder(self, period: str = "test") -> Any:
+        """A builder over the world with every candidate and role of ``period``'s pairs masked."""
+        if period not in self.text_builders:
             from training.masking import masked_builder
 
-            test = self.pairs["test"]
-            self.text_builder = masked_builder(
+            pairs = self.pairs[period]
+            self.text_builders[period] = masked_builder(
                 self.builder,
                 self.encoder,
-                pd.Index(test["candidate_id"].astype(str).unique()),
-                pd.Index(test["role_id"].astype(str).unique()),
+                pd.Index(pairs["candidate_id"].astype(str).unique()),
+                pd.Index(pairs["role_id"].astype(str).unique()),
             )
-        return self.text_builder
+        return self.text_builders[period]
 
 
 def hire_pairs(outcomes: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -228,8 +230,10 @@ def evaluate_models(
     config: TrainConfig,
     *,
     baselines: bool = True,
+    text_ranker: Any = None,
 ) -> dict[str, Any]:
-    """Test-period report: ranking for ranker (+ baselines, oracle), retention vs KM and naive.
+    """Test-period report: ranking for ranker (+ baselines, oracle), retention vs KM and naive;
+    the text-only report is scored by ``text_ranker`` when given (the model of text-only pairs).
 
     Returns ``{"report": nested metrics, "curve": NDCG@k frame, "calibration": {name: table}}``.
     """
@@ -257,8 +261,9 @@ def evaluate_models(
     )
     if config.mask.text_only_eval:  # the free-text path: every test candidate and role masked
         t1 = time.perf_counter()
-        text = prep.text_only_builder().world
-        only = {"ranker": np.asarray(ranker.predict(prep.features("test_text_only")), float)}
+        text = prep.text_only_builder("test").world
+        model = text_ranker if text_ranker is not None else ranker
+        only = {"ranker": np.asarray(model.predict(prep.features("test_text_only")), float)}
         if baselines:
             only["bm25"] = bl.bm25_scores(text, pairs)
             only["cosine"] = bl.cosine_scores(text, pairs, prep.encoder)

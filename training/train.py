@@ -68,15 +68,19 @@ def resolve_world(config: TrainConfig, world: str | Path | None) -> Path:
     return Path(path)
 
 
-def ranker_data(prep: Prepared, config: TrainConfig, period: str) -> tuple[Any, Any, Any]:
-    """``(X, labels, role ids)`` the ranker trains (or early-stops) on in ``period``.
+def ranker_data(
+    prep: Prepared, config: TrainConfig, period: str, *, text_only: bool = False
+) -> tuple[Any, Any, Any]:
+    """``(X, labels, role ids)`` the ranker trains (or early-stops) on in ``period``
+    (``text_only``: with every candidate and role of the period known only by its text).
 
     Applicants, plus in the training period the random negatives (``fit.train_on_random``,
     ``pairs.random_per_role``); retrieved non-applicants only with ``fit.train_on_retrieved``: they
     are unlabelled, not bad fits, and labelling them 0 cost 0.03 test NDCG@10 (docs/training.md,
     Results).  They stay in ``prep.pairs`` for the pool evaluation.
     """
-    pairs, X = prep.pairs[period], select(prep.features(period), config.fit.features)
+    name = f"{period}_text_only" if text_only else period
+    pairs, X = prep.pairs[period], select(prep.features(name), config.fit.features)
     unknown = sorted(set(config.fit.exclude_features) - set(X.columns))
     if unknown:
         raise ValueError(f"fit.exclude_features names unknown feature(s) {unknown}.")
@@ -91,16 +95,17 @@ def ranker_data(prep: Prepared, config: TrainConfig, period: str) -> tuple[Any, 
     return X, pairs["label"].to_numpy(), pairs["role_id"].to_numpy()
 
 
-def fit_ranker(prep: Prepared, config: TrainConfig) -> Any:
-    """A FitRanker fitted on the training period, early-stopped on the validation period."""
+def fit_ranker(prep: Prepared, config: TrainConfig, *, text_only: bool = False) -> Any:
+    """A FitRanker fitted on the training period, early-stopped on the validation period;
+    ``text_only``: the model of text-only pairs, fitted with every entity masked."""
     from recsys.models.fit import FitRanker
 
-    Xtr, ytr, gtr = ranker_data(prep, config, "train")
+    Xtr, ytr, gtr = ranker_data(prep, config, "train", text_only=text_only)
     return FitRanker(**config.fit.ranker_params(), random_state=config.seed).fit(
         Xtr,
         ytr,
         gtr,
-        eval_set=ranker_data(prep, config, "valid"),
+        eval_set=ranker_data(prep, config, "valid", text_only=text_only),
         early_stopping_rounds=config.fit.early_stopping_rounds,
     )
 
@@ -200,7 +205,12 @@ def train(
     prep = prepared or prepare(config, world_dir)
     ranker, retention = fit_models(prep, config)
     config = scale_fit(prep, config, ranker)
-    evaluation = evaluate_models(prep, ranker, retention, config)
+    text_ranker = None
+    if config.fit.text_model:  # the model of pairs known only by text on both sides
+        t0 = time.perf_counter()
+        text_ranker = fit_ranker(prep, config, text_only=True)
+        prep.timings["fit_text_ranker_s"] = time.perf_counter() - t0
+    evaluation = evaluate_models(prep, ranker, retention, config, text_ranker=text_ranker)
     flat = flatten_metrics(evaluation["report"], "test.")
 
     t0 = time.perf_counter()
@@ -211,6 +221,7 @@ def train(
         ranker,
         retention,
         config.recommender,
+        text_ranker=text_ranker,
         resume_skills=(
             prep.builder.resume_.frame(prep.builder.cand_ids_)
             if prep.builder.resume_ is not None

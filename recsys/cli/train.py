@@ -38,6 +38,13 @@ def _headline(report: dict) -> list[str]:
                 f"{name:<9} {m['ndcg@5']:7.4f} {m['ndcg@10']:8.4f} {m['ndcg@20']:8.4f} "
                 f"{m['recall@10']:10.4f} {m['map']:6.4f}"
             )
+    only = report.get("ranking_text_only", {})
+    if "ranker" in only:
+        names = [n for n in ("ranker", "bm25", "cosine") if n in only]
+        lines.append(
+            "text only (every test entity known by its text alone), ndcg@10: "
+            + ", ".join(f"{n} {only[n]['ndcg@10']:.4f}" for n in names)
+        )
     vs = rk.get("ranker_vs", {})
     if "ndcg@10/oracle" in vs:
         lines.append(
