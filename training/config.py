@@ -100,6 +100,11 @@ class FitConfig(_Section):
         description="also fit the model of text-only pairs (both sides free text) on the training "
         "pairs with every entity masked; score_pairs uses it for such pairs",
     )
+    text_overrides: dict[str, Any] = Field(
+        default_factory=lambda: {"num_leaves": 15, "min_child_samples": 50},
+        description="hyper-parameters of the text model that differ from the main model's "
+        "(finer leaves: its fit spreads over more distinct values on free-text pools)",
+    )
     train_on_random: bool = Field(
         True, description="train on the random negatives of pairs.random_per_role (if any)"
     )
@@ -118,6 +123,7 @@ class FitConfig(_Section):
                 "train_on_retrieved",
                 "train_on_random",
                 "text_model",
+                "text_overrides",
             }
         )
 

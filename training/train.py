@@ -101,7 +101,10 @@ def fit_ranker(prep: Prepared, config: TrainConfig, *, text_only: bool = False) 
     from recsys.models.fit import FitRanker
 
     Xtr, ytr, gtr = ranker_data(prep, config, "train", text_only=text_only)
-    return FitRanker(**config.fit.ranker_params(), random_state=config.seed).fit(
+    params = config.fit.ranker_params()
+    if text_only:
+        params.update(config.fit.text_overrides)
+    return FitRanker(**params, random_state=config.seed).fit(
         Xtr,
         ytr,
         gtr,
