@@ -153,3 +153,20 @@ def test_text_only_pairs_are_scored_by_the_text_model(tmp_path):
     assert back.text_ranker is not None
     again = back.score_pairs(pairs, extra_roles=roles, extra_candidates=cands)
     np.testing.assert_allclose(again["fit"], got["fit"])
+
+
+def test_free_text_pairs_have_bm25_and_a_score_of_their_own(rec):
+    """BM25 is never NaN for free text, and a pair scores the same alone or among others."""
+    cands = rec.adhoc(
+        "candidates",
+        ["a", "b", "c"],
+        ["Python and SQL developer, 6 years.", "Pastry chef, 4 years.", "Nurse on a ward."],
+    )
+    roles = rec.adhoc("roles", ["r"], ["Senior Python developer with SQL."])
+    pairs = pd.DataFrame({"candidate_id": ["a", "b", "c"], "role_id": ["r", "r", "r"]})
+    X, fit, _ = rec._score(pairs, roles, cands)
+    assert X[["bm25_cand_role", "bm25_cand_role_per_term"]].notna().all().all()
+    assert X.loc[0, "bm25_cand_role"] > X.loc[1, "bm25_cand_role"]
+    X1, fit1, _ = rec._score(pairs.iloc[[1]], roles, cands)
+    np.testing.assert_allclose(X1.to_numpy(), X.iloc[[1]].to_numpy(), equal_nan=True)
+    assert fit1[0] == pytest.approx(fit[1])
