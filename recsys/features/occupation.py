@@ -55,7 +55,9 @@ def infer_vectors(
             queries.append(line)
     if not queries:
         return out
-    scores, _ = matcher.score_matrices(queries)
+    # résumés repeat head lines (a pool's copies, common job titles): score each line once
+    unique, inverse = np.unique(np.asarray(queries, dtype=object), return_inverse=True)
+    scores = matcher.score_matrices([str(u) for u in unique])[0][inverse.ravel()]
     owner = np.asarray(owner)
     best = scores.max(axis=1)
     # per text, the line whose best occupation scores highest

