@@ -40,13 +40,15 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 DEV_FILES = {"tech": "tech_validation_annotations.csv", "house": "house_validation_annotations.csv"}
 
 
-def skills_section(dev: Path, cache_dir: Path | None) -> dict:
+def skills_section(dev: Path, cache_dir: Path | None, model: str | None = None) -> dict:
     from recsys.data import taxonomy
     from recsys.embedding import Encoder
     from recsys.skills import SkillExtractor, evaluate_annotations, read_annotations
+    from recsys.skills.extract import load_calibration
 
-    encoder = Encoder(cache_dir=cache_dir)
-    ex = SkillExtractor(taxonomy.skills(), encoder=encoder).fit()
+    encoder = Encoder(model=model, cache_dir=cache_dir)
+    # another encoder gets raw scores: same α as the shipped calibration, so only the encoder differs
+    ex = SkillExtractor(taxonomy.skills(), encoder=encoder, alpha=load_calibration()["alpha"]).fit()
     labels = np.asarray(ex.labels_)
     esco = np.asarray(ex.vocab_.kinds) == "skill"
     L = ex.label_matrix()[esco]
@@ -72,7 +74,8 @@ def skills_section(dev: Path, cache_dir: Path | None) -> dict:
                 "mrr": round(float(np.mean(rr)), 4),
             },
         }
-    out["calibration"] = {k: ex.calibration_[k] for k in ("alpha", "a", "b", "threshold")}
+    cal = ex.calibration_ or {"alpha": ex.alpha_}
+    out["calibration"] = {k: cal[k] for k in ("alpha", "a", "b", "threshold") if k in cal}
     return out
 
 
@@ -240,11 +243,14 @@ def main() -> None:
         default=[],
         choices=["skills", "occupations", "pool", "onet_roles", "throughput"],
     )
+    parser.add_argument(
+        "--encoder", help="skills section: another sentence-transformers model (folder or name)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON only")
     args = parser.parse_args()
     out: dict = {}
     if "skills" not in args.skip and args.dev.is_dir():
-        out["skills"] = skills_section(args.dev, args.cache_dir)
+        out["skills"] = skills_section(args.dev, args.cache_dir, args.encoder)
     if "occupations" not in args.skip:
         out["occupations"] = occupations_section(args.cache_dir)
     if args.model and "pool" not in args.skip:
