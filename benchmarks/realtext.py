@@ -118,7 +118,8 @@ def pool_section(model: str, pool: Path) -> dict:
 
 def onet_roles_section(model: str, pool: Path) -> dict:
     """The pool's postings (as candidate-side texts) against all O*NET occupations as free-text
-    roles (title + description): accuracy@1 / MRR of the hand-assigned codes (roles_onet.csv)."""
+    roles (title + description): accuracy@1 / MRR / NDCG@10 of the hand-assigned codes
+    (roles_onet.csv) for the ranker's fit, the encoder's cosine, BM25 and TF-IDF."""
     import pandas as pd
 
     from recsys.data import taxonomy
@@ -140,8 +141,18 @@ def onet_roles_section(model: str, pool: Path) -> dict:
     fit = rec.score_pairs(pairs, extra_roles=extra_r, extra_candidates=extra_c)["fit"].to_numpy()
     cv = np.stack(extra_c["vector"].to_list())
     rv = np.stack(extra_r["vector"].to_list())
-    scores = {"ranker_fit": fit.reshape(len(ids_p), len(ids_o)), "cosine": cv @ rv.T}
+    from recsys.metrics import ndcg_at_k
+    from recsys.pool_eval import _bm25, _tfidf  # the pool evaluation's own baselines
+
+    scores = {
+        "ranker_fit": fit.reshape(len(ids_p), len(ids_o)),
+        "cosine": cv @ rv.T,
+        "bm25": _bm25(texts_o, texts_p),  # postings are the queries, occupations the corpus
+        "tfidf": _tfidf(texts_o, texts_p),
+    }
     out: dict = {"postings": len(ids_p), "occupations": len(ids_o)}
+    relevant = np.stack([np.isin(np.asarray(ids_o), gold[r]) for r in posts["role_id"]])
+    query = np.repeat(np.arange(len(ids_p)), len(ids_o))
     for name, S in scores.items():
         ranks = []
         for i, role in enumerate(posts["role_id"]):
@@ -152,6 +163,9 @@ def onet_roles_section(model: str, pool: Path) -> dict:
         out[name] = {
             "acc@1": round(float((ranks == 1).mean()), 3),
             "mrr": round(float((1 / ranks).mean()), 3),
+            "ndcg@10": round(
+                float(ndcg_at_k(relevant.ravel().astype(int), S.ravel(), query, 10)), 3
+            ),
             "ranks": dict(zip(posts["role_id"], ranks.tolist(), strict=True)),
         }
     return out
