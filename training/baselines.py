@@ -5,6 +5,10 @@
 - :func:`cosine_scores` — raw embedding cosine between role and candidate texts (the retrieval score).
 - :func:`oracle_scores` — the planted true fit (``recsys.data.truth``): the ceiling a ranker could reach
   from perfect knowledge of the latent fit (funnel noise still separates it from 1.0).
+- :func:`linear_scores` — ridge regression on the ranker's own features and labels: what a linear
+  model learns from the same data (so the report shows what the trees add).
+- :func:`hand_weighted_scores` — no training at all: equal weights on the features whose direction
+  the feature registry documents (``monotone`` ±1), each standardised on the training pairs.
 
 Each returns one float per pair, aligned with ``pairs`` (columns ``role_id``, ``candidate_id``).
 Loops run over roles (queries), never over pairs.
@@ -18,7 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["bm25_scores", "cosine_scores", "oracle_scores"]
+__all__ = [
+    "bm25_scores",
+    "cosine_scores",
+    "hand_weighted_scores",
+    "linear_scores",
+    "oracle_scores",
+]
 
 
 def bm25_scores(world: Any, pairs: pd.DataFrame) -> np.ndarray:
@@ -74,3 +84,52 @@ def oracle_scores(world_dir: str | Path, pairs: pd.DataFrame) -> np.ndarray:
         ),
         dtype=float,
     )
+
+
+def _as_float(X: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    missing = sorted(set(columns) - set(X.columns))
+    if missing:
+        raise ValueError(f"the features to score lack the training column(s) {missing}")
+    return X[columns].to_numpy(dtype=np.float64)
+
+
+def linear_scores(X_train: pd.DataFrame, y_train: np.ndarray, X: pd.DataFrame) -> np.ndarray:
+    """Ridge regression (penalty chosen by leave-one-out over a log grid) on ``X_train`` → ``y_train``,
+    applied to ``X``.  Missing values: training median plus a missing-indicator column per feature
+    (a text-only pair's absent skill coverage is information, as it is for the trees)."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    cols = list(X_train.columns)
+    model = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
+        StandardScaler(),
+        RidgeCV(alphas=np.logspace(-2, 4, 7)),
+    )
+    model.fit(_as_float(X_train, cols), np.asarray(y_train, dtype=np.float64))
+    return model.predict(_as_float(X, cols))
+
+
+def hand_weighted_scores(X_train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
+    """Mean of the signed z-scores of the features with a documented direction (the registry's
+    ``monotone``: +1 more is better, -1 less is better), mean and spread from ``X_train``; a
+    missing value counts as the training mean, a feature never observed in ``X_train`` is left
+    out.  Untrained: no label is read."""
+    from recsys.features.registry import FEATURES
+
+    sign = {f.name: f.monotone for f in FEATURES.values() if f.monotone}
+    cols = [c for c in X_train.columns if c in sign]
+    if not cols:
+        raise ValueError("hand_weighted_scores: none of the features has a documented direction")
+    tr = _as_float(X_train, cols)
+    seen = ~np.isnan(tr).all(axis=0)  # a feature never observed in training has no known scale
+    cols, tr = [c for c, ok in zip(cols, seen, strict=True) if ok], tr[:, seen]
+    if not cols:
+        return np.zeros(len(X))
+    mean = np.nanmean(tr, axis=0)
+    std = np.nanstd(tr, axis=0)
+    z = (_as_float(X, cols) - mean) / np.where(std > 0, std, 1.0)
+    z = np.where(np.isnan(z), 0.0, z)
+    return z @ np.asarray([sign[c] for c in cols], dtype=np.float64) / len(cols)

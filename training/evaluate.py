@@ -27,6 +27,7 @@ from recsys import metrics
 
 __all__ = [
     "BASELINES",
+    "SIMPLE_MODELS",
     "ranking_metrics",
     "ndcg_curve",
     "retention_metrics",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 BASELINES = ("bm25", "cosine")
+SIMPLE_MODELS = ("linear", "hand_weighted")  # the same features, linear or untrained
 
 
 def ranking_metrics(
@@ -43,7 +45,9 @@ def ranking_metrics(
     """``{scorer: {"ndcg@10": …, "recall@10": …, "map": …}}`` plus ``"ranker_vs"`` ratios.
 
     ``scores`` maps scorer name → one score per row of ``pairs`` (``label``, ``role_id``).  When it has a
-    ``"ranker"``, ``out["ranker_vs"]`` holds ``"<metric>/oracle"`` and ``"<metric>/best_baseline"``.
+    ``"ranker"``, ``out["ranker_vs"]`` holds ``"<metric>/oracle"``, ``"<metric>/best_baseline"`` (best
+    of BM25 and cosine) and ``"<metric>/best_simple_model"`` (best of the linear model and the
+    hand-weighted score on the ranker's features): what training the trees adds.
     """
     y, g = pairs["label"].to_numpy(), pairs["role_id"].astype(str).to_numpy()
     out: dict[str, dict[str, float]] = {}
@@ -54,13 +58,17 @@ def ranking_metrics(
         out[name] = metrics.ranking_report(y, s, g, tuple(ks))
     if "ranker" in out:
         vs: dict[str, float] = {}
-        base = [b for b in BASELINES if b in out]
+        groups = {
+            "best_baseline": [b for b in BASELINES if b in out],
+            "best_simple_model": [b for b in SIMPLE_MODELS if b in out],
+        }
         for m, value in out["ranker"].items():
             if "oracle" in out and out["oracle"][m] > 0:
                 vs[f"{m}/oracle"] = value / out["oracle"][m]
-            if base:
-                best = max(out[b][m] for b in base)
-                vs[f"{m}/best_baseline"] = value / best if best > 0 else float("inf")
+            for key, names in groups.items():
+                if names:
+                    best = max(out[b][m] for b in names)
+                    vs[f"{m}/{key}"] = value / best if best > 0 else float("inf")
         out["ranker_vs"] = vs
     return out
 

@@ -223,6 +223,21 @@ def prepare(
     )
 
 
+def _simple_models(
+    prep: Prepared, config: TrainConfig, X_test: pd.DataFrame, *, text_only: bool = False
+) -> dict[str, np.ndarray]:
+    """The linear model and the hand-weighted score on the ranker's training data (the same
+    features and labels; ``text_only``: those of the text model), scored on ``X_test``."""
+    from training import baselines as bl
+    from training.train import ranker_data
+
+    Xtr, ytr, _ = ranker_data(prep, config, "train", text_only=text_only)
+    return {
+        "linear": bl.linear_scores(Xtr, ytr, X_test),
+        "hand_weighted": bl.hand_weighted_scores(Xtr, X_test),
+    }
+
+
 def evaluate_models(
     prep: Prepared,
     ranker: Any,
@@ -246,6 +261,7 @@ def evaluate_models(
     if baselines:
         scores["bm25"] = bl.bm25_scores(prep.world, pairs)
         scores["cosine"] = bl.cosine_scores(prep.world, pairs, prep.encoder)
+        scores.update(_simple_models(prep, config, prep.features("test")))
         if (prep.world_dir / "truth").is_dir():
             scores["oracle"] = bl.oracle_scores(prep.world_dir, pairs)
     ks = config.evaluate.ks
@@ -267,6 +283,14 @@ def evaluate_models(
         if baselines:
             only["bm25"] = bl.bm25_scores(text, pairs)
             only["cosine"] = bl.cosine_scores(text, pairs, prep.encoder)
+            only.update(
+                _simple_models(
+                    prep,
+                    config,
+                    prep.features("test_text_only"),
+                    text_only=text_ranker is not None,
+                )
+            )
             if "oracle" in scores:
                 only["oracle"] = scores["oracle"]
         report["ranking_text_only"] = ranking_metrics(

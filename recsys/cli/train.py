@@ -30,17 +30,17 @@ def _config(path: Path | None, world: Path | None):
 
 def _headline(report: dict) -> list[str]:
     rk = report["ranking"]
-    lines = ["scorer     ndcg@5  ndcg@10  ndcg@20  recall@10  map"]
-    for name in ("ranker", "bm25", "cosine", "oracle"):
+    lines = ["scorer          ndcg@5  ndcg@10  ndcg@20  recall@10  map"]
+    for name in ("ranker", "linear", "hand_weighted", "bm25", "cosine", "oracle"):
         if name in rk:
             m = rk[name]
             lines.append(
-                f"{name:<9} {m['ndcg@5']:7.4f} {m['ndcg@10']:8.4f} {m['ndcg@20']:8.4f} "
+                f"{name:<14} {m['ndcg@5']:7.4f} {m['ndcg@10']:8.4f} {m['ndcg@20']:8.4f} "
                 f"{m['recall@10']:10.4f} {m['map']:6.4f}"
             )
     only = report.get("ranking_text_only", {})
     if "ranker" in only:
-        names = [n for n in ("ranker", "bm25", "cosine") if n in only]
+        names = [n for n in ("ranker", "linear", "hand_weighted", "bm25", "cosine") if n in only]
         lines.append(
             "text only (every test entity known by its text alone), ndcg@10: "
             + ", ".join(f"{n} {only[n]['ndcg@10']:.4f}" for n in names)
@@ -49,7 +49,9 @@ def _headline(report: dict) -> list[str]:
     if "ndcg@10/oracle" in vs:
         lines.append(
             f"ranker NDCG@10 = {vs['ndcg@10/oracle']:.3f} x oracle, "
-            f"{vs.get('ndcg@10/best_baseline', float('nan')):.3f} x best baseline"
+            f"{vs.get('ndcg@10/best_baseline', float('nan')):.3f} x best of BM25 and cosine, "
+            f"{vs.get('ndcg@10/best_simple_model', float('nan')):.3f} x best of linear and "
+            "hand-weighted"
         )
     ret = report.get("retention", {})
     if "model" in ret:
