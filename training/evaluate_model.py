@@ -34,7 +34,9 @@ def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str
     config = TrainConfig.model_validate(raw)
     world_dir = resolve_world(config, world if world is not None else rec.info.get("world_dir"))
     with tempfile.TemporaryDirectory(prefix="recsys-eval-") as tmp:
-        # no training here: the masked training world is not built (text-only test eval still is)
+        # the model is not retrained: the masked training world is not built (text-only test eval
+        # still is); the linear and hand-weighted baselines are fitted on the unmasked training
+        # period, so they can differ slightly from `recsys train`'s report
         mask = config.mask.model_copy(update={"candidates": 0.0, "roles": 0.0})
         config = config.model_copy(update={"out": Path(tmp), "mask": mask})
         from recsys.data.io import read_manifest
