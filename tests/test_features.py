@@ -318,3 +318,51 @@ def test_resume_and_history_evidence(world, encoder):
     assert x.loc[0, "req_hist"] == 0  # the job had not started
     assert 0 < x.loc[1, "req_hist"] < x.loc[2, "req_hist"]  # longer in the job → likelier
     assert x.loc[3, "req_hist"] == 0 and x.loc[2, "req_cov_hist"] > 0
+
+
+def test_data_dated_after_as_of_changes_no_feature(world, encoder, pairs):
+    """Credentials issued, jobs started and applications made after a pair's ``as_of`` are
+    invisible to that pair: every feature of every pair stays the same when they are added."""
+    now = pd.Timestamp(world.outcomes["observed_until"].max())
+    last = pairs.groupby("candidate_id")["as_of"].max() + pd.Timedelta(days=1)
+    some = world.holdings.drop_duplicates("credential_id").head(3)["credential_id"].tolist()
+    later_holdings = pd.DataFrame(
+        {
+            "candidate_id": np.repeat(last.index.to_numpy(), len(some)),
+            "credential_id": some * len(last),
+            "issued_at": np.repeat(last.to_numpy(), len(some)),
+            "expires_at": pd.NaT,
+            "verified": True,
+        }
+    )
+    job = world.history.iloc[0]
+    later_history = pd.DataFrame(
+        {
+            "candidate_id": last.index,
+            "title": job["title"],
+            "occupation": job["occupation"],
+            "started_at": last.to_numpy(),
+            "ended_at": pd.NaT,
+        }
+    )
+    later_outcomes = world.outcomes.assign(
+        applied_at=world.outcomes["candidate_id"].map(last),
+        stage="applied",
+        hired_at=pd.NaT,
+        left_at=pd.NaT,
+    )
+    grown = dataclasses.replace(
+        world,
+        holdings=pd.concat([world.holdings, later_holdings], ignore_index=True),
+        history=pd.concat([world.history, later_history], ignore_index=True),
+        outcomes=pd.concat([world.outcomes, later_outcomes], ignore_index=True),
+    )
+    before = FeatureBuilder(world, encoder=encoder, now=now).transform(pairs)
+    after = FeatureBuilder(grown, encoder=encoder, now=now).transform(pairs)
+    pd.testing.assert_frame_equal(after, before)
+    # the check can fail: a day after the added rows' dates they do count
+    later = pairs.assign(as_of=pairs["candidate_id"].map(last) + pd.Timedelta(days=1))
+    old = FeatureBuilder(world, encoder=encoder, now=now).transform(later)
+    new = FeatureBuilder(grown, encoder=encoder, now=now).transform(later)
+    assert (new["n_jobs"] == old["n_jobs"] + 1).all()
+    assert (new["n_valid_creds"] > old["n_valid_creds"]).any()
