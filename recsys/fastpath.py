@@ -158,7 +158,7 @@ class NowFeatures:
             "claim": claim,
             "text": sp.csr_matrix(text),
             "cred": cred,
-            "prior": sp.csr_matrix(history_prior(*jobs, n, b.O_ess_, b.O_opt_)),
+            "prior": sp.csr_matrix(history_prior(*jobs, n, b.O_ess_, b.O_opt_, b.history_rates_)),
             "unknown": self.unknown & (row_sums(text) == 0),
         }
 

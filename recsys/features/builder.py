@@ -49,6 +49,7 @@ from recsys.features._sparse import (
 from recsys.features.evidence import (
     ResumeSkills,
     coverage_features,
+    estimate_history_rates,
     history_prior,
     occupation_skill_matrices,
 )
@@ -194,6 +195,17 @@ class FeatureBuilder:
         self.h_verified_ = h["verified"].to_numpy(dtype=bool)
 
         self.jobs_ = JobTable(w.history, self.cand_ids_, occ_ids)
+        if ref is not None:  # ad-hoc rows: the rates the model was trained with
+            self.history_rates_ = ref.history_rates_
+        else:  # measured on this world's candidates as of now (see recsys.features.evidence)
+            everyone = np.arange(len(self.cand_ids_))
+            now = np.full(len(everyone), np.datetime64(self.now_, "ns"))
+            self.history_rates_ = estimate_history_rates(
+                *self.jobs_.occupations_as_of(everyone, now),
+                self.C_claim_,
+                self.O_ess_,
+                self.O_opt_,
+            )
 
         self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
         self._bm25: Any = None  # (model, candidate documents, role queries), built on first use
@@ -425,7 +437,13 @@ class FeatureBuilder:
         have = binarize(claim + have_valid)
         unknown_cand = (row_sums(claim) == 0) & (n_issued == 0)
         text = self.resume_.rows(ci) if self.resume_ is not None else sp.csr_matrix(claim.shape)
-        prior = history_prior(*self.jobs_.occupations_as_of(ci, as_of), n, self.O_ess_, self.O_opt_)
+        prior = history_prior(
+            *self.jobs_.occupations_as_of(ci, as_of),
+            n,
+            self.O_ess_,
+            self.O_opt_,
+            self.history_rates_,
+        )
         unknown_ev = unknown_cand & (row_sums(text) == 0)
 
         out: dict[str, np.ndarray] = {}

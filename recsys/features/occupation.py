@@ -35,14 +35,14 @@ def matcher_for(encoder: object) -> object:
     return _MATCHERS[key]
 
 
-def head_lines(text: str, n: int = 3, max_words: int = 12) -> list[str]:
+def head_lines(text: str, n: int = 4, max_words: int = 12) -> list[str]:
     """The first ``n`` non-empty lines of ``text``, each cut to ``max_words`` words."""
     lines = [" ".join(ln.split()[:max_words]) for ln in str(text).splitlines() if ln.strip()]
     return lines[:n]
 
 
 def infer_vectors(
-    matcher: object, texts: Sequence[str], *, lines: int = 3, k: int = 10
+    matcher: object, texts: Sequence[str], *, lines: int = 4, k: int = 10
 ) -> np.ndarray:
     """(len(texts), dim) expected occupation vectors of each text's most confident head line
     (NaN rows for texts without words)."""
