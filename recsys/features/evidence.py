@@ -177,20 +177,13 @@ class HistoryRates:
 
 
 def _isotonic_rates(hits: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """Slot-weighted non-decreasing fit of ``hits / slots`` (pool-adjacent-violators)."""
-    blocks: list[list[float]] = []  # [hits, slots, count]
-    for h, n in zip(hits.tolist(), slots.tolist(), strict=True):
-        blocks.append([h, n, 1])
-        while len(blocks) > 1 and (
-            blocks[-2][0] * max(blocks[-1][1], 1e-12) > blocks[-1][0] * max(blocks[-2][1], 1e-12)
-        ):
-            h2, n2, c2 = blocks.pop()
-            blocks[-1][0] += h2
-            blocks[-1][1] += n2
-            blocks[-1][2] += c2
-    return np.concatenate([np.full(c, h / n if n > 0 else 0.0) for h, n, c in blocks]).clip(
-        0.0, 0.99
-    )
+    """Slot-weighted non-decreasing fit of ``hits / slots`` over the bins, in [0, 0.99]."""
+    from sklearn.isotonic import IsotonicRegression
+
+    x = np.arange(len(hits), dtype=float)
+    rate = np.divide(hits, slots, out=np.zeros(len(hits)), where=slots > 0)
+    iso = IsotonicRegression(y_min=0.0, y_max=0.99, increasing=True)
+    return iso.fit(x, rate, sample_weight=np.maximum(slots, 1e-12)).predict(x)
 
 
 def estimate_history_rates(
