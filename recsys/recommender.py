@@ -14,10 +14,10 @@ on the fly, and stands in the world as an ad-hoc entity whose structured fields 
 (LightGBM routes missing values natively; the retention model imputes training medians), unknown
 text fields are empty and booleans false.  No unknown field is ever read as "has no skills".
 
-**Combined score.**  Shortlists and role lists use ``config.combine`` (default: fit percentile within
-the request's retrieved pool, blended with retention).  ``score_pairs`` always uses the pair-local
-sigmoid transform so that a pair's score never depends on which other pairs share its call or
-chunk (batch, Spark and HTTP agree).
+**Combined score.**  Shortlists and role lists use ``config.combine`` (default: the fit through the
+model's own sigmoid, set at training, blended with retention; :mod:`recsys.models.combine`).
+``score_pairs`` always uses the pair-local sigmoid transform so that a pair's score never depends on
+which other pairs share its call or chunk (batch, Spark and HTTP agree).
 
 **Two fit models.**  A pair whose candidate *and* role are both free text (a recruiter's pool of
 résumés against job descriptions) is scored by ``text_ranker``, fitted on the training pairs with

@@ -3,15 +3,17 @@
 Two steps:
 
 1. **Fit → [0, 1]** (``fit_transform``):
-   - ``"percentile"`` (default): the within-request percentile of the fit score, ``(rank - 1) / (n - 1)``
-     with average ranks for ties (a single candidate gets 1.0).  Robust to the ranker's arbitrary scale;
-     a request = one ``group_ids`` value (one role's shortlist, or one candidate's role list).
-   - ``"sigmoid"``: ``1 / (1 + exp(-(fit - fit_center) / fit_temperature))`` — comparable across requests
-     (pair scoring: a pair's score never depends on the other pairs of its call).  The centre and
-     temperature are the model's own: ``recsys train`` sets them to the median and the standard
-     deviation of the ranker's scores on the validation pairs (``fit_scale: "auto"``), so the
-     transform spreads the fits the model actually produces instead of saturating at 1 and handing the
-     order to retention.
+   - ``"sigmoid"`` (default): ``1 / (1 + exp(-(fit - fit_center) / fit_temperature))`` — comparable
+     across requests (pair scoring: a pair's score never depends on the other pairs of its call).  The
+     centre and temperature are the model's own: ``recsys train`` sets them to the median and the
+     standard deviation of the ranker's scores on the validation pairs (``fit_scale: "auto"``), so
+     the transform spreads the fits the model actually produces; a clearly better fit stays ahead
+     unless retention differs a lot.
+   - ``"percentile"``: the within-request percentile of the fit score, ``(rank - 1) / (n - 1)`` with
+     average ranks for ties (a single candidate gets 1.0); a request = one ``group_ids`` value.  Needs
+     no scale, but it squeezes the top of a skewed fit distribution together: on the demo world's
+     last role, candidates with 0 of 8 required skills (fit 0.27, 95th percentile of the retrieved
+     pool) outranked one with 8 of 8 (fit 3.26) on retention alone.  Kept as an option.
 2. **Blend with retention** ``r`` = P(stay ≥ horizon) with weight ``w = retention_weight`` in [0, 1]:
    - ``"blend"`` (default): ``(1 - w) * f + w * r`` (arithmetic; w = 0 is pure fit, w = 1 pure retention);
    - ``"geometric"``: ``f ** (1 - w) * r ** w`` (a poor score on either side pulls the total down).
@@ -38,7 +40,7 @@ class CombineConfig(BaseModel):
 
     retention_weight: float = Field(0.3, ge=0.0, le=1.0, description="Weight of P(stay ≥ horizon).")
     rule: Literal["blend", "geometric"] = "blend"
-    fit_transform: Literal["percentile", "sigmoid"] = "percentile"
+    fit_transform: Literal["percentile", "sigmoid"] = "sigmoid"
     fit_center: float = Field(0.0, description="Sigmoid centre (fit_transform='sigmoid').")
     fit_temperature: float = Field(
         1.0, gt=0.0, description="Sigmoid scale (fit_transform='sigmoid')."

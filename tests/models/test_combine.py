@@ -10,8 +10,22 @@ from recsys.models.combine import CombineConfig, combine_scores
 def test_weight_zero_is_fit_percentile_and_one_is_retention():
     fit = np.array([3.0, 1.0, 2.0])
     ret = np.array([0.2, 0.9, 0.5])
-    np.testing.assert_allclose(combine_scores(fit, ret, retention_weight=0.0), [1.0, 0.0, 0.5])
-    np.testing.assert_allclose(combine_scores(fit, ret, retention_weight=1.0), ret)
+    cfg = CombineConfig(fit_transform="percentile")
+    np.testing.assert_allclose(combine_scores(fit, ret, 0.0, config=cfg), [1.0, 0.0, 0.5])
+    np.testing.assert_allclose(combine_scores(fit, ret, 1.0, config=cfg), ret)
+
+
+def test_default_keeps_a_clearly_better_fit_ahead_of_a_weak_fit_with_better_retention():
+    # the model's own scale (as training sets it): a weak fit at the top of a skewed pool
+    cfg = CombineConfig(fit_center=0.35, fit_temperature=0.86)
+    assert cfg.fit_transform == "sigmoid"
+    rng = np.random.default_rng(0)
+    fit = np.r_[3.26, 0.27, rng.normal(-0.5, 0.3, 200)]  # strong, weak, the rest of the pool
+    ret = np.r_[0.82, 0.92, rng.random(200)]
+    score = combine_scores(fit, ret, config=cfg)
+    assert score[0] > score[1]
+    pct = combine_scores(fit, ret, config=cfg.model_copy(update={"fit_transform": "percentile"}))
+    assert pct[1] > pct[0]  # what the percentile transform did on the demo world
 
 
 def test_retention_weight_reorders_candidates():
@@ -24,7 +38,8 @@ def test_retention_weight_reorders_candidates():
 
 def test_percentile_is_within_request():
     fit = np.array([10.0, 11.0, -5.0, -4.0])
-    out = combine_scores(fit, np.full(4, 0.5), 0.0, group_ids=["a", "a", "b", "b"])
+    cfg = CombineConfig(fit_transform="percentile")
+    out = combine_scores(fit, np.full(4, 0.5), 0.0, group_ids=["a", "a", "b", "b"], config=cfg)
     np.testing.assert_allclose(out, [0.0, 1.0, 0.0, 1.0])
 
 
