@@ -82,7 +82,7 @@ class Candidate(_Base):
     headline: Series[str]
     resume_text: Series[str]
     skills: Series[object] = pa.Field(list_of_strings=())
-    years_experience: Series[float] = pa.Field(ge=0, le=60)
+    years_experience: Series[float] = pa.Field(ge=0, le=60, nullable=True)  # NaN = unknown
     location: Series[str]
     open_to_remote: Series[bool]
     is_employee: Series[bool]
@@ -147,6 +147,7 @@ class Entity:
     model: type[_Base]
     id_column: str | None
     required: bool = True
+    may_be_empty: bool = False  # a table with no rows is valid (nothing known, e.g. an ATS import)
     references: tuple[Reference, ...] = ()
     list_columns: tuple[str, ...] = ()
     date_order: tuple[tuple[str, str], ...] = ()  # (earlier, later) pairs
@@ -187,6 +188,7 @@ ENTITIES: dict[str, Entity] = {
             "contracts",
             Contract,
             "contract_id",
+            may_be_empty=True,
             references=(Reference("skills", "skills"),),
             list_columns=("skills",),
         ),
@@ -194,6 +196,7 @@ ENTITIES: dict[str, Entity] = {
             "credentials",
             Credential,
             "credential_id",
+            may_be_empty=True,
             references=(Reference("skills", "skills"), Reference("contracts", "contracts")),
             list_columns=("skills", "contracts"),
         ),
@@ -222,6 +225,7 @@ ENTITIES: dict[str, Entity] = {
             "holdings",
             Holding,
             None,
+            may_be_empty=True,
             references=(
                 Reference("candidate_id", "candidates"),
                 Reference("credential_id", "credentials"),
@@ -233,6 +237,7 @@ ENTITIES: dict[str, Entity] = {
             "history",
             History,
             None,
+            may_be_empty=True,
             references=(Reference("candidate_id", "candidates"),),
             date_order=(("started_at", "ended_at"),),
         ),

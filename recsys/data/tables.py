@@ -145,7 +145,7 @@ def read_raw(path: Path, entity: Entity) -> tuple[pd.DataFrame | None, list[Prob
                 f"{type(err).__name__}: {err}".splitlines()[0][:200],
             )
         ]
-    if frame.empty:
+    if frame.empty and not entity.may_be_empty:
         return None, [Problem(name, None, None, "at least one row", "no rows")]
     return frame.reset_index(drop=True), problems
 

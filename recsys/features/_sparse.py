@@ -10,6 +10,7 @@ import scipy.sparse as sp
 def list_matrix(lists: pd.Series, vocab: pd.Index) -> sp.csr_matrix:
     """Binary (len(lists), len(vocab)) CSR matrix from a column of id lists (unknown ids dropped)."""
     lengths = lists.map(lambda v: len(v) if isinstance(v, list | tuple | np.ndarray) else 0)
+    lengths = lengths.astype(np.int64)  # an empty column maps to object dtype
     flat = lists[lengths > 0].explode()
     rows = np.repeat(np.flatnonzero(lengths.to_numpy() > 0), lengths[lengths > 0].to_numpy())
     cols = vocab.get_indexer(flat.astype(str).to_numpy()) if len(flat) else np.zeros(0, int)
