@@ -131,7 +131,7 @@ class TreeShapTables:
         self.entry_left = np.asarray(entry_left, dtype=bool)
         leaf_k_arr = np.asarray(leaf_k, dtype=np.intp)
         slot_leaf = np.repeat(np.arange(n_leaves), leaf_k_arr)
-        slot_rank = np.arange(n_slots) - np.repeat(np.r_[0, np.cumsum(leaf_k_arr)[:-1]], leaf_k_arr)
+        slot_rank = np.arange(n_slots) - np.repeat(np.r_[0, np.cumsum(leaf_k_arr)][:-1], leaf_k_arr)
         # The per-request sums are sparse products: failed splits per slot, pattern code per leaf
         # (bit ``rank`` of the leaf's code says its slot's splits all hold), value per feature.
         self.entry_to_slot = sp.csr_matrix(

@@ -84,3 +84,14 @@ def test_wrong_width_is_a_clear_error():
     with pytest.raises(ValueError, match="8 columns"):
         TreeShapTables(booster).contributions(X[:, :3])
     assert TreeShapTables(booster).contributions(X[:0]).shape == (0, 9)
+
+
+def test_a_model_without_any_split_explains_with_zeros():
+    # too little data for one split (min_data_in_leaf > rows / 2): every tree is a single leaf
+    X, y = _data(n=40)
+    booster = lgb.train(
+        {"verbose": -1, "min_data_in_leaf": 30}, lgb.Dataset(X, y), num_boost_round=3
+    )
+    got = TreeShapTables(booster).contributions(X[:5])
+    np.testing.assert_allclose(got, booster.predict(X[:5], pred_contrib=True), atol=1e-9)
+    assert (got[:, :-1] == 0).all()
