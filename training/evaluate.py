@@ -88,14 +88,15 @@ def _ibs_times(durations: np.ndarray) -> np.ndarray:
 
 
 class PlantedSurvival:
-    """The planted survival S(t) = exp(−(t/λ)^k · e^η) of given hires (evaluation only).
+    """The planted survival S(t) = exp(−(t/λ)^k · e^η) of given hires (evaluation only); ``shape``
+    is one k, or one per hire (scenarios with non-proportional hazards).
 
     ``predict_survival(X, h)`` ignores ``X`` but for its length, which must match the hires given.
     """
 
-    def __init__(self, log_hazard: np.ndarray, shape: float, scale_days: float) -> None:
+    def __init__(self, log_hazard: np.ndarray, shape: Any, scale_days: float) -> None:
         self.log_hazard = np.asarray(log_hazard, dtype=float)
-        self.shape = shape
+        self.shape = np.broadcast_to(np.asarray(shape, dtype=float), self.log_hazard.shape)
         self.scale_days = scale_days
 
     @classmethod
@@ -104,13 +105,18 @@ class PlantedSurvival:
         from recsys.data.truth import Truth
 
         truth = Truth.load(world_dir)
-        eta = truth.outcomes().set_index(["candidate_id", "role_id"])["log_hazard"]
+        out = truth.outcomes().set_index(["candidate_id", "role_id"])
         keys = pd.MultiIndex.from_frame(hires[["candidate_id", "role_id"]].astype(str))
-        values = eta.reindex(keys).to_numpy(dtype=float)
+        values = out["log_hazard"].reindex(keys).to_numpy(dtype=float)
         if np.isnan(values).any():
             raise ValueError(f"{int(np.isnan(values).sum())} hires have no planted log-hazard.")
         tenure = truth.params["tenure"]
-        return cls(values, float(tenure["shape"]), float(tenure["scale_days"]))
+        shape = (
+            out["tenure_shape"].reindex(keys).to_numpy(dtype=float)
+            if "tenure_shape" in out.columns
+            else float(tenure["shape"])
+        )
+        return cls(values, shape, float(tenure["scale_days"]))
 
     def predict_survival(self, X: Any, horizon_days: Any = 365.0) -> np.ndarray:
         if len(X) != len(self.log_hazard):
@@ -118,7 +124,10 @@ class PlantedSurvival:
                 f"PlantedSurvival holds {len(self.log_hazard)} hires; got {len(X)} rows."
             )
         h = np.atleast_1d(np.asarray(horizon_days, dtype=float))
-        S = np.exp(-np.outer(np.exp(self.log_hazard), (h / self.scale_days) ** self.shape))
+        S = np.exp(
+            -np.exp(self.log_hazard)[:, None]
+            * (h[None, :] / self.scale_days) ** self.shape[:, None]
+        )
         return S[:, 0] if np.ndim(horizon_days) == 0 else S
 
 
@@ -130,8 +139,10 @@ def retention_metrics(
     horizon_days: float = 365.0,
     n_bins: int = 10,
     oracle: Any = None,
+    others: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, pd.DataFrame]]:
-    """Metrics of ``model`` and of the KM and naive baselines fitted on ``train`` hires.
+    """Metrics of ``model`` and of the KM and naive baselines fitted on ``train`` hires; ``others``
+    (name → fitted model, e.g. the linear Cox model) get the same metrics.
 
     ``train`` and ``test`` are ``(X, durations, events)``; ``model`` is fitted already and offers
     ``predict_survival(X, horizons)``; ``oracle`` (optional, e.g. :class:`PlantedSurvival` of the test
@@ -156,6 +167,7 @@ def retention_metrics(
         "km": KaplanMeierBaseline().fit(Xtr, dtr, etr),
         "naive": NaiveRetentionClassifier(horizons=horizons).fit(Xtr, dtr, etr),
     }
+    models.update(others or {})
     if oracle is not None:
         models["oracle"] = oracle
     out: dict[str, dict[str, float]] = {}

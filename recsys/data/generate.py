@@ -32,7 +32,7 @@ from recsys.data.world_config import WorldConfig
 
 __all__ = ["GENERATOR_VERSION", "WorldConfig", "generate_world"]
 
-GENERATOR_VERSION = "1.1"
+GENERATOR_VERSION = "1.2"
 CHUNK_TABLES = ("candidates", "holdings", "history", "outcomes", "groups")
 TRUTH_TABLES = {"truth_candidates": "candidates", "truth_outcomes": "outcomes"}
 _PARQUET = {"compression": "zstd", "write_statistics": True, "version": "2.6"}
@@ -201,8 +201,12 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
     pop = pop / pop.sum()
     obs = int(np.datetime64(cfg.observed_until, "D").astype(np.int64))
     validity = creds["validity_months"].to_numpy(dtype="float64", na_value=np.nan)
+    groups = pool.occ["isco_code"].astype(str).str[:2].to_numpy()[role_occ]
+    scenario = cfg.resolve_scenario(sorted(set(groups.tolist())))
+    role_mult = _role_multipliers(scenario, groups, roles["team"].astype(str).to_numpy(), cfg.seed)
     ctx = Context(
         cfg=cfg,
+        scenario=scenario,
         pool=pool,
         forms=SurfaceForms.build(pool.skills, pool.titles) if sources is None else None,
         skill_ids=skill_ids,
@@ -219,6 +223,7 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
             seniority=roles["seniority"].to_numpy(np.int64),
             location=roles["location"].map(city_code).to_numpy(np.int64),
             remote=roles["remote"].to_numpy(bool),
+            **{f"{k}_mult": v for k, v in role_mult.items()},
         ),
         role_occ=role_occ,
         role_opened=(roles["opened_at"].to_numpy("datetime64[D]").astype(np.int64)),
@@ -285,20 +290,57 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
         pa.Table.from_pandas(sk.astype({"description": str, "group": str}), preserve_index=False),
         folder / "skills.parquet",
     )
-    _write_truth_params(folder / "truth", cfg, cities)
+    _write(
+        pa.table(
+            {
+                "role_id": ctx.role_ids,
+                "occupation_group": groups.astype(str),
+                **{f"{k}_mult": v for k, v in role_mult.items()},
+            }
+        ),
+        folder / "truth" / "roles.parquet",
+    )
+    _write_truth_params(folder / "truth", cfg, cities, ctx.scenario)
 
 
-def _write_truth_params(folder: Path, cfg: WorldConfig, cities: list[str]) -> None:
+def _role_multipliers(
+    scenario: planted.Scenario, groups: np.ndarray, teams: np.ndarray, seed: int
+) -> dict[str, np.ndarray]:
+    """Per-role multipliers of the fit's terms: by occupation group, and by team (log-normal)."""
+    shape = scenario.shape
+    n = len(groups)
+    out = {
+        "optional": np.array([shape.group_optional.get(g, 1.0) for g in groups], dtype=np.float64),
+        "contracts": np.array(
+            [shape.group_contracts.get(g, 1.0) for g in groups], dtype=np.float64
+        ),
+        "location": np.ones(n),
+        "seniority": np.ones(n),
+    }
+    if shape.team_sigma > 0:
+        names, team_code = np.unique(teams, return_inverse=True)
+        rng = np.random.default_rng([seed, 103])
+        draws = np.exp(rng.normal(0.0, shape.team_sigma, (2, len(names))))
+        out["location"], out["seniority"] = draws[0][team_code], draws[1][team_code]
+    return out
+
+
+def _write_truth_params(
+    folder: Path, cfg: WorldConfig, cities: list[str], scenario: planted.Scenario
+) -> None:
     params = {
         "generator_version": GENERATOR_VERSION,
         "seed": cfg.seed,
         "observed_until": cfg.observed_until.isoformat(),
         "cities": cities,
-        "seniority_years": list(planted.SENIORITY_YEARS),
+        "scenario_id": scenario.id,
+        "seniority_years": list(scenario.seniority_years),
         "hidden_factor": "N(0,1) = Phi^-1(splitmix64 hash of (seed, candidate number, role number))",
-        "fit": cfg.fit.model_dump(),
-        "funnel": cfg.funnel.model_dump(),
-        "tenure": cfg.tenure.model_dump(),
+        "fit": scenario.fit.model_dump(),
+        "fit_shape": scenario.shape.model_dump(),
+        "funnel": scenario.funnel.model_dump(),
+        "tenure": scenario.tenure.model_dump(),
+        "role_multipliers": "truth/roles.parquet (occupation group and team)",
         "as_of": "verified credentials count when unexpired at observed_until",
     }
     tmp = folder / "params.json.tmp"

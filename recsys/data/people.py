@@ -31,6 +31,7 @@ class Context:
     """Everything a chunk needs about the organisation side (built once per world)."""
 
     cfg: WorldConfig
+    scenario: planted.Scenario  # the planted process (its funnel is set by the first chunk)
     pool: Pool
     forms: SurfaceForms | None  # labels style
     skill_ids: pa.Array  # taxonomy skill ids (string), indexed by skill index
@@ -114,7 +115,7 @@ def _ts(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 
 def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Table]:
     """Candidates ``start .. start+n-1`` with their holdings, history, outcomes and truth."""
-    cfg, pool = ctx.cfg, ctx.pool
+    cfg, pool, sc = ctx.cfg, ctx.pool, ctx.scenario
     rng = np.random.default_rng([cfg.seed, 1, chunk])
     n_skills = len(pool.skills)
     n_roles = len(ctx.role_occ)
@@ -218,12 +219,17 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     never = np.isnan(vdays)
     expires = issued + np.where(never, 0, np.nan_to_num(vdays)).astype(np.int64)
     valid = verified & (never | (expires > ctx.obs))
-    held = _csr_from_pairs(q_c[valid], q_q[valid], (n, ctx.cred_skills.shape[0]))
+    half_life = sc.shape.credential_half_life_years
+    if half_life is None:
+        held = _csr_from_pairs(q_c[valid], q_q[valid], (n, ctx.cred_skills.shape[0]))
+    else:  # older credentials cover their contracts less (recency decay); (c, q) pairs are unique
+        decay = 0.5 ** ((ctx.obs - issued[valid]) / 365.25 / half_life)
+        held = sp.csr_matrix((decay, (q_c[valid], q_q[valid])), shape=(n, ctx.cred_skills.shape[0]))
     vcon = (held @ ctx.cred_contracts).tocsr()
-    vcon.data[:] = 1
+    vcon.data = np.minimum(vcon.data, 1.0)  # several credentials never cover a contract twice
 
     # candidate attributes ----------------------------------------------------------------
-    seniority = planted.seniority_from_years(years)
+    seniority = planted.seniority_from_years(years, sc.seniority_years)
     city = rng.choice(len(ctx.cities), size=n, p=ctx.city_p)
     remote_ok = rng.random(n) < cfg.open_to_remote_share
     cur_role = _pick_in_rows(ctx.roles_by_occ, occ0, rng, rng.integers(0, n_roles, n))
@@ -249,11 +255,16 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
         )
     a_c, a_r = _unique_pairs(a_c, a_r, n_roles)
 
-    comp = planted.fit_components(cands, ctx.roles, a_c, a_r, cfg.fit, cfg.seed)
-    stage, z = planted.draw_stages(comp["fit"], cfg.funnel, rng)
+    comp = planted.fit_components(cands, ctx.roles, a_c, a_r, sc.fit, cfg.seed, sc.shape)
+    if sc.stage_shares is not None:  # a drawn funnel, set once from the first chunk's fits
+        ctx.scenario = sc = planted.resolve_funnel(
+            sc, comp["fit"], np.random.default_rng([cfg.seed, 104])
+        )
+    z = planted.latent_stage_scores(comp["fit"], sc.funnel, rng)
     opened = ctx.role_opened[a_r]
     room = np.clip(ctx.obs - 60 - opened, 0, 120)
     applied = opened + (rng.random(len(a_c)) * (room + 1)).astype(np.int64)
+    stage = planted.stages(z, sc.funnel, (applied - ctx.role_opened.min()) / 365.25)
     # at most one hire per candidate: the earliest application reaching stage 4 (others: offer)
     hires = np.flatnonzero(stage == HIRED)
     if len(hires):
@@ -263,11 +274,12 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
         stage[order[~first]] = 3
     hired = stage == HIRED
     hired_at = applied + rng.integers(14, 46, len(a_c))
-    over = np.maximum(0, comp["seniority_gap"] - 1).astype(np.float64)
+    over = np.maximum(0, comp["seniority_gap"] - sc.shape.over_from).astype(np.float64)
     hop = n_jobs[a_c] / np.maximum(years[a_c], 1.0)
     mismatch = remote_ok[a_c] & ~ctx.roles.remote[a_r]
-    eta = planted.log_hazard(comp["fit"], over, hop, mismatch, cfg.tenure)
-    tenure = planted.draw_tenure_days(eta, cfg.tenure, rng)
+    eta = planted.log_hazard(comp["fit"], over, hop, mismatch, sc.tenure)
+    k = planted.tenure_shape(comp["fit"], sc.tenure)
+    tenure = planted.draw_tenure_days(eta, sc.tenure, rng, k)
     left = hired_at + np.ceil(tenure).astype(np.int64)
     censored = hired & (left > ctx.obs)
 
@@ -304,7 +316,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
         titles, m_c, m_s = texts.titles, texts.named_c, texts.named_s
 
     # tables ------------------------------------------------------------------------------
-    v_c, v_k = _csr_nz(vcon)
+    v_c, v_k, v_w = _csr_nz(vcon)
     cid = pa.array([f"C{i:07d}" for i in range(start, start + n)])
     order = np.lexsort((-hj, hc))  # chronological within candidate
     out = {
@@ -357,6 +369,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
                 "true_skills": _list_array(t_c, ctx.skill_ids.take(pa.array(t_s)), n),
                 "mentioned_skills": _list_array(m_c, ctx.skill_ids.take(pa.array(m_s)), n),
                 "verified_contracts": _list_array(v_c, ctx.contract_ids.take(pa.array(v_k)), n),
+                "verified_contract_weights": _list_array(v_c, pa.array(v_w), n),
                 "seniority": seniority,
                 "location_code": city,
                 "open_to_remote": remote_ok,
@@ -373,6 +386,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
                 "stage_latent": z,
                 "stage": stage,
                 "log_hazard": eta,
+                "tenure_shape": k,
                 "tenure_days": np.where(hired, tenure, np.nan),
                 "censored": censored,
             }
@@ -382,10 +396,10 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     return out
 
 
-def _csr_nz(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+def _csr_nz(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     m = m.tocoo()
     order = np.lexsort((m.col, m.row))
-    return m.row[order], m.col[order]
+    return m.row[order], m.col[order], m.data[order].astype(np.float64)
 
 
 def _groups(cid: pa.Array, seed: int, chunk: int, n: int) -> pa.Table:

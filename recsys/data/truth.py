@@ -24,15 +24,20 @@ import scipy.sparse as sp
 from recsys.data import planted
 
 
-def _csr(column: pa.ChunkedArray, vocab: pd.Index) -> sp.csr_matrix:
-    """A list<string> column -> binary CSR over ``vocab`` (no Python loop over rows)."""
+def _csr(
+    column: pa.ChunkedArray, vocab: pd.Index, values: pa.ChunkedArray | None = None
+) -> sp.csr_matrix:
+    """A list<string> column -> CSR over ``vocab`` (no Python loop over rows); entries are 1, or
+    taken from the aligned list<double> column ``values``."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     offsets = np.asarray(arr.offsets, dtype=np.int64)
     offsets = offsets - offsets[0]
     codes = vocab.get_indexer(arr.flatten().to_numpy(zero_copy_only=False))
-    return sp.csr_matrix(
-        (np.ones(len(codes), np.float32), codes, offsets), shape=(len(arr), len(vocab))
-    )
+    data = np.ones(len(codes), np.float64)
+    if values is not None:
+        v = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+        data = v.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
+    return sp.csr_matrix((data, codes, offsets), shape=(len(arr), len(vocab)))
 
 
 @dataclass
@@ -111,10 +116,22 @@ class Truth:
         city = {c: i for i, c in enumerate(params["cities"])}
         cid = pd.Index(tc.column("candidate_id").to_numpy(zero_copy_only=False))
         rid = pd.Index(roles.column("role_id").to_numpy(zero_copy_only=False))
+        weights = (
+            tc.column("verified_contract_weights")
+            if "verified_contract_weights" in tc.column_names
+            else None
+        )
+        mult: dict[str, np.ndarray] = {}
+        if (folder / "roles.parquet").exists():  # scenario multipliers (generator >= 1.2)
+            tr = pd.read_parquet(folder / "roles.parquet").set_index("role_id").reindex(rid)
+            mult = {
+                f"{k}_mult": tr[f"{k}_mult"].to_numpy(dtype=np.float64)
+                for k in ("optional", "contracts", "location", "seniority")
+            }
         cands = planted.Side(
             keys=planted.id_numbers(cid.to_numpy()),
             skills=_csr(tc.column("true_skills"), vocab),
-            contracts=_csr(tc.column("verified_contracts"), contracts),
+            contracts=_csr(tc.column("verified_contracts"), contracts, weights),
             seniority=tc.column("seniority").to_numpy(),
             location=tc.column("location_code").to_numpy(),
             remote=tc.column("open_to_remote").to_numpy(),
@@ -127,6 +144,7 @@ class Truth:
             seniority=roles.column("seniority").to_numpy(),
             location=np.array([city.get(c, -1) for c in roles.column("location").to_pylist()]),
             remote=roles.column("remote").to_numpy(),
+            **mult,
         )
         return cls(
             params,
@@ -156,6 +174,15 @@ class Truth:
     def weights(self) -> planted.FitWeights:
         return planted.FitWeights(**self.params["fit"])
 
+    @property
+    def shape(self) -> planted.FitShape:
+        """The scenario's non-linear terms (neutral for worlds generated before scenarios)."""
+        return planted.FitShape(**self.params.get("fit_shape", {}))
+
+    @property
+    def scenario_id(self) -> str:
+        return str(self.params.get("scenario_id", "documented"))
+
     # --- the true fit ---------------------------------------------------------------------
     def components(self, candidate_ids: Any, role_ids: Any) -> pd.DataFrame:
         """Every part of the true fit for aligned pairs (see docs/example-world.md)."""
@@ -167,7 +194,7 @@ class Truth:
                 f"length (one pair per position). Got {len(ci)} and {len(ri)} instead."
             )
         comp = planted.fit_components(
-            self.candidates, self.roles, ci, ri, self.weights, int(self.params["seed"])
+            self.candidates, self.roles, ci, ri, self.weights, int(self.params["seed"]), self.shape
         )
         return pd.DataFrame(comp)
 
@@ -179,7 +206,7 @@ class Truth:
         """True fit of every candidate × role pair, shape (len(candidate_ids), len(role_ids))."""
         ci = self._index(self.candidate_ids, candidate_ids, "candidate_ids")
         ri = self._index(self.role_ids, role_ids, "role_ids")
-        c, r, w = self.candidates, self.roles, self.weights
+        c, r = self.candidates, self.roles
         assert r.optional is not None
 
         def cover(a: sp.csr_matrix, b: sp.csr_matrix, empty: float) -> np.ndarray:
@@ -195,15 +222,19 @@ class Truth:
         hidden = planted.hidden_factor(
             int(self.params["seed"]), c.keys[ci][:, None], r.keys[ri][None, :]
         )
-        return (
-            w.required * cover(cs, rq, 1.0)
-            + w.optional * cover(cs, ro, 0.0)
-            + w.contracts * cover(c.contracts[ci], rc, 0.0)
-            + w.location * loc
-            - w.under * np.maximum(0, -gap)
-            - w.over * np.maximum(0, gap - 1)
-            + w.hidden * hidden
-        )
+        mult = {k: r.mult(k, ri) for k in ("optional", "contracts", "location", "seniority")}
+        return planted.combine_fit(
+            cov_req=cover(cs, rq, 1.0),
+            cov_opt=cover(cs, ro, 0.0),
+            cov_con=cover(c.contracts[ci], rc, 0.0),
+            loc=loc.astype(np.float64),
+            gap=gap,
+            hidden=hidden,
+            junior=planted.junior_share(c.seniority[ci])[:, None],
+            mult={k: v if np.isscalar(v) else np.asarray(v)[None, :] for k, v in mult.items()},
+            weights=self.weights,
+            shape=self.shape,
+        )["fit"]
 
     # --- skills and outcomes ----------------------------------------------------------------
     def true_skills(self, candidate_ids: Any) -> list[list[str]]:

@@ -11,7 +11,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from recsys.data.planted import FitWeights, FunnelParams, TenureParams
+from recsys.data.planted import (
+    FitWeights,
+    FunnelParams,
+    Scenario,
+    ScenarioPriors,
+    TenureParams,
+    draw_scenario,
+)
 
 DEFAULT_CITIES: dict[str, float] = {
     "London": 0.22,
@@ -43,6 +50,21 @@ DEFAULT_OCCUPATION_WEIGHTS: dict[str, float] = {
     "11": 0.5,
     "14": 0.2,
 }
+
+
+class ScenarioChoice(BaseModel):
+    """Which planted process a world follows (docs/example-world.md, "Scenarios").
+
+    ``documented``: the linear formula of the docs with the ``fit``/``funnel``/``tenure`` fields of
+    the config.  ``drawn``: a process drawn from ``priors`` with ``seed`` (default: the world's seed),
+    non-linear and with interactions; ``truth/params.json`` records what was drawn.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["documented", "drawn"] = "documented"
+    seed: int | None = Field(None, ge=0, lt=2**63)
+    priors: ScenarioPriors = Field(default_factory=ScenarioPriors)
 
 
 class WorldConfig(BaseModel):
@@ -129,6 +151,7 @@ class WorldConfig(BaseModel):
     fit: FitWeights = Field(default_factory=FitWeights)
     funnel: FunnelParams = Field(default_factory=FunnelParams)
     tenure: TenureParams = Field(default_factory=TenureParams)
+    scenario: ScenarioChoice = Field(default_factory=ScenarioChoice)
 
     @field_validator("cities")
     @classmethod
@@ -136,6 +159,13 @@ class WorldConfig(BaseModel):
         if not v or any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
             raise ValueError(f"cities must map names to weights >= 0 with a positive sum. Got {v}")
         return v
+
+    def resolve_scenario(self, groups: list[str]) -> Scenario:
+        """The planted process of this world (``groups``: ISCO sub-major groups of its roles)."""
+        if self.scenario.kind == "drawn":
+            seed = self.seed if self.scenario.seed is None else self.scenario.seed
+            return draw_scenario(seed, groups, self.scenario.priors)
+        return Scenario(fit=self.fit, funnel=self.funnel, tenure=self.tenure)
 
     @property
     def contracts_count(self) -> int:

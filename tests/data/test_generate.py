@@ -54,6 +54,7 @@ def test_world_validates_and_names_files_after_entities(world_dir: Path, world) 
         "candidates.parquet",
         "outcomes.parquet",
         "params.json",
+        "roles.parquet",
     }
     assert len(world.candidates) == 300 and len(world.roles) == 40
     assert not any(p.name.startswith(".") for p in world_dir.parent.iterdir())
