@@ -217,10 +217,9 @@ class NowFeatures:
         """Role levels as the builder stores them (float with NaN for unknown, or its ints)."""
         if not np.issubdtype(self.builder.role_seniority_.dtype, np.floating):
             return values.to_numpy(dtype=int)
-        from recsys.features.builder import TYPICAL_YEARS
+        from recsys.features.seniority import role_levels
 
-        sen = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-        return np.where((sen >= 0) & (sen < len(TYPICAL_YEARS)), sen, np.nan)
+        return role_levels(values)
 
     # ------------------------------------------------------------------ features
     def matrix(self, ci: np.ndarray, ri: np.ndarray, roles: RoleSide | None = None) -> np.ndarray:
@@ -296,9 +295,6 @@ class NowFeatures:
         occ = None if roles.occupations is None else roles.occupations[ri]
         f["occ_match"] = b._occupation_match(ci, occ, np.full(n, self._now))
         f.update(self._experience(ci, ri, roles))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)
-        f["job_hop_rate"] = np.where(f["n_jobs"] > 0, hop, np.nan)
         return np.column_stack([np.asarray(f[k], dtype=np.float64) for k in self.names])
 
     def _experience(self, ci: np.ndarray, ri: np.ndarray, roles: RoleSide) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def test_nothing_after_as_of_is_used(world, encoder):
             }
         )
     )
-    assert y["n_jobs"].iloc[0] == 0 and np.isnan(y["job_hop_rate"].iloc[0])
+    assert y["n_jobs"].iloc[0] == 0 and np.isnan(y["mean_tenure_months"].iloc[0])
 
 
 def test_free_text_entities_do_not_crash_and_get_nan_coverage(world, encoder):

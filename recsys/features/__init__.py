@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recsys.features.builder import SENIORITY_YEARS, FeatureBuilder
+from recsys.features.builder import FeatureBuilder
 from recsys.features.registry import FEATURE_NAMES, FEATURES, Feature
 
-__all__ = ["FEATURES", "FEATURE_NAMES", "Feature", "FeatureBuilder", "SENIORITY_YEARS"]
+__all__ = ["FEATURES", "FEATURE_NAMES", "Feature", "FeatureBuilder"]

@@ -56,12 +56,10 @@ from recsys.features.evidence import (
 from recsys.features.history import JobTable
 from recsys.features.occupation import infer_vectors, matcher_for, occupation_match
 from recsys.features.registry import FEATURE_NAMES
+from recsys.features.seniority import fit_seniority_scale, role_levels
 from recsys.features.text import HashedBM25, soft_overlap
 
-__all__ = ["FeatureBuilder", "SENIORITY_YEARS", "TYPICAL_YEARS"]
-
-SENIORITY_YEARS = (2.0, 5.0, 9.0, 15.0)  # upper bounds (years) of seniority levels 0..3; 4 above
-TYPICAL_YEARS = np.array([1.0, 3.5, 7.0, 12.0, 18.0])  # typical years of experience per level
+__all__ = ["FeatureBuilder"]
 _DAY = np.timedelta64(1, "D")
 _YEAR_DAYS, _MONTH_DAYS = 365.25, 30.4375
 
@@ -159,9 +157,7 @@ class FeatureBuilder:
         self.role_loc_ = _norm_text(roles["location"])
         self.role_remote_ = roles["remote"].to_numpy(dtype=bool)
         self.role_team_ = roles["team"].astype(str).to_numpy()
-        # unknown seniority (ad-hoc roles use -1, or NaN) → NaN, never a silent level
-        sen = pd.to_numeric(roles["seniority"], errors="coerce").to_numpy(dtype=float)
-        self.role_seniority_ = np.where((sen >= 0) & (sen < len(TYPICAL_YEARS)), sen, np.nan)
+        self.role_seniority_ = role_levels(roles["seniority"])
         occ_ids, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
         ref = self.reference
         extractor = self.skill_extractor if ref is None else ref.skill_extractor
@@ -195,8 +191,9 @@ class FeatureBuilder:
         self.h_verified_ = h["verified"].to_numpy(dtype=bool)
 
         self.jobs_ = JobTable(w.history, self.cand_ids_, occ_ids)
-        if ref is not None:  # ad-hoc rows: the rates the model was trained with
+        if ref is not None:  # ad-hoc rows: the rates and scale the model was trained with
             self.history_rates_ = ref.history_rates_
+            self.seniority_scale_ = ref.seniority_scale_
         else:  # measured on this world's candidates as of now (see recsys.features.evidence)
             everyone = np.arange(len(self.cand_ids_))
             now = np.full(len(everyone), np.datetime64(self.now_, "ns"))
@@ -206,6 +203,8 @@ class FeatureBuilder:
                 self.O_ess_,
                 self.O_opt_,
             )
+            # the roles' seniority scale in years, matched to this world's candidates
+            self.seniority_scale_ = fit_seniority_scale(self.years_, self.role_seniority_)
 
         self._vectors: dict[str, tuple[pd.Index, np.ndarray] | None] = {}
         self._bm25: Any = None  # (model, candidate documents, role queries), built on first use
@@ -403,9 +402,6 @@ class FeatureBuilder:
         f["occ_match"] = self._occupation_match(
             ci, None if role_occ is None else role_occ[ri], as_of
         )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            hop = f["n_jobs"] / np.maximum(f["years_experience"], 1.0)
-        f["job_hop_rate"] = np.where(f["n_jobs"] > 0, hop, np.nan)  # no history: unknown
         out = pd.DataFrame(f, index=pairs.index)
         return out[FEATURE_NAMES].astype(np.float64)
 
@@ -538,25 +534,24 @@ class FeatureBuilder:
     def _experience_features(self, ci, ri, as_of) -> dict[str, np.ndarray]:
         back = _days(np.datetime64(self.now_, "ns"), as_of) / _YEAR_DAYS
         years = np.maximum(self.years_[ci] - np.maximum(back, 0.0), 0.0)
-        level = np.searchsorted(np.asarray(SENIORITY_YEARS), years, side="right").astype(float)
-        level[np.isnan(years)] = np.nan  # searchsorted puts NaN above every bound
         role_level = self.role_seniority_[ri]
-        gap = level - role_level
-        typical = np.full(len(ri), np.nan)
-        known = ~np.isnan(role_level)
-        typical[known] = TYPICAL_YEARS[role_level[known].astype(int)]
+        scale = self.seniority_scale_
+        if scale is None:  # too few candidates with years, or no role states a level
+            gap = typical = np.full(len(ri), np.nan)
+        else:
+            gap = scale.level(years) - role_level
+            typical = scale.typical_years(role_level)
         same_loc = (self.cand_loc_[ci] == self.role_loc_[ri]) & (self.cand_loc_[ci] != "")
-        remote_role, open_remote = self.role_remote_[ri], self.cand_remote_[ci]
         return {
             "years_experience": years,
+            "role_seniority": role_level,
             "seniority_gap": gap,
             "overqualification": np.maximum(gap, 0.0),
             "underqualification": np.maximum(-gap, 0.0),
             "experience_gap_years": years - typical,
             "same_location": same_loc.astype(float),
-            "role_remote": remote_role.astype(float),
-            "location_ok": (same_loc | (remote_role & open_remote)).astype(float),
-            "remote_mismatch": (open_remote & ~remote_role).astype(float),
+            "role_remote": self.role_remote_[ri].astype(float),
+            "open_to_remote": self.cand_remote_[ci].astype(float),
             "is_employee": self.is_employee_[ci],
             "same_team": (
                 (self.cand_team_[ci] == self.role_team_[ri]) & (self.cand_team_[ci] != "")

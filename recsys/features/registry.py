@@ -185,7 +185,14 @@ _SPECS = [
     # seniority and experience
     Feature("years_experience", "candidate's years of experience", 0, "experience"),
     Feature(
-        "seniority_gap", "candidate's seniority level minus the role's (0-4 scale)", 0, "experience"
+        "role_seniority", "the role's stated seniority level (NaN if unknown)", 0, "experience"
+    ),
+    Feature(
+        "seniority_gap",
+        "candidate's level, read from years on the scale matched to the roles' levels "
+        "(recsys.features.seniority), minus the role's",
+        0,
+        "experience",
     ),
     Feature(
         "overqualification",
@@ -201,30 +208,16 @@ _SPECS = [
     ),
     Feature(
         "experience_gap_years",
-        "years of experience minus the years typical of the role's seniority",
+        "years of experience minus the typical years of the role's level (matched scale)",
         0,
         "experience",
     ),
     # location
     Feature("same_location", "candidate and role are in the same location", 0, "location"),
     Feature("role_remote", "the role allows remote work", 0, "location"),
-    Feature(
-        "location_ok",
-        "same location, or a remote role and a candidate open to remote",
-        0,
-        "location",
-    ),
-    Feature(
-        "remote_mismatch",
-        "remote role but candidate not open to remote, or vice versa",
-        0,
-        "location",
-    ),
+    Feature("open_to_remote", "the candidate is open to remote work", 0, "location"),
     # career, occupation and employment
     Feature("n_jobs", "number of jobs started before the reference time", 0, "career"),
-    Feature(
-        "job_hop_rate", "jobs started per year of career (as of the reference time)", 0, "career"
-    ),
     Feature("mean_tenure_months", "mean length of finished jobs, in months", 0, "career"),
     Feature("last_tenure_months", "length of the most recent finished job, in months", 0, "career"),
     Feature(
