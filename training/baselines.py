@@ -133,3 +133,12 @@ def hand_weighted_scores(X_train: pd.DataFrame, X: pd.DataFrame) -> np.ndarray:
     z = (_as_float(X, cols) - mean) / np.where(std > 0, std, 1.0)
     z = np.where(np.isnan(z), 0.0, z)
     return z @ np.asarray([sign[c] for c in cols], dtype=np.float64) / len(cols)
+
+
+def linear_cox(model: Any, X: pd.DataFrame, durations: np.ndarray, events: np.ndarray) -> Any:
+    """The retention baseline: ``model``'s Cox fit with every input linear (no spline hinges),
+    same penalty and missing-value rules, on the same training hires."""
+    from recsys.models.retention import RetentionModel
+
+    params = {**model.get_params(), "derived_features": False}
+    return RetentionModel(**params).fit(X, durations, events)

@@ -138,7 +138,14 @@ class RetentionConfig(_Section):
         description="recalibration on a held-out fold; 'none' measured best (docs/retention.md)",
     )
     calibration_fraction: float = Field(0.25, gt=0, lt=1)
-    derived_features: bool = Field(True, description="add the seniority-gap hinges (over/under)")
+    derived_features: bool = Field(
+        True, description="linear-spline hinges of spline_features at training quantiles"
+    )
+    spline_features: list[str] = Field(
+        default_factory=lambda: ["seniority_gap", "years_experience"],
+        description="inputs whose effect on the hazard may bend (knots learned from the data)",
+    )
+    spline_knots: int = Field(3, ge=1, le=9, description="knots per spline input")
     features: list[str] | None = Field(None, description="feature subset; None = every feature")
     fallback_missing: float = Field(
         0.5, gt=0, le=1, description="missing share of the model's weight that gets the baseline"

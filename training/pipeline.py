@@ -310,12 +310,18 @@ def evaluate_models(
 
         oracle = PlantedSurvival.from_world(prep.world_dir, te_pairs)
     try:
+        others = {}
+        if baselines:  # what the learned splines add: the same Cox model, linear in its inputs
+            from training.baselines import linear_cox
+
+            others["linear_cox"] = linear_cox(retention, select(Xtr, names), tr_d, tr_e)
         report["retention"], calibration = retention_metrics(
             retention,
             (select(Xtr, names), tr_d, tr_e),
             (select(Xte, names), te_d, te_e),
             horizon_days=config.evaluate.horizon_days,
             oracle=oracle,
+            others=others,
         )
     except ValueError as err:  # too few test hires in a tiny world: say so, keep the ranking report
         log.warning("retention metrics skipped: %s", err)

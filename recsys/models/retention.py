@@ -10,11 +10,13 @@ Model choice — a penalised **Cox proportional-hazards** model fitted with ``li
   AFT fixes the hazard's shape, which the planted tenure process need not follow);
 - an L2 ``penalizer`` on standardised covariates keeps correlated pair features stable.
 
-Hazard-shaped inputs (``derived_features=True``): when ``seniority_gap`` is among the features, the model
-adds its two hinges, ``overqualified_above_1`` = max(0, gap − 1) and ``underqualified`` = max(0, −gap):
-a linear term cannot bend at a threshold, and leaving for a better-matched job (over-qualification) or
-struggling in one (under-qualification) are thresholded effects.  They are computed inside the model,
-so serving passes the same feature frame as training.
+Bent effects (``derived_features=True``): a linear term cannot bend, and leaving for a better-matched
+job (over-qualification) or struggling in one (under-qualification) need not grow evenly with the gap.
+So each input named in ``spline_features`` (default ``seniority_gap`` and ``years_experience``) gets a
+linear-spline basis: hinges max(0, x − k) at knots ``k`` placed at the training hires' quantiles
+(``spline_knots`` of them, evenly spaced in probability; repeated values merged).  The knots are learned
+from the data, never fixed points, and the penalised Cox fit decides how much each segment bends.
+They are computed inside the model, so serving passes the same feature frame as training.
 
 Calibration: a Cox model whose covariates act proportionally is calibrated as fitted, so the default
 is ``calibration="none"``.  Measured on the 20k world (docs/retention.md): the decile errors of the raw
@@ -55,19 +57,34 @@ import pandas as pd
 
 from recsys.models.fit import _as_frame, _atomic_write_text
 
-__all__ = ["RetentionModel", "tenure_targets", "derive_hazard_features"]
+__all__ = ["RetentionModel", "tenure_targets", "derive_hazard_features", "spline_knots"]
 
 _FORMAT = "recsys.RetentionModel/1"
 
 
-def derive_hazard_features(X: pd.DataFrame) -> pd.DataFrame:
-    """``X`` plus the seniority-gap hinges (see the module doc); unchanged without ``seniority_gap``."""
-    if "seniority_gap" not in X.columns:
-        return X
-    gap = X["seniority_gap"].to_numpy(dtype=float)
-    return X.assign(
-        overqualified_above_1=np.maximum(gap - 1.0, 0.0), underqualified=np.maximum(-gap, 0.0)
-    )
+def spline_knots(values: np.ndarray, n_knots: int) -> list[float]:
+    """Knots at the quantiles j/(n+1), j = 1..n, of the known ``values``; duplicates and knots at
+    the ends (a hinge there is constant or the input itself) dropped."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 10 or n_knots < 1:
+        return []
+    q = np.unique(np.quantile(v, np.arange(1, n_knots + 1) / (n_knots + 1)))
+    return [float(k) for k in q if v.min() < k < v.max()]
+
+
+def _hinge_names(knots: dict[str, list[float]]) -> list[str]:
+    return [f"{name}_above_{k:.4g}" for name, ks in knots.items() for k in ks]
+
+
+def derive_hazard_features(X: pd.DataFrame, knots: dict[str, list[float]]) -> pd.DataFrame:
+    """``X`` plus a hinge max(0, x − k) per knot of each named input (see the module doc)."""
+    cols = {
+        f"{name}_above_{k:.4g}": np.maximum(X[name].to_numpy(dtype=float) - k, 0.0)
+        for name, ks in knots.items()
+        for k in ks
+    }
+    return X.assign(**cols) if cols else X
 
 
 def tenure_targets(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +177,9 @@ class RetentionModel:
     calibration : ``"none"``, ``"platt"`` or ``"isotonic"`` (the latter two hold out
         ``calibration_fraction`` of hires to fit the map; ``refit`` then refits the Cox on all).
     calibration_horizons : horizons (days) that get a calibration map.
-    derived_features : add the seniority-gap hinges (:func:`derive_hazard_features`).
+    derived_features : add the linear-spline hinges of ``spline_features`` (module doc).
+    spline_features, spline_knots : the inputs that get hinges, and how many knots each (at the
+        training quantiles).
     fallback_missing : share of the model's weight whose inputs may be missing before a row gets
         the Kaplan–Meier baseline instead of a prediction (see the module doc); 1.0 = never.
     required_inputs : features of which a row needs at least one (else: the baseline).
@@ -177,6 +196,8 @@ class RetentionModel:
         calibration_fraction: float = 0.25,
         refit: bool = True,
         derived_features: bool = True,
+        spline_features: Sequence[str] = ("seniority_gap", "years_experience"),
+        spline_knots: int = 3,
         fallback_missing: float = 0.5,
         required_inputs: Sequence[str] = (),
         random_state: int = 0,
@@ -185,6 +206,8 @@ class RetentionModel:
         self.required_inputs = required_inputs
         self.refit = refit
         self.derived_features = derived_features
+        self.spline_features = spline_features
+        self.spline_knots = spline_knots
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
         self.calibration = calibration
@@ -201,6 +224,8 @@ class RetentionModel:
             "calibration_fraction": self.calibration_fraction,
             "refit": self.refit,
             "derived_features": self.derived_features,
+            "spline_features": [str(x) for x in self.spline_features],
+            "spline_knots": self.spline_knots,
             "fallback_missing": self.fallback_missing,
             "required_inputs": [str(x) for x in self.required_inputs],
             "random_state": self.random_state,
@@ -225,8 +250,14 @@ class RetentionModel:
             raise ValueError("RetentionModel.fit needs at least 2 observed exits (events == 1).")
         self.feature_names_ = [str(c) for c in X.columns]
         X = X.set_axis(self.feature_names_, axis=1)
+        self.knots_: dict[str, list[float]] = {}
         if self.derived_features:
-            X = derive_hazard_features(X)
+            for name in self.spline_features:
+                if name in X.columns:
+                    ks = spline_knots(X[name].to_numpy(dtype=float), self.spline_knots)
+                    if ks:
+                        self.knots_[name] = ks
+            X = derive_hazard_features(X, self.knots_)
         self.model_features_ = [str(c) for c in X.columns]
         A = X.to_numpy(dtype=float)
         with warnings.catch_warnings():  # an all-NaN column imputes to 0 (and is then constant)
@@ -304,18 +335,19 @@ class RetentionModel:
                 f"The 'X' parameter lacks features the model was trained on: {missing}."
             )
         names = list(self.feature_names_)
+        knots = getattr(self, "knots_", {})
         idx = X.columns.get_indexer(names) if X.columns.is_unique else None
-        hinges = {"overqualified_above_1", "underqualified"}
-        if idx is not None and (idx >= 0).all() and not hinges & set(names):
+        if idx is not None and (idx >= 0).all():
             A = X.to_numpy(dtype=float)[:, idx]  # serving: no intermediate frames
-            if self.derived_features and "seniority_gap" in names:  # derive_hazard_features
-                gap = A[:, names.index("seniority_gap")]
-                A = np.column_stack([A, np.maximum(gap - 1.0, 0.0), np.maximum(-gap, 0.0)])
+            hinges = [  # derive_hazard_features, on the array
+                np.maximum(A[:, names.index(name)] - k, 0.0)
+                for name, ks in knots.items()
+                for k in ks
+            ]
+            if hinges:
+                A = np.column_stack([A, *hinges])
         else:
-            X = X[names]
-            if self.derived_features:
-                X = derive_hazard_features(X)
-            A = X.to_numpy(dtype=float)
+            A = derive_hazard_features(X[names], knots).to_numpy(dtype=float)
         self._last_missing = np.isnan(A)
         A = np.where(np.isnan(A), self.medians_, A)
         if getattr(self, "lows_", None) is not None:  # no extrapolation beyond training
@@ -331,7 +363,7 @@ class RetentionModel:
         """Per row: the missing share of the model's weight and the inputs (with weight) missing."""
         self._z(X)
         missing = self._last_missing
-        names = list(self.feature_names_) + ["overqualified_above_1", "underqualified"]
+        names = list(self.feature_names_) + _hinge_names(getattr(self, "knots_", {}))
         used = np.abs(self.coef_) > 0
         lists = [[names[j] for j in np.flatnonzero(row & used)] for row in missing]
         return self._missing_share(missing), lists
@@ -404,6 +436,7 @@ class RetentionModel:
             "km_times": self.km_times_.tolist(),
             "km_survival": self.km_survival_.tolist(),
             "lp_range": self.lp_range_.tolist(),
+            "knots": self.knots_,
         }
         _atomic_write_text(path, json.dumps(state))
         return path
@@ -413,9 +446,16 @@ class RetentionModel:
         state = json.loads(Path(path).read_text(encoding="utf-8"))
         if state.get("format") != _FORMAT:
             raise ValueError(f"{path} is not a {_FORMAT} file.")
-        # Files written before the hinges existed were fitted without them.
+        # Files written before the learned knots used fixed seniority-gap hinges: not readable
+        # as such any more (retrain); files before any hinge were fitted without them.
+        if state["params"].get("derived_features") and "knots" not in state:
+            raise ValueError(
+                f"{path} was written with the fixed seniority-gap hinges of earlier versions; "
+                "retrain the model (recsys train) to get learned knots."
+            )
         self = cls(**{"derived_features": False, **state["params"]})
         self.feature_names_ = list(state["feature_names"])
+        self.knots_ = {k: list(map(float, v)) for k, v in state.get("knots", {}).items()}
         for key in ("medians", "means", "scales", "coef", "baseline_times", "baseline_cumhaz"):
             setattr(self, f"{key}_", np.asarray(state[key], dtype=float))
         for key in (

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from recsys.metrics import calibration_at_horizon, concordance_index, integrated_brier_score
-from recsys.models.retention import RetentionModel, derive_hazard_features, tenure_targets
+from recsys.models.retention import (
+    RetentionModel,
+    derive_hazard_features,
+    spline_knots,
+    tenure_targets,
+)
 from recsys.models.survival_baselines import KaplanMeierBaseline, NaiveRetentionClassifier
 
 
@@ -116,26 +121,30 @@ def test_tenure_targets_censor_at_observed_until():
     assert list(out["duration"]) == [182.0, 366.0]
 
 
-def test_seniority_gap_hinges_capture_a_thresholded_hazard(tmp_path):
+def test_learned_spline_knots_capture_a_thresholded_hazard(tmp_path):
     rng = np.random.default_rng(1)
     n = 3000
-    gap = rng.integers(-3, 4, n).astype(float)  # hazard flat up to gap 1, steep above
+    gap = rng.uniform(-3, 4, n)  # hazard flat up to gap 1.3 (a point no knot is told), steep above
     X = pd.DataFrame({"seniority_gap": gap, "noise": rng.normal(size=n)})
-    T = 400 * np.exp(-1.2 * np.maximum(gap - 1, 0) / 1.3) * rng.weibull(1.3, n)
+    T = 400 * np.exp(-1.2 * np.maximum(gap - 1.3, 0) / 1.3) * rng.weibull(1.3, n)
     C = rng.uniform(30, 1200, n)
     d, e = np.minimum(T, C), (T <= C).astype(int)
     tr, te = slice(0, 2000), slice(2000, None)
-    hinged = RetentionModel().fit(X[tr], d[tr], e[tr])
+    hinged = RetentionModel(spline_knots=5).fit(X[tr], d[tr], e[tr])
     linear = RetentionModel(derived_features=False).fit(X[tr], d[tr], e[tr])
     p_h, p_l = hinged.predict_survival(X[te]), linear.predict_survival(X[te])
-    assert hinged.model_features_[-2:] == ["overqualified_above_1", "underqualified"]
-    # at gaps <= 1 the hazard is flat; a linear term must spread the jump above 1 over them
+    knots = hinged.knots_["seniority_gap"]
+    assert len(knots) == 5 and np.allclose(
+        knots, np.quantile(gap[tr], [1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6])
+    )
+    assert hinged.model_features_[2:] == [f"seniority_gap_above_{k:.4g}" for k in knots]
+    # below the threshold the hazard is flat; a linear term must spread the jump over it
     grid = pd.DataFrame({"seniority_gap": [-3.0, -2.0, -1.0, 0.0, 1.0], "noise": 0.0})
     spread_h, spread_l = (
         np.ptp(hinged.predict_survival(grid)),
         np.ptp(linear.predict_survival(grid)),
     )
-    assert spread_h < 0.06 and spread_l > 2 * spread_h, (spread_h, spread_l)
+    assert spread_l > 2 * spread_h, (spread_h, spread_l)
 
     def err(p):
         return calibration_at_horizon(d[te], e[te], p, 365, n_bins=4)["abs_error"].max()
@@ -145,13 +154,20 @@ def test_seniority_gap_hinges_capture_a_thresholded_hazard(tmp_path):
     np.testing.assert_allclose(loaded.predict_survival(X[te]), p_h)
 
 
-def test_derive_hazard_features_needs_only_seniority_gap():
+def test_derive_hazard_features_adds_one_hinge_per_knot():
     X = pd.DataFrame({"seniority_gap": [-2.0, 0.0, 1.0, 3.0]})
-    out = derive_hazard_features(X)
-    assert list(out["overqualified_above_1"]) == [0.0, 0.0, 0.0, 2.0]
-    assert list(out["underqualified"]) == [2.0, 0.0, 0.0, 0.0]
+    out = derive_hazard_features(X, {"seniority_gap": [-1.0, 1.5]})
+    assert list(out["seniority_gap_above_-1"]) == [0.0, 1.0, 2.0, 4.0]
+    assert list(out["seniority_gap_above_1.5"]) == [0.0, 0.0, 0.0, 1.5]
     other = pd.DataFrame({"x": [1.0]})
-    assert derive_hazard_features(other) is other
+    assert derive_hazard_features(other, {}) is other
+
+
+def test_spline_knots_are_interior_quantiles_without_repeats():
+    v = np.repeat([0.0, 1.0, 2.0, 3.0], 25)
+    ks = spline_knots(v, 3)
+    assert ks == sorted(set(ks)) and all(0.0 < k < 3.0 for k in ks)
+    assert spline_knots(np.array([1.0, np.nan]), 3) == []  # too few values
 
 
 def test_rows_missing_most_inputs_get_the_kaplan_meier_baseline(data, model):
