@@ -148,7 +148,7 @@ def _build(ex: Export) -> dict[str, pd.DataFrame]:
                 "candidate_id": a["candidate_id"],
                 "role_id": a["role_id"],
                 "applied_at": a["applied_at"],
-                "stage": a["stage"],
+                "stage": a["stage"].astype("Int64"),  # NA where unreadable (reported)
                 "hired_at": a.get("hired_at", pd.Series(pd.NaT, index=a.index)),
                 "left_at": a.get("left_at", pd.Series(pd.NaT, index=a.index)),
                 "observed_until": a.get("observed_until", pd.Series(pd.NaT, index=a.index)).fillna(

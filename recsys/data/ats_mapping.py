@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 __all__ = [
     "COLUMNS",
@@ -144,19 +144,25 @@ class AtsMapping(BaseModel):
         None, description="the export date; None = the latest date in the export"
     )
 
-    @model_validator(mode="after")
-    def _check(self) -> AtsMapping:
-        for table, cols in self.columns.items():
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for table, cols in value.items():
             unknown = sorted(set(cols) - set(COLUMNS[table]))
             if unknown:
                 raise ValueError(
-                    f"columns.{table}: unknown schema column(s) {unknown}; "
+                    f"{table}: unknown schema column(s) {unknown}; "
                     f"expected some of {list(COLUMNS[table])}"
                 )
-        bad = {k: v for k, v in self.stages.items() if not 0 <= v <= 4}
+        return value
+
+    @field_validator("stages")
+    @classmethod
+    def _ordinals(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if not 0 <= v <= 4}
         if bad:
-            raise ValueError(f"stages: every value must be an int in [0, 4]. Got {bad}")
-        return self
+            raise ValueError(f"every value must be an int in [0, 4]. Got {bad}")
+        return value
 
     def file(self, table: str) -> str:
         """The file name of ``table`` in the export folder."""
@@ -206,5 +212,6 @@ def load_mapping(source: str | Path | dict[str, Any] | AtsMapping | None) -> Ats
         lines = [f"{where}: {len(err.errors())} problem(s) in the column mapping"]
         for e in err.errors():
             key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            lines.append(f"  {key}: {e['msg']} (found {e.get('input')!r})")
+            found = "" if e["type"] == "value_error" else f" (found {e.get('input')!r})"
+            lines.append(f"  {key}: {e['msg'].removeprefix('Value error, ')}{found}")
         raise ValueError("\n".join(lines)) from None

@@ -268,7 +268,7 @@ def _check_rows(frame: pd.DataFrame, entity: Entity, file: str) -> list[Problem]
 def _to_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, list | np.ndarray)).any():
+        if out[col].map(lambda v: isinstance(v, list | np.ndarray)).astype(bool).any():
             out[col] = [json.dumps(list(v), ensure_ascii=False) for v in out[col]]
     return out
 
