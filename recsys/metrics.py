@@ -8,7 +8,10 @@ Ranking (one query = one role; ``y_true`` = graded stage 0–4, ``y_score`` = an
   flattered by lucky ordering).  Queries with no relevant item (all gains 0) are *excluded* from the mean.
 - :func:`recall_at_k` — |relevant ∩ top-k| / |relevant|, relevant = ``y_true >= relevant_min``.
 - :func:`mean_average_precision` — mean over queries of average precision (relevant = ``y_true >=
-  relevant_min``).  Both break score ties by input order (stable sort).
+  relevant_min``).  Both count score ties by expectation over the orderings of the tied items
+  (McSherry & Najork, ECIR 2008), as ``ndcg_score`` does: never by id or input order, so a constant
+  scorer gets the value of a random order.  Without ties they are the usual definitions (AP equals
+  sklearn's ``average_precision_score``).
 
 Survival (``durations`` in days, ``events`` = 1 if the exit was observed, 0 if censored):
 
@@ -109,38 +112,64 @@ def ndcg_at_k(
     return float(np.nanmean(scores)) if has_gain.any() else float("nan")
 
 
-def _ranked(df: pd.DataFrame, relevant_min: float) -> pd.DataFrame:
-    df = df.assign(rel=(df["y"] >= relevant_min).astype(float))
-    df = df.sort_values(["g", "s"], ascending=[True, False], kind="stable")
-    df["rank"] = df.groupby("g").cumcount() + 1
-    return df
+def _tie_groups(rel: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per group of equal scores, best first: size n, relevant r, items and relevant before it."""
+    _, inv = np.unique(-score, return_inverse=True)
+    n = np.bincount(inv).astype(float)
+    r = np.bincount(inv, weights=rel.astype(float))
+    return n, r, np.cumsum(n) - n, np.cumsum(r) - r
+
+
+def _recall_one(rel: np.ndarray, score: np.ndarray, k: int) -> float:
+    """Expected |relevant in top k| / |relevant| over the orderings of tied scores."""
+    n, r, n_before, _ = _tie_groups(rel, score)
+    inside = np.clip(k - n_before, 0, n)  # positions of each group within the top k
+    return float((r * inside / n).sum() / r.sum())
+
+
+def _average_precision_one(rel: np.ndarray, score: np.ndarray, k: int | None) -> float:
+    """Expected AP (AP@k) over the orderings of tied scores: at each position, P(relevant) times
+    the expected precision there given it is relevant."""
+    n, r, n_before, r_before = _tie_groups(rel, score)
+    sizes = n.astype(int)
+    g = np.repeat(np.arange(len(n)), sizes)  # group of each position
+    p = np.arange(len(g)) - np.repeat(n_before, sizes) + 1  # 1-based place in its group
+    ng, rg = n[g], r[g]
+    others = np.where(ng > 1, (p - 1) * (rg - 1) / np.maximum(ng - 1, 1), 0.0)
+    term = rg / ng * (r_before[g] + 1 + others) / (n_before[g] + p)
+    total = r.sum()
+    if k is None:
+        return float(term.sum() / total)
+    return float(term[:k].sum() / min(k, total))
+
+
+def _per_query(df: pd.DataFrame, relevant_min: float, fn) -> float:
+    """Mean of ``fn(relevant, scores)`` over queries with at least one relevant item."""
+    values = []
+    for idx in df.groupby("g", sort=True).indices.values():
+        rel = df["y"].to_numpy()[idx] >= relevant_min
+        if rel.any():
+            values.append(fn(rel, df["s"].to_numpy()[idx]))
+    return float(np.mean(values)) if values else float("nan")
 
 
 def recall_at_k(y_true, y_score, group_ids=None, k: int = 10, *, relevant_min: float = 1) -> float:
-    """Mean over queries with ≥1 relevant item of |relevant in top-k| / |relevant|."""
+    """Mean over queries with ≥1 relevant item of |relevant in top-k| / |relevant| (ties: expected)."""
     _check_k(k, "recall_at_k")
-    df = _ranked(_frame(y_true, y_score, group_ids), relevant_min)
-    per = pd.DataFrame({"n_rel": df.groupby("g")["rel"].sum()})
-    per["hit"] = df.loc[df["rank"] <= k].groupby("g")["rel"].sum().reindex(per.index, fill_value=0)
-    per = per[per["n_rel"] > 0]
-    return float((per["hit"] / per["n_rel"]).mean()) if len(per) else float("nan")
+    df = _frame(y_true, y_score, group_ids)
+    return _per_query(df, relevant_min, lambda rel, s: _recall_one(rel, s, int(k)))
 
 
 def mean_average_precision(
     y_true, y_score, group_ids=None, *, relevant_min: float = 1, k: int | None = None
 ) -> float:
-    """MAP (MAP@k when ``k`` is given: precision summed over the top k, divided by min(k, |relevant|))."""
+    """MAP (MAP@k when ``k`` is given: precision summed over the top k, divided by min(k, |relevant|));
+    ties count by expectation over their orderings."""
     if k is not None:
         _check_k(k, "mean_average_precision")
-    df = _ranked(_frame(y_true, y_score, group_ids), relevant_min)
-    df["cum_rel"] = df.groupby("g")["rel"].cumsum()
-    df["prec_at_rel"] = df["rel"] * df["cum_rel"] / df["rank"]
-    n_rel = df.groupby("g")["rel"].sum()
-    kept = df if k is None else df[df["rank"] <= k]
-    num = kept.groupby("g")["prec_at_rel"].sum().reindex(n_rel.index, fill_value=0)
-    den = n_rel if k is None else np.minimum(n_rel, k)
-    ok = n_rel > 0
-    return float((num[ok] / den[ok]).mean()) if ok.any() else float("nan")
+    df = _frame(y_true, y_score, group_ids)
+    top = None if k is None else int(k)
+    return _per_query(df, relevant_min, lambda rel, s: _average_precision_one(rel, s, top))
 
 
 def ranking_report(

@@ -22,10 +22,10 @@ encoder vectors of the texts it embeds: :func:`recsys.text.entity_texts` of the 
 ``ndcg@k`` from :func:`recsys.metrics.ndcg_at_k` with **exponential gain** ``2**rel - 1`` (the
 project's definition; ``gain="linear"`` for sklearn's); ``map`` and ``recall@k`` with relevant =
 ``relevance >= relevant_min``.  **Ties** count by expectation over the orderings of the tied items
-(McSherry & Najork, ECIR 2008), never by id or input order: ``ndcg_at_k`` already does so (sklearn's
-tie-averaged DCG), while ``recsys.metrics.recall_at_k`` / ``mean_average_precision`` break ties by
-input order, so recall and AP are computed here (:func:`tie_aware_recall`,
-:func:`tie_aware_average_precision`; equal to those functions when there are no ties).
+(McSherry & Najork, ECIR 2008), never by id or input order, as in :mod:`recsys.metrics`
+(``ndcg_at_k``: sklearn's tie-averaged DCG); recall and AP per role are computed here
+(:func:`tie_aware_recall`, :func:`tie_aware_average_precision`; the same values as
+``recsys.metrics.recall_at_k`` / ``mean_average_precision`` on one role).
 ``fit_distinct`` counts distinct ``ranker_fit`` values over all pairs and per role: a flat model shows.
 """
 

@@ -124,3 +124,42 @@ def test_calibration_noise_matches_the_errors_of_true_probabilities():
     assert big["max_abs_error_p50"] < noise["max_abs_error_p50"] / 2.5
     with pytest.raises(ValueError, match="n_bins"):
         calibration_noise(p[:5])
+
+
+def _orderings(score: np.ndarray):
+    """Every strict ordering consistent with ``score`` (permutations within tied groups)."""
+    from itertools import permutations, product
+
+    groups = [np.flatnonzero(score == v) for v in np.unique(score)[::-1]]
+    for perms in product(*(permutations(g) for g in groups)):
+        order = np.concatenate([np.asarray(p) for p in perms])
+        strict = np.empty(len(score))
+        strict[order] = -np.arange(len(score), dtype=float)  # the ordering as tie-free scores
+        yield strict
+
+
+@pytest.mark.parametrize(
+    "y,score",
+    [
+        ([3, 0, 1, 2, 0], [1, 1, 1, 1, 1]),  # a constant scorer
+        ([0, 2, 1, 0, 3, 0], [5, 4, 4, 4, 1, 1]),
+        ([1, 0, 0, 1, 0, 1], [0.3, 0.9, 0.3, 0.3, 0.1, 0.9]),
+    ],
+)
+def test_ties_count_by_expectation_over_orderings_not_input_order(y, score):
+    y, score = np.asarray(y, float), np.asarray(score, float)
+    strict = list(_orderings(score))
+    assert recall_at_k(y, score, k=3) == pytest.approx(
+        np.mean([recall_at_k(y, s, k=3) for s in strict])
+    )
+    assert mean_average_precision(y, score) == pytest.approx(
+        np.mean([mean_average_precision(y, s) for s in strict])
+    )
+    assert mean_average_precision(y, score, k=2) == pytest.approx(
+        np.mean([mean_average_precision(y, s, k=2) for s in strict])
+    )
+    reverse = slice(None, None, -1)  # the same pairs in another order score the same
+    assert recall_at_k(y[reverse], score[reverse], k=3) == pytest.approx(recall_at_k(y, score, k=3))
+    assert mean_average_precision(y[reverse], score[reverse]) == pytest.approx(
+        mean_average_precision(y, score)
+    )
