@@ -367,3 +367,24 @@ def test_data_dated_after_as_of_changes_no_feature(world, encoder, pairs):
     old, new = base.transform(later), later_data.transform(later)
     assert (new["n_jobs"] == old["n_jobs"] + 1).all()
     assert (new["n_valid_creds"] > old["n_valid_creds"]).any()
+
+
+def test_employee_and_team_hold_only_from_the_start_of_the_current_job(world, encoder):
+    """The reference-time rule for undated profile fields: ``is_employee`` and the team describe the
+    position held now, so a pair dated before that job started sees neither."""
+    cands = world.candidates
+    emp = cands[cands["is_employee"] & cands["current_role_id"].notna()].iloc[0]
+    cid, rid = emp["candidate_id"], emp["current_role_id"]
+    jobs = world.history[world.history["candidate_id"] == cid]
+    start = jobs.loc[jobs["ended_at"].isna(), "started_at"].min()
+    assert pd.notna(start), "the generated employee holds an open job"
+    pairs = pd.DataFrame(
+        {
+            "candidate_id": [cid, cid],
+            "role_id": [rid, rid],
+            "as_of": [start - pd.Timedelta(days=1), start + pd.Timedelta(days=1)],
+        }
+    )
+    X = FeatureBuilder(world, encoder=encoder).transform(pairs)
+    assert X["is_employee"].tolist() == [0.0, 1.0]
+    assert X["same_team"].tolist() == [0.0, 1.0]

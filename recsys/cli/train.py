@@ -55,11 +55,13 @@ def _headline(report: dict) -> list[str]:
         )
     ret = report.get("retention", {})
     if "model" in ret:
-        lines.append("retention  c_index  ibs     calib_max_err")
-        for name in ("model", "km", "naive"):
+        lines.append("retention   c_index  ibs     calib_max_err")
+        for name in ("model", "linear_cox", "km", "naive", "oracle"):
+            if name not in ret:
+                continue
             m = ret[name]
             lines.append(
-                f"{name:<9} {m['c_index']:8.4f} {m['ibs']:7.4f} "
+                f"{name:<10} {m['c_index']:8.4f} {m['ibs']:7.4f} "
                 f"{m['calibration_max_abs_error']:8.4f}"
             )
     return lines

@@ -542,6 +542,7 @@ class FeatureBuilder:
             gap = scale.level(years) - role_level
             typical = scale.typical_years(role_level)
         same_loc = (self.cand_loc_[ci] == self.role_loc_[ri]) & (self.cand_loc_[ci] != "")
+        held = self.jobs_.current_job_held(ci, as_of)  # employee / team only once that job began
         return {
             "years_experience": years,
             "role_seniority": role_level,
@@ -552,9 +553,9 @@ class FeatureBuilder:
             "same_location": same_loc.astype(float),
             "role_remote": self.role_remote_[ri].astype(float),
             "open_to_remote": self.cand_remote_[ci].astype(float),
-            "is_employee": self.is_employee_[ci],
+            "is_employee": self.is_employee_[ci] * held,
             "same_team": (
-                (self.cand_team_[ci] == self.role_team_[ri]) & (self.cand_team_[ci] != "")
+                (self.cand_team_[ci] == self.role_team_[ri]) & (self.cand_team_[ci] != "") & held
             ).astype(float),
         }
 

@@ -47,6 +47,18 @@ class JobTable:
         end = np.where(~np.isnat(ended) & (ended <= as_of[p]), ended, as_of[p])
         return p, self.occ_[row], np.maximum(_days(end, started), 0.0) / _YEAR_DAYS
 
+    def current_job_held(self, ci: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Per pair: True when the candidate's current position — a job still open in the history —
+        had started by ``as_of``, or when no open job is recorded (nothing dates the profile: it is
+        taken as it stands).  A profile's ``is_employee`` and team describe that position, so before
+        it started they do not hold (the reference-time rule of docs/training.md)."""
+        p, row = expand(ci, self.start_, self.count_)
+        open_ = np.isnat(self.ended_[row])
+        n = len(ci)
+        any_open = np.bincount(p[open_], minlength=n) > 0
+        started = open_ & (self.started_[row] <= as_of[p])
+        return ~any_open | (np.bincount(p[started], minlength=n) > 0)
+
     def latest_occupation(self, ci: np.ndarray, as_of: np.ndarray) -> np.ndarray:
         """Occupation row of the job each pair's candidate started last by ``as_of`` (-1: none
         started, or its occupation unknown)."""
