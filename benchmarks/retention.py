@@ -50,7 +50,7 @@ def _one_world(config, world: Path) -> tuple[dict, dict[str, np.ndarray], np.nda
     Xte = select(prep.builder.transform(with_as_of(pte, prep.world.roles)), names)
     horizon = config.evaluate.horizon_days
     model = RetentionModel(
-        **config.retention.model_dump(exclude={"features"}),
+        **config.retention.model_dump(exclude={"features", "required_groups"}),
         calibration_horizons=(horizon,),
         random_state=config.seed,
     ).fit(Xtr, dtr, etr)
