@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+_WRITE_BATCH = 2000  # rows per write transaction (see EmbeddingCache.put)
+
 
 class EmbeddingCache:
     """``(model_id, key) → float32 vector`` in one SQLite file (WAL mode, batched reads/writes)."""
@@ -46,10 +48,20 @@ class EmbeddingCache:
         return found
 
     def put(self, model_id: str, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        """Store vectors, committing every ``_WRITE_BATCH`` rows: one transaction for a whole
+        encode (385k skill-reader spans of a 20k-résumé world) held SQLite's write lock for
+        minutes, and a second process sharing the cache failed with "database is locked"."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        rows = ((model_id, k, v.tobytes()) for k, v in zip(keys, vectors, strict=True))
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
+        if len(keys) != len(vectors):
+            raise ValueError(f"{len(keys)} keys for {len(vectors)} vectors")
+        for start in range(0, len(keys), _WRITE_BATCH):
+            stop = start + _WRITE_BATCH
+            rows = [
+                (model_id, k, v.tobytes())
+                for k, v in zip(keys[start:stop], vectors[start:stop], strict=True)
+            ]
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
 
     def count(self, model_id: str | None = None) -> int:
         if model_id is None:

@@ -260,3 +260,20 @@ def test_memory_cache_is_bounded_and_keeps_the_recently_used(monkeypatch):
     assert enc.encoded_count_ == before  # all still cached
     enc.encode(["b"])
     assert enc.encoded_count_ == before + 1  # b was evicted and is encoded again
+
+
+def test_cache_writes_in_batches_that_another_process_can_interleave(tmp_path):
+    from recsys import embedding_cache as ec
+
+    path = tmp_path / "emb.sqlite"
+    a, b = ec.EmbeddingCache(path), ec.EmbeddingCache(path)
+    n = ec._WRITE_BATCH * 2 + 7  # three transactions
+    keys = [i.to_bytes(4, "big") for i in range(n)]
+    vecs = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    a.put("m", keys, vecs)
+    b.put("m", [b"x"], np.ones((1, 3), np.float32))  # the second writer is never locked out
+    got = b.get("m", keys[-2:], dim=3)
+    np.testing.assert_array_equal(got[keys[-1]], vecs[-1])
+    assert a.count("m") == n + 1
+    with pytest.raises(ValueError, match="keys for"):
+        a.put("m", keys[:2], vecs[:3])
