@@ -86,6 +86,44 @@ def oracle_scores(world_dir: str | Path, pairs: pd.DataFrame) -> np.ndarray:
     )
 
 
+def observable_formula_scores(world_dir: str | Path, pairs: pd.DataFrame) -> np.ndarray:
+    """The planted formula with its own weights on what a model can observe: CLAIMED skills instead
+    of true ones and no hidden term (evaluation only: reads ``truth/``).  Copying the generator
+    perfectly from the data would score this; the gap to the oracle is noise no model can learn."""
+    import dataclasses
+
+    import pyarrow.parquet as pq
+    import scipy.sparse as sp
+
+    from recsys.data import planted
+    from recsys.data.truth import Truth
+
+    truth = Truth.load(world_dir)
+    table = pq.read_table(
+        Path(world_dir) / "candidates.parquet", columns=["candidate_id", "skills"]
+    )
+    pos = truth.candidate_ids.get_indexer(table.column("candidate_id").to_pylist())
+    lists = table.column("skills").to_pylist()
+    rows = np.repeat(pos, [len(x) for x in lists])
+    codes = truth.skills_vocab.get_indexer([s for x in lists for s in x])
+    keep = codes >= 0  # a claim no role asks for and nobody holds counts for nothing anyway
+    claimed = sp.csr_matrix(
+        (np.ones(int(keep.sum())), (rows[keep], codes[keep])),
+        shape=(len(truth.candidate_ids), len(truth.skills_vocab)),
+    )
+    ci = truth.candidate_ids.get_indexer(pairs["candidate_id"].astype(str))
+    ri = truth.role_ids.get_indexer(pairs["role_id"].astype(str))
+    return planted.fit_components(
+        dataclasses.replace(truth.candidates, skills=claimed),
+        truth.roles,
+        ci,
+        ri,
+        truth.weights.model_copy(update={"hidden": 0.0}),
+        int(truth.params["seed"]),
+        truth.shape,
+    )["fit"]
+
+
 def _as_float(X: pd.DataFrame, columns: list[str]) -> np.ndarray:
     missing = sorted(set(columns) - set(X.columns))
     if missing:

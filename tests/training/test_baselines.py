@@ -81,3 +81,24 @@ def test_ranker_is_reported_against_the_best_simple_model():
     assert out["ranker_vs"]["ndcg@10/best_baseline"] == pytest.approx(
         out["ranker"]["ndcg@10"] / out["bm25"]["ndcg@10"]
     )
+
+
+def test_observable_formula_is_the_planted_fit_on_claimed_skills(tmp_path):
+    """With no hidden term and the claimed skills, the formula sits between the data and the oracle:
+    it equals the planted observable fit wherever a candidate claims exactly the true skills."""
+    from recsys.data.generate import WorldConfig, generate_world
+    from recsys.data.truth import Truth
+    from training.baselines import observable_formula_scores
+
+    world = generate_world(
+        tmp_path / "w", config=WorldConfig(candidates=300, roles=30, n_contracts=20, seed=3)
+    )
+    truth = Truth.load(world)
+    out = truth.outcomes()
+    got = observable_formula_scores(world, out)
+    cands = pd.read_parquet(world / "candidates.parquet").set_index("candidate_id")["skills"]
+    true = dict(zip(truth.candidate_ids, truth.true_skills(truth.candidate_ids), strict=True))
+    same = out["candidate_id"].map(lambda c: set(cands[c]) == set(true[c])).to_numpy()
+    assert same.any() and not same.all()
+    np.testing.assert_allclose(got[same], out["fit_observable"].to_numpy()[same])
+    assert np.corrcoef(got, out["fit_observable"])[0, 1] > 0.5
