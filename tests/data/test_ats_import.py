@@ -378,40 +378,22 @@ def test_an_existing_world_is_replaced_only_with_overwrite(tmp_path):
 
 
 # ------------------------------------------------------------------ CLI and the whole path
+def _import_cli(src: Path, out: Path, *extra: str):
+    return runner.invoke(
+        app,
+        ["import", "--from", "ats-csv", str(src), "--out", str(out), "--encoder", "none", *extra],
+    )
+
+
 def test_cli_import_reports_and_fails_with_every_problem(tmp_path):
     src = _small(tmp_path / "export")
-    result = runner.invoke(
-        app,
-        [
-            "import",
-            "--from",
-            "ats-csv",
-            str(src),
-            "--out",
-            str(tmp_path / "w"),
-            "--encoder",
-            "none",
-            "--json",
-        ],
-    )
+    result = _import_cli(src, tmp_path / "w", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["counts"]["outcomes"] == 4
     (src / "applications.csv").write_text(
         "candidate_id,role_id,applied_at,stage\nc1,r1,soon,hired\n"
     )
-    result = runner.invoke(
-        app,
-        [
-            "import",
-            "--from",
-            "ats-csv",
-            str(src),
-            "--out",
-            str(tmp_path / "w2"),
-            "--encoder",
-            "none",
-        ],
-    )
+    result = _import_cli(src, tmp_path / "w2")
     assert result.exit_code == 1
     assert "applications.csv, row 1, column 'applied_at': expected a date" in result.output
     wrong = runner.invoke(
