@@ -1,0 +1,556 @@
+"""``Store``: the live entities, their embeddings and FAISS indexes in one folder.
+
+::
+
+    <store>/store.json          format version (marks the folder as a store)
+    <store>/tables.sqlite       entity tables, embeddings, meta (current generation, index config)
+    <store>/indexes/g0000000N/  one FAISS index per embedded kind (see recsys.store.vectors)
+
+Reads never load a whole table: ``get`` / ``holdings`` / ``history`` query by id.  Every write
+(``upsert``, ``put_vectors``, ``delete_candidates``, ``rebuild_index``) is one database
+transaction; one that changes an index also writes a new index generation and switches the
+``generation`` pointer inside that transaction, so rows and indexes change together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.data.tables import WorldValidationError, validate_table
+from recsys.index import VectorIndex
+from recsys.index.config import IndexConfig
+from recsys.index.vector import Hits
+from recsys.store import vectors as gens
+from recsys.store.backend import Backend, SQLiteBackend, folder_of
+from recsys.store.tables import CHILDREN, EMBEDDED, decode, encode, row_sha, spec, text_sha
+from recsys.text import entity_texts
+
+FORMAT_VERSION = 1
+_CHUNK = 500  # ids per IN (...) query (SQLite's default variable limit is 32766)
+
+
+@dataclass(frozen=True)
+class UpsertSummary:
+    """Entity tables count rows; child tables (holdings, history, outcomes, groups) count the
+    candidates whose row set was added, replaced, or found identical."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class _Reader:
+    """The read API shared by a live :class:`Store` and a pinned :class:`Snapshot`."""
+
+    _db: Backend
+    folder: Path
+
+    def __init__(self) -> None:
+        self._indexes: dict[str, tuple[int, VectorIndex | None]] = {}
+
+    # ------------------------------------------------------------------ tables
+    def generation(self) -> int:
+        """The index generation this reader sees (0 = no index yet)."""
+        return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'")[0][0])
+
+    def get(self, kind: str, ids: Sequence[str]) -> pd.DataFrame:
+        """Rows of ``ids`` (in that order; unknown ids left out) with the world tables' dtypes.
+        Child tables (no id column) are fetched by candidate id (see :meth:`rows_of`)."""
+        table = spec(kind)
+        if table.key is None:
+            return self.rows_of(kind, ids)
+        ids = [str(i) for i in ids]
+        cols = ", ".join(f'"{c}"' for c in table.columns)
+        found: dict[str, tuple[Any, ...]] = {}
+        with self._db.read():
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                sql = f'SELECT {cols} FROM "{kind}" WHERE "{table.key}" IN ({_marks(len(chunk))})'
+                for row in self._db.execute(sql, chunk):
+                    found[row[table.columns.index(table.key)]] = row
+        return decode([found[i] for i in ids if i in found], table)
+
+    def rows_of(self, kind: str, candidate_ids: Sequence[str]) -> pd.DataFrame:
+        """Rows of a child table (holdings, history, outcomes, groups) of these candidates."""
+        table = spec(kind)
+        cols = ", ".join(f'"{c}"' for c in table.columns)
+        order = "_rowid" if table.key is None else f'"{table.key}"'
+        rows: list[tuple[Any, ...]] = []
+        with self._db.read():
+            for chunk in _chunks([str(i) for i in dict.fromkeys(candidate_ids)]):
+                rows += self._db.execute(
+                    f'SELECT {cols} FROM "{kind}" WHERE candidate_id IN ({_marks(len(chunk))}) '
+                    f"ORDER BY {order}",
+                    chunk,
+                )
+        return decode(rows, table)
+
+    def holdings(self, candidate_ids: Sequence[str]) -> pd.DataFrame:
+        return self.rows_of("holdings", candidate_ids)
+
+    def history(self, candidate_ids: Sequence[str]) -> pd.DataFrame:
+        return self.rows_of("history", candidate_ids)
+
+    def ids(self, kind: str) -> list[str]:
+        """Every id of an entity kind (sorted)."""
+        table = spec(kind)
+        if table.key is None:
+            raise ValueError(f"ids: {kind!r} has no id column; use rows_of(kind, candidate_ids)")
+        return [r[0] for r in self._db.execute(f'SELECT "{table.key}" FROM "{kind}" ORDER BY 1')]
+
+    def count(self, kind: str) -> int:
+        spec(kind)
+        return int(self._db.execute(f'SELECT COUNT(*) FROM "{kind}"')[0][0])
+
+    def texts(self, kind: str, ids: Sequence[str]) -> pd.Series:
+        """The text :func:`recsys.text.entity_texts` embeds for ``ids`` (unknown ids left out)."""
+        with self._db.read():
+            frame = self.get(kind, ids)
+            return _texts(self, kind, frame)
+
+    # ------------------------------------------------------------------ embeddings
+    def stale(self, kind: str, model_id: str | None = None) -> list[str]:
+        """Ids of ``kind`` whose text changed since it was embedded, never embedded, or (when
+        ``model_id`` is given) embedded by another model.  Sorted."""
+        _embedded(kind)
+        key = spec(kind).key
+        other = " OR e.model_id <> ?" if model_id is not None else ""
+        sql = (
+            f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN embeddings e '
+            f'ON e.kind = ? AND e.entity_id = t."{key}" '
+            f"WHERE e.entity_id IS NULL OR e.text_sha <> t._text_sha{other} ORDER BY 1"
+        )
+        params = [kind] + ([model_id] if model_id is not None else [])
+        return [r[0] for r in self._db.execute(sql, params)]
+
+    def vectors(self, kind: str, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Stored (exact) vectors: ``(ids found, array (n, dim))``, in the order of ``ids``."""
+        found: dict[str, bytes] = {}
+        with self._db.read():
+            for chunk in _chunks([str(i) for i in ids]):
+                sql = f"SELECT entity_id, vec FROM embeddings WHERE kind = ? AND entity_id IN ({_marks(len(chunk))})"
+                found.update(self._db.execute(sql, [kind, *chunk]))
+        order = [str(i) for i in ids if str(i) in found]
+        if not order:
+            return [], np.zeros((0, 0), np.float32)
+        return order, np.stack([np.frombuffer(found[i], np.float32) for i in order])
+
+    # ------------------------------------------------------------------ indexes
+    def _pin(self, gen: int) -> IO[bytes] | None:
+        return gens.pin(self.folder / "indexes", gen)
+
+    def index(self, kind: str) -> VectorIndex | None:
+        """The FAISS index of ``kind`` in this reader's generation (loaded once, cached)."""
+        _embedded(kind)
+        for _ in range(50):
+            gen = self.generation()
+            cached = self._indexes.get(kind)
+            if cached is not None and cached[0] == gen:
+                return cached[1]
+            if gen == 0:
+                return None
+            handle = self._pin(gen)
+            if handle is None:  # collected since we read the pointer: read it again
+                time.sleep(0.01)
+                continue
+            try:
+                index = gens.load(self.folder / "indexes", gen, kind, self._index_config())
+            finally:
+                self._unpin(handle)
+            self._indexes[kind] = (gen, index)
+            return index
+        raise RuntimeError(f"{self.folder}: could not pin an index generation (50 tries)")
+
+    def _unpin(self, handle: IO[bytes]) -> None:
+        handle.close()
+
+    def search(
+        self, kind: str, queries: np.ndarray, k: int = 10, filters: dict[str, Any] | None = None
+    ) -> Hits:
+        """:meth:`VectorIndex.search_batch` on this reader's ``kind`` index."""
+        index = self.index(kind)
+        if index is None:
+            raise LookupError(f"{self.folder}: no {kind!r} index yet (put_vectors first)")
+        return index.search_batch(np.atleast_2d(queries), k, filters)
+
+    def _index_config(self) -> IndexConfig:
+        rows = self._db.execute("SELECT value FROM meta WHERE key = 'index_config'")
+        return IndexConfig.model_validate_json(rows[0][0]) if rows else IndexConfig()
+
+
+def _embedded(kind: str) -> None:
+    if kind not in EMBEDDED:
+        raise ValueError(
+            f"The 'kind' parameter must be one of {list(EMBEDDED)} (the embedded kinds). "
+            f"Got {kind!r} instead."
+        )
+
+
+def _texts(reader: _Reader, kind: str, frame: pd.DataFrame) -> pd.Series:
+    """entity_texts of ``frame`` with skill labels and contract names read from the store."""
+    refs: dict[str, set[str]] = {"skills": set(), "contracts": set()}
+    for col in spec(kind).entity.list_columns:
+        target = "contracts" if col == "contracts" else "skills"
+        for cell in frame[col]:
+            refs[target].update(cell)
+    tables = {
+        "skills": reader.get("skills", sorted(refs["skills"])),
+        "contracts": reader.get("contracts", sorted(refs["contracts"])),
+    }
+    world = SimpleNamespace(**{**tables, kind: frame})
+    return entity_texts(world, kind)  # type: ignore[arg-type]
+
+
+class Snapshot(_Reader):
+    """A reader pinned to one committed state: tables (an open read transaction on its own
+    connection) and index generation (a shared lock).  Close it (or use ``with``) to release."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self._stack = ExitStack()
+        for _ in range(50):
+            self._db = SQLiteBackend(folder)
+            self._stack.callback(self._db.close)
+            self._stack.enter_context(self._db.read())
+            self._gen = super().generation()
+            self._handle = self._pin(self._gen) if self._gen else None
+            if self._gen == 0 or self._handle is not None:
+                if self._handle is not None:
+                    self._stack.callback(self._handle.close)
+                return
+            self._stack.close()
+            time.sleep(0.01)
+        raise RuntimeError(f"{folder}: could not pin a generation (50 tries)")
+
+    def generation(self) -> int:
+        return self._gen
+
+    def _pin(self, gen: int) -> IO[bytes] | None:
+        if getattr(self, "_handle", None) is not None and gen == self._gen:
+            return self._handle  # already pinned for the snapshot's lifetime
+        return super()._pin(gen)
+
+    def _unpin(self, handle: IO[bytes]) -> None:
+        if handle is not self._handle:
+            handle.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _read_marker(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "store.json").read_text(encoding="utf-8"))
+
+
+class Store(_Reader):
+    """The live store (see the module docstring).  Open with :meth:`open`."""
+
+    def __init__(self, folder: Path, backend: Backend) -> None:
+        super().__init__()
+        self.folder = folder
+        self._db = backend
+
+    @classmethod
+    def open(
+        cls,
+        path_or_uri: str | Path,
+        *,
+        create: bool = False,
+        index_config: IndexConfig | None = None,
+    ) -> Store:
+        """Open the store in a folder (a path or ``sqlite:///folder``); ``create=True`` makes
+        it when missing.  ``index_config`` (new stores only) chooses the FAISS index."""
+        folder = folder_of(path_or_uri)
+        marker = folder / "store.json"
+        if not marker.exists():
+            if not create:
+                raise FileNotFoundError(
+                    f"{folder}: not a store (no store.json); pass create=True to make one"
+                )
+            folder.mkdir(parents=True, exist_ok=True)
+        elif _read_marker(folder).get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{marker}: unsupported format_version (this code reads {FORMAT_VERSION})"
+            )
+        store = cls(folder, SQLiteBackend(folder))
+        store._migrate(index_config)
+        if not marker.exists():  # written last: a half-created folder is not a store
+            tmp = folder / ".store.json.tmp"
+            tmp.write_text(json.dumps({"format_version": FORMAT_VERSION}) + "\n", encoding="utf-8")
+            tmp.replace(marker)
+        return store
+
+    def _migrate(self, index_config: IndexConfig | None) -> None:
+        from recsys.data.schemas import ENTITIES
+
+        db = self._db
+        with db.write():
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            if index_config is not None or not db.execute(
+                "SELECT 1 FROM meta WHERE key = 'index_config'"
+            ):
+                db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('index_config', ?)",
+                    [(index_config or IndexConfig()).model_dump_json()],
+                )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (kind TEXT NOT NULL, entity_id TEXT NOT "
+                f"NULL, model_id TEXT NOT NULL, text_sha TEXT, vec {db.blob_type} NOT NULL, "
+                "PRIMARY KEY (kind, entity_id))"
+            )
+            for kind in ENTITIES:
+                table = spec(kind)
+                for ddl in table.ddl(db.blob_type):
+                    db.execute(ddl)
+                have = {r[1] for r in db.execute(f'PRAGMA table_info("{kind}")')}
+                for col in table.columns:  # a column added to the schema since: starts NULL
+                    if col not in have:
+                        db.execute(f'ALTER TABLE "{kind}" ADD COLUMN "{col}"')
+
+    def snapshot(self) -> Snapshot:
+        """A reader pinned to the state committed now (see :class:`Snapshot`)."""
+        return Snapshot(self.folder)
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, kind: str, frame: pd.DataFrame) -> UpsertSummary:
+        """Insert or replace rows of ``kind`` after validating them against its pandera model.
+
+        Entity tables: by id.  Child tables (holdings, history, outcomes, groups): the rows given
+        for a candidate replace all of that candidate's rows; the candidate must exist."""
+        table = spec(kind)
+        valid, problems = validate_table(frame, table.entity, f"upsert({kind!r})")
+        if problems or valid is None:
+            raise WorldValidationError(problems)
+        rows = encode(valid, table)
+        with self._db.write():
+            if table.key is None:
+                return self._replace_children(kind, valid, rows)
+            texts = _texts(self, kind, valid).tolist() if kind in EMBEDDED else None
+            key = table.columns.index(table.key)
+            old: dict[str, str] = {}
+            for chunk in _chunks([r[key] for r in rows]):
+                sql = f'SELECT "{table.key}", _row_sha FROM "{kind}" WHERE "{table.key}" IN ({_marks(len(chunk))})'
+                old.update(self._db.execute(sql, chunk))
+            write, added, updated = [], 0, 0
+            for i, row in enumerate(rows):
+                sha = row_sha(row)
+                if old.get(row[key]) == sha:
+                    continue
+                added += row[key] not in old
+                updated += row[key] in old
+                write.append((*row, sha, text_sha(texts[i]) if texts is not None else None))
+            cols = [*(f'"{c}"' for c in table.columns), "_row_sha", "_text_sha"]
+            sets = ", ".join(f"{c} = excluded.{c}" for c in cols)
+            self._db.executemany(
+                f'INSERT INTO "{kind}" ({", ".join(cols)}) VALUES ({_marks(len(cols))}) '
+                f'ON CONFLICT ("{table.key}") DO UPDATE SET {sets}',
+                write,
+            )
+        return UpsertSummary(added, updated, len(rows) - added - updated)
+
+    def _replace_children(
+        self, kind: str, valid: pd.DataFrame, rows: list[tuple[Any, ...]]
+    ) -> UpsertSummary:
+        table = spec(kind)
+        who = [str(c) for c in valid["candidate_id"].tolist()]
+        new: dict[str, list[tuple[Any, ...]]] = {}
+        for cand, row in zip(who, rows, strict=True):
+            new.setdefault(cand, []).append(row)
+        known = {
+            r[0]
+            for chunk in _chunks(list(new))
+            for r in self._db.execute(
+                f"SELECT candidate_id FROM candidates WHERE candidate_id IN ({_marks(len(chunk))})",
+                chunk,
+            )
+        }
+        missing = [c for c in new if c not in known]
+        if missing:
+            raise ValueError(
+                f"upsert({kind!r}): candidate ids not in the store: {missing[:5]} "
+                f"({len(missing)} in all); upsert the candidates first"
+            )
+        old = encode(self.rows_of(kind, list(new)), table)
+        old_by: dict[str, list[str]] = {}
+        for row in old:
+            old_by.setdefault(row[table.columns.index("candidate_id")], []).append(row_sha(row))
+        changed = [c for c in new if sorted(old_by.get(c, [])) != sorted(map(row_sha, new[c]))]
+        cols = ", ".join(f'"{c}"' for c in table.columns)
+        for chunk in _chunks(changed):
+            self._db.execute(
+                f'DELETE FROM "{kind}" WHERE candidate_id IN ({_marks(len(chunk))})', chunk
+            )
+        self._db.executemany(
+            f'INSERT INTO "{kind}" ({cols}) VALUES ({_marks(len(table.columns))})',
+            [row for c in changed for row in new[c]],
+        )
+        added = sum(c not in old_by for c in changed)
+        return UpsertSummary(added, len(changed) - added, len(new) - len(changed))
+
+    def _publish(self, changed: dict[str, VectorIndex | None]) -> int:
+        """Inside a write transaction: write the next generation and point to it."""
+        root = self.folder / "indexes"
+        old = int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'")[0][0])
+        gens.collect(root, old)  # orphans of crashed writers, unpinned old generations
+        gens.publish(root, old, old + 1, changed)
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", [str(old + 1)])
+        for kind, index in changed.items():
+            self._indexes[kind] = (old + 1, index)
+        return old + 1
+
+    @contextmanager
+    def _collecting(self) -> Iterator[None]:
+        """After the enclosed write commits, delete the generations no one needs any more (in a
+        second short write transaction: before the commit, other readers still use the old one)."""
+        yield
+        with self._db.write():
+            gens.collect(self.folder / "indexes", self.generation())
+
+    def _writable_index(self, kind: str) -> VectorIndex | None:
+        """The current ``kind`` index, to be changed and published (the cache is dropped: an
+        aborted transaction must not leave a changed index behind)."""
+        index = self.index(kind)
+        self._indexes.pop(kind, None)
+        return index
+
+    def put_vectors(
+        self,
+        kind: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        model_id: str,
+        *,
+        text_sha: Sequence[str] | None = None,
+        attributes: pd.DataFrame | None = None,
+    ) -> int:
+        """Store embeddings of ``ids`` (with the hash of the text they were made from: the
+        current one, or ``text_sha`` as returned by :meth:`texts` at embedding time) and
+        add/replace them in the ``kind`` index.  A vector of another ``model_id`` than the index
+        starts a new index.  Returns the new generation."""
+        _embedded(kind)
+        ids = [str(i) for i in ids]
+        vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vecs.ndim != 2 or len(vecs) != len(ids):
+            raise ValueError(
+                f"put_vectors: {len(ids)} ids need an array (n, dim). Got {vecs.shape}."
+            )
+        key = spec(kind).key
+        with self._collecting(), self._db.write():
+            current: dict[str, str] = {}
+            for chunk in _chunks(ids):
+                sql = f'SELECT "{key}", _text_sha FROM "{kind}" WHERE "{key}" IN ({_marks(len(chunk))})'
+                current.update(self._db.execute(sql, chunk))
+            unknown = [i for i in ids if i not in current]
+            if unknown:
+                raise KeyError(f"put_vectors: {kind} not in the store: {unknown[:5]}")
+            shas = list(text_sha) if text_sha is not None else [current[i] for i in ids]
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)",
+                [
+                    (kind, i, model_id, s, v.tobytes())
+                    for i, s, v in zip(ids, shas, vecs, strict=True)
+                ],
+            )
+            index = self._writable_index(kind)
+            if index is None or index.model_id != model_id or index.dim != vecs.shape[1]:
+                index = VectorIndex.build(
+                    kind, ids, vecs, model_id, attributes, self._index_config()
+                )
+            else:
+                index.update(ids, vecs, attributes)
+            return self._publish({kind: index})
+
+    def rebuild_index(self, kind: str, model_id: str, config: IndexConfig | None = None) -> int:
+        """Build the ``kind`` index anew from every stored vector of ``model_id`` (the factory
+        is chosen for the full count; ``config`` also becomes the store's index config)."""
+        _embedded(kind)
+        with self._collecting(), self._db.write():
+            if config is not None:
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'index_config'",
+                    [config.model_dump_json()],
+                )
+            rows = self._db.execute(
+                "SELECT entity_id, vec FROM embeddings WHERE kind = ? AND model_id = ? ORDER BY 1",
+                [kind, model_id],
+            )
+            old = self._writable_index(kind)
+            if not rows:
+                return self._publish({kind: None})
+            ids = [r[0] for r in rows]
+            vecs = np.stack([np.frombuffer(r[1], np.float32) for r in rows])
+            del rows
+            attrs = None
+            if old is not None and len(old.attributes.columns):
+                attrs = old.attributes.reindex(ids)
+            index = VectorIndex.build(kind, ids, vecs, model_id, attrs, self._index_config())
+            return self._publish({kind: index})
+
+    def delete_candidates(self, ids: Sequence[str]) -> int:
+        """Erase candidates: their rows, holdings, history, outcomes, groups, embeddings and
+        index vectors, in one transaction.  Returns how many candidates existed.  Old bytes may
+        remain in free pages, the write-ahead log and pinned old generations until
+        :meth:`vacuum`."""
+        ids = [str(i) for i in dict.fromkeys(ids)]
+        n = 0
+        with self._collecting(), self._db.write():
+            for chunk in _chunks(ids):
+                marks = _marks(len(chunk))
+                n += self._db.execute(
+                    f"SELECT COUNT(*) FROM candidates WHERE candidate_id IN ({marks})", chunk
+                )[0][0]
+                for kind in ("candidates", *CHILDREN):
+                    self._db.execute(f'DELETE FROM "{kind}" WHERE candidate_id IN ({marks})', chunk)
+                self._db.execute(
+                    f"DELETE FROM embeddings WHERE kind = 'candidates' AND entity_id IN ({marks})",
+                    chunk,
+                )
+            index = self._writable_index("candidates")
+            if index is not None and index.remove(ids):
+                self._publish({"candidates": index})
+            elif index is not None:
+                self._indexes["candidates"] = (self.generation(), index)
+        return n
+
+    def vacuum(self) -> list[int]:
+        """Delete unpinned old generations, then compact the database and empty its log, so
+        that erased rows leave no bytes on disk.  Returns the generations deleted."""
+        with self._db.write():
+            gone = gens.collect(self.folder / "indexes", self.generation())
+        self._db.vacuum()
+        return gone
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

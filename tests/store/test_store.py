@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+from handmade import handmade_world
+from store_helpers import candidates, unit_vectors
+
+from recsys.data.schemas import ENTITIES
+from recsys.data.tables import WorldValidationError
+from recsys.store import Store
+
+KINDS = ("skills", "contracts", "credentials", "roles", "candidates", "holdings", "history")
+
+
+@pytest.fixture
+def world():
+    return handmade_world()
+
+
+@pytest.fixture
+def store(tmp_path, world):
+    store = Store.open(tmp_path / "store", create=True)
+    for kind in (*KINDS, "outcomes"):
+        store.upsert(kind, getattr(world, kind))
+    yield store
+    store.close()
+
+
+def _validated(world, kind):
+    frame = getattr(world, kind)
+    absent = [c for c in ENTITIES[kind].optional_columns if c not in frame.columns]
+    return ENTITIES[kind].model.validate(frame.assign(**{c: None for c in absent}))
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "outcomes"])
+def test_rows_come_back_with_the_world_tables_dtypes(store, world, kind):
+    want = _validated(world, kind).reset_index(drop=True)
+    key = ENTITIES[kind].id_column
+    if key is None:
+        got = store.rows_of(kind, want["candidate_id"].unique().tolist())
+    else:
+        got = store.get(kind, want[key].tolist()[::-1]).iloc[::-1]
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want)
+    assert store.count(kind) == len(want)
+
+
+def test_get_keeps_the_order_asked_and_drops_unknown_ids(store):
+    got = store.get("candidates", ["p:3", "nobody", "p:1"])
+    assert got["candidate_id"].tolist() == ["p:3", "p:1"]
+    assert store.get("candidates", []).empty
+
+
+def test_upsert_counts_added_updated_unchanged(store, world):
+    frame = _validated(world, "candidates")
+    frame.loc[0, "resume_text"] = "A new résumé."
+    extra = candidates(2, prefix="Z")
+    summary = store.upsert("candidates", pd.concat([frame, extra], ignore_index=True))
+    assert (summary.added, summary.updated, summary.unchanged) == (2, 1, 2)
+    assert store.get("candidates", [frame.loc[0, "candidate_id"]])["resume_text"][0] == (
+        "A new résumé."
+    )
+
+
+def test_invalid_rows_are_refused_and_nothing_is_written(store):
+    bad = candidates(3, prefix="B")
+    bad.loc[1, "years_experience"] = -4.0
+    with pytest.raises(WorldValidationError, match="years_experience"):
+        store.upsert("candidates", bad)
+    assert store.get("candidates", bad["candidate_id"].tolist()).empty
+
+
+def test_child_rows_replace_a_candidates_rows(store, world):
+    rows = _validated(world, "history")
+    who = rows["candidate_id"].iloc[0]
+    mine = rows[rows["candidate_id"] == who].iloc[:1].assign(title="Chief tea maker")
+    summary = store.upsert("history", mine)
+    assert (summary.added, summary.updated, summary.unchanged) == (0, 1, 0)
+    assert store.history([who])["title"].tolist() == ["Chief tea maker"]
+    assert store.upsert("history", mine).unchanged == 1
+    with pytest.raises(ValueError, match="not in the store"):
+        store.upsert("history", mine.assign(candidate_id="ghost"))
+
+
+def test_stale_follows_text_changes_and_model(store):
+    ids = store.stale("candidates")
+    assert ids == sorted(store.ids("candidates"))
+    texts = store.texts("candidates", ids)
+    assert texts.index.tolist() == ids
+    store.put_vectors("candidates", ids, unit_vectors(len(ids)), "m1")
+    assert store.stale("candidates", "m1") == []
+    assert store.stale("candidates", "m2") == ids
+    frame = store.get("candidates", ids)
+    store.upsert("candidates", frame.assign(years_experience=1.0))  # not part of the text
+    assert store.stale("candidates", "m1") == []
+    store.upsert("candidates", frame.iloc[:1].assign(headline="Pastry chef"))
+    assert store.stale("candidates", "m1") == [ids[0]]
+
+
+def test_vectors_are_searchable_and_stored_exactly(store):
+    ids = store.ids("candidates")
+    vecs = unit_vectors(len(ids))
+    gen = store.put_vectors("candidates", ids, vecs, "m")
+    assert store.generation() == gen == 1
+    hits = store.search("candidates", vecs[1], k=1)
+    assert hits.row(0)[0][0] == ids[1]
+    found, back = store.vectors("candidates", ids[::-1])
+    assert found == ids[::-1]
+    np.testing.assert_array_equal(back, vecs[::-1])
+    with pytest.raises(KeyError):
+        store.put_vectors("candidates", ["ghost"], vecs[:1], "m")
+
+
+def test_a_second_reader_sees_committed_writes(store, tmp_path):
+    other = Store.open(f"sqlite:///{tmp_path / 'store'}")
+    ids = store.ids("candidates")
+    store.put_vectors("candidates", ids, unit_vectors(len(ids)), "m")
+    assert len(other.index("candidates")) == len(ids)
+    store.delete_candidates(ids[:1])
+    assert len(other.index("candidates")) == len(ids) - 1
+    assert other.count("candidates") == len(ids) - 1
+    other.close()
+
+
+def test_open_refuses_a_folder_that_is_not_a_store(tmp_path):
+    with pytest.raises(FileNotFoundError, match="create=True"):
+        Store.open(tmp_path / "nothing")
+    with pytest.raises(ValueError, match="scheme 'postgresql'"):
+        Store.open("postgresql://db/recsys")
+
+
+def test_database_passes_integrity_check(store):
+    store.put_vectors("candidates", store.ids("candidates"), unit_vectors(3), "m")
+    db = sqlite3.connect(store.folder / "tables.sqlite")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
