@@ -130,6 +130,7 @@ def adhoc_candidates(
             "open_to_remote": np.zeros(n, dtype=bool),
             "is_employee": np.zeros(n, dtype=bool),
             "current_role_id": [None] * n,
+            "profile_at": pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]"),
         }
     )
 

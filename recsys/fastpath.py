@@ -295,6 +295,7 @@ class NowFeatures:
         occ = None if roles.occupations is None else roles.occupations[ri]
         f["occ_match"] = b._occupation_match(ci, occ, np.full(n, self._now))
         f.update(self._experience(ci, ri, roles))
+        b.hide_later_profiles(f, ci, np.full(n, self._now))
         return np.column_stack([np.asarray(f[k], dtype=np.float64) for k in self.names])
 
     def _experience(self, ci: np.ndarray, ri: np.ndarray, roles: RoleSide) -> dict[str, Any]:

@@ -388,3 +388,46 @@ def test_employee_and_team_hold_only_from_the_start_of_the_current_job(world, en
     X = FeatureBuilder(world, encoder=encoder).transform(pairs)
     assert X["is_employee"].tolist() == [0.0, 1.0]
     assert X["same_team"].tolist() == [0.0, 1.0]
+
+
+def test_a_profile_captured_after_as_of_is_not_read(world, encoder, pairs):
+    """Claimed skills, résumé, years, location and remote preference are as of ``profile_at``: a
+    newer profile (re-captured after the pairs' dates, with other skills and text) changes no
+    feature of the earlier pairs beyond hiding the profile features, and years are rolled back from
+    the capture date."""
+    from recsys.features.registry import PROFILE_FEATURES
+
+    cands = world.candidates
+    first = pairs.groupby("candidate_id")["as_of"].min()
+    assert (cands.set_index("candidate_id")["profile_at"].loc[first.index] < first).all()
+    now = pd.Timestamp(world.outcomes["observed_until"].max())
+    base = FeatureBuilder(world, encoder=encoder, now=now)
+    X = base.transform(pairs)
+    assert X["req_cov"].notna().any() and X["emb_cand_role"].notna().all()
+
+    # every profile re-captured a day after the candidate's last application, with other content
+    last = pairs.groupby("candidate_id")["as_of"].max() + pd.Timedelta(days=1)
+    other = cands.sample(frac=1.0, random_state=0)
+    newer = cands.assign(
+        profile_at=cands["candidate_id"].map(last).fillna(now),
+        resume_text=other["resume_text"].to_numpy(),
+        headline=other["headline"].to_numpy(),
+        skills=other["skills"].to_numpy(),
+        years_experience=cands["years_experience"] + 3.0,
+    )
+    rebuilt = FeatureBuilder(
+        dataclasses.replace(world, candidates=newer), encoder=encoder, now=now, reference=base
+    )
+    Y = rebuilt.transform(pairs)
+    hidden = sorted(PROFILE_FEATURES)
+    assert Y[hidden].isna().all().all()
+    rest = [c for c in FEATURE_NAMES if c not in PROFILE_FEATURES and c != "occ_match"]
+    pd.testing.assert_frame_equal(Y[rest], X[rest])
+    # after the capture date the new profile is read, with its years rolled back from that date
+    after = pairs.assign(as_of=pairs["candidate_id"].map(last))
+    Z = rebuilt.transform(after)
+    assert Z[hidden].notna().any().all()
+    np.testing.assert_allclose(
+        Z["years_experience"],
+        pairs["candidate_id"].map(newer.set_index("candidate_id")["years_experience"]),
+    )

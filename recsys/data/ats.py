@@ -123,6 +123,7 @@ def _build(ex: Export) -> dict[str, pd.DataFrame]:
                 "open_to_remote": c.get("open_to_remote", pd.Series(False, index=c.index)),
                 "is_employee": c.get("is_employee", pd.Series(False, index=c.index)),
                 "current_role_id": c.get("current_role_id", pd.Series(None, index=c.index)),
+                "profile_at": c.get("profile_at", pd.Series(pd.NaT, index=c.index)),
             }
         ),
         "roles": pd.DataFrame(

@@ -59,6 +59,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "open_to_remote",
         "is_employee",
         "current_role_id",
+        "profile_at",
     ),
     "roles": (
         "role_id",

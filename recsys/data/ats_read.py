@@ -32,6 +32,7 @@ DATES = {
     "ended_at",
     "issued_at",
     "expires_at",
+    "profile_at",
 }
 IDS = {"candidate_id", "role_id", "credential_id"}
 BOOLS = {"open_to_remote", "is_employee", "remote", "verified"}

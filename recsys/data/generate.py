@@ -32,7 +32,7 @@ from recsys.data.world_config import WorldConfig
 
 __all__ = ["GENERATOR_VERSION", "WorldConfig", "generate_world"]
 
-GENERATOR_VERSION = "1.2"
+GENERATOR_VERSION = "1.3"
 CHUNK_TABLES = ("candidates", "holdings", "history", "outcomes", "groups")
 TRUTH_TABLES = {"truth_candidates": "candidates", "truth_outcomes": "outcomes"}
 _PARQUET = {"compression": "zstd", "write_statistics": True, "version": "2.6"}

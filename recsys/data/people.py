@@ -154,13 +154,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     dur = g / np.bincount(hc, weights=g, minlength=n)[hc] * years[hc] * 365.25
     employee = rng.random(n) < cfg.employee_share
     current = employee | (rng.random(n) < 0.75)
-    end_latest = ctx.obs - np.where(current, 0, rng.integers(30, 400, n))
-    by_cand = np.bincount(hc, weights=dur, minlength=n)
-    # days between the end of the latest job and the end of this one (jobs are back to back)
-    before = np.cumsum(dur) - dur - np.repeat(np.cumsum(by_cand) - by_cand, n_jobs)
-    h_end = np.floor(end_latest[hc] - before).astype(np.int64)
-    h_start = np.minimum(np.floor(end_latest[hc] - before - dur).astype(np.int64), h_end)
-    h_open = (hj == 0) & current[hc]
+    idle_days = np.where(current, 0, rng.integers(30, 400, n))  # since the latest job ended
 
     # true skills: essential skills of each job's occupation kept with p, optional with p_opt
     p_ess = cfg.essential_keep * (0.6 + 0.4 * np.minimum(1.0, dur / 365.25 / 3.0))
@@ -188,6 +182,42 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     )
     false_mask = np.asarray(true_m[c_c, c_s]).ravel() == 0
 
+    # applications ------------------------------------------------------------------------
+    n_app = np.clip(
+        1 + rng.poisson(cfg.applications_mean - 1, n), 1, min(cfg.applications_max, n_roles)
+    )
+    a_c = np.repeat(local, n_app)
+    job = np.where(rng.random(len(a_c)) < 0.6, 0, (rng.random(len(a_c)) * n_jobs[a_c]).astype(int))
+    a_occ = occs[a_c, job]
+    # roles of the same occupation when there are any (p=0.6), else of a related one
+    exact, near = ctx.roles_by_occ, ctx.roles_near_occ
+    use_exact = (np.diff(exact.indptr)[a_occ] > 0) & (rng.random(len(a_c)) < 0.6)
+    a_r = rng.integers(0, n_roles, len(a_c))
+    for m, rows in ((exact, use_exact), (near, ~use_exact)):
+        a_r = np.where(
+            rows & (rng.random(len(a_c)) < cfg.affinity_share),
+            _pick_in_rows(m, a_occ, rng, a_r),
+            a_r,
+        )
+    a_c, a_r = _unique_pairs(a_c, a_r, n_roles)
+
+    opened = ctx.role_opened[a_r]
+    room = np.clip(ctx.obs - 60 - opened, 0, 120)
+    applied = opened + (rng.random(len(a_c)) * (room + 1)).astype(np.int64)
+
+    # the profile is a snapshot taken shortly before the candidate's first application: every job,
+    # skill and credential in it predates every application (no outcome sees the future)
+    first_app = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(first_app, a_c, applied)
+    profile_at = first_app - rng.integers(1, 31, n)
+    end_latest = profile_at - idle_days
+    by_cand = np.bincount(hc, weights=dur, minlength=n)
+    # days between the end of the latest job and the end of this one (jobs are back to back)
+    before = np.cumsum(dur) - dur - np.repeat(np.cumsum(by_cand) - by_cand, n_jobs)
+    h_end = np.floor(end_latest[hc] - before).astype(np.int64)
+    h_start = np.minimum(np.floor(end_latest[hc] - before - dur).astype(np.int64), h_end)
+    h_open = (hj == 0) & current[hc]
+
     # credentials held --------------------------------------------------------------------
     # coverage of each credential's skills by the TRUE skills, kept sparse (only overlaps)
     sizes = np.maximum(np.diff(ctx.cred_skills.indptr), 1).astype(np.float64)
@@ -214,16 +244,17 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     )
     verified = rng.random(len(q_c)) < cfg.verified_share
     span = np.maximum(np.minimum(years[q_c], 8.0) * 365.25, 2).astype(np.int64)
-    issued = ctx.obs - 1 - rng.integers(0, span)
+    taken = profile_at[q_c]  # credentials in the profile were issued before it was captured
+    issued = taken - 1 - rng.integers(0, span)
     vdays = ctx.cred_validity_days[q_q]
     never = np.isnan(vdays)
     expires = issued + np.where(never, 0, np.nan_to_num(vdays)).astype(np.int64)
-    valid = verified & (never | (expires > ctx.obs))
+    valid = verified & (never | (expires > taken))
     half_life = sc.shape.credential_half_life_years
     if half_life is None:
         held = _csr_from_pairs(q_c[valid], q_q[valid], (n, ctx.cred_skills.shape[0]))
     else:  # older credentials cover their contracts less (recency decay); (c, q) pairs are unique
-        decay = 0.5 ** ((ctx.obs - issued[valid]) / 365.25 / half_life)
+        decay = 0.5 ** ((taken[valid] - issued[valid]) / 365.25 / half_life)
         held = sp.csr_matrix((decay, (q_c[valid], q_q[valid])), shape=(n, ctx.cred_skills.shape[0]))
     vcon = (held @ ctx.cred_contracts).tocsr()
     vcon.data = np.minimum(vcon.data, 1.0)  # several credentials never cover a contract twice
@@ -236,34 +267,12 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     keys_c = (start + local).astype(np.uint64)
     cands = planted.Side(keys_c, true_m, vcon, seniority, city, remote_ok)
 
-    # applications ------------------------------------------------------------------------
-    n_app = np.clip(
-        1 + rng.poisson(cfg.applications_mean - 1, n), 1, min(cfg.applications_max, n_roles)
-    )
-    a_c = np.repeat(local, n_app)
-    job = np.where(rng.random(len(a_c)) < 0.6, 0, (rng.random(len(a_c)) * n_jobs[a_c]).astype(int))
-    a_occ = occs[a_c, job]
-    # roles of the same occupation when there are any (p=0.6), else of a related one
-    exact, near = ctx.roles_by_occ, ctx.roles_near_occ
-    use_exact = (np.diff(exact.indptr)[a_occ] > 0) & (rng.random(len(a_c)) < 0.6)
-    a_r = rng.integers(0, n_roles, len(a_c))
-    for m, rows in ((exact, use_exact), (near, ~use_exact)):
-        a_r = np.where(
-            rows & (rng.random(len(a_c)) < cfg.affinity_share),
-            _pick_in_rows(m, a_occ, rng, a_r),
-            a_r,
-        )
-    a_c, a_r = _unique_pairs(a_c, a_r, n_roles)
-
     comp = planted.fit_components(cands, ctx.roles, a_c, a_r, sc.fit, cfg.seed, sc.shape)
     if sc.stage_shares is not None:  # a drawn funnel, set once from the first chunk's fits
         ctx.scenario = sc = planted.resolve_funnel(
             sc, comp["fit"], np.random.default_rng([cfg.seed, 104])
         )
     z = planted.latent_stage_scores(comp["fit"], sc.funnel, rng)
-    opened = ctx.role_opened[a_r]
-    room = np.clip(ctx.obs - 60 - opened, 0, 120)
-    applied = opened + (rng.random(len(a_c)) * (room + 1)).astype(np.int64)
     stage = planted.stages(z, sc.funnel, (applied - ctx.role_opened.min()) / 365.25)
     # at most one hire per candidate: the earliest application reaching stage 4 (others: offer)
     hires = np.flatnonzero(stage == HIRED)
@@ -331,6 +340,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
                 "open_to_remote": remote_ok,
                 "is_employee": employee,
                 "current_role_id": ctx.role_ids.take(pa.array(cur_role, mask=~employee)),
+                "profile_at": _ts(profile_at),
             }
         ),
         "holdings": pa.table(

@@ -87,6 +87,8 @@ class Candidate(_Base):
     open_to_remote: Series[bool]
     is_employee: Series[bool]
     current_role_id: Series[str] = pa.Field(nullable=True)
+    # when the profile (headline, résumé, claimed skills, years, location) was captured; NaT = unknown
+    profile_at: Series[pd.Timestamp] = pa.Field(nullable=True)
 
 
 class Holding(_Base):
@@ -152,6 +154,7 @@ class Entity:
     list_columns: tuple[str, ...] = ()
     date_order: tuple[tuple[str, str], ...] = ()  # (earlier, later) pairs
     unique_together: tuple[str, ...] = field(default_factory=tuple)
+    optional_columns: tuple[str, ...] = ()  # may be absent from a file: read as missing values
 
     @property
     def columns(self) -> list[str]:
@@ -220,6 +223,7 @@ ENTITIES: dict[str, Entity] = {
                 Reference("current_role_id", "roles", nullable=True),
             ),
             list_columns=("skills",),
+            optional_columns=("profile_at",),
         ),
         Entity(
             "holdings",

@@ -185,6 +185,9 @@ def validate_table(
     frame: pd.DataFrame, entity: Entity, file: str
 ) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Check one table against its schema; return the coerced frame or the problems."""
+    absent = [c for c in entity.optional_columns if c not in frame.columns]
+    if absent:  # an optional column left out of a file means "unknown" on every row
+        frame = frame.assign(**{c: None for c in absent})
     try:
         valid = entity.model.validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as err:

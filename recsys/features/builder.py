@@ -8,8 +8,13 @@ Rules
 - **As of a reference time.**  ``pairs["as_of"]`` (the application date in training) or, when absent,
   the builder's ``now``: credentials count only if issued on or before it and not yet expired (a NaT
   ``expires_at`` falls back to ``issued_at + validity_months`` of the catalogue, else never expires);
-  history counts only jobs started by then, a job ending after it is "current"; years of experience are
-  rolled back by ``now - as_of``.  Nothing from after ``as_of`` reaches a feature.
+  history counts only jobs started by then, a job ending after it is "current"; employee and team
+  status count once the current job has begun.  The profile (claimed skills, résumé and headline,
+  years of experience, location, remote preference) is read as of ``candidates.profile_at``, its
+  capture date: a pair whose ``as_of`` precedes it gets NaN for every profile feature
+  (:data:`recsys.features.registry.PROFILE_FEATURES`), and years of experience are rolled back from
+  it (from ``now`` when the date is unknown) to ``as_of``.  Nothing from after ``as_of`` reaches a
+  feature.
 - **Vectorised.**  Skill lists become sparse candidate×skill / role×skill / credential×skill matrices;
   holdings and history are expanded to (pair, row) arrays with ``np.repeat``; the only loops are over
   the distinct roles of a batch (BM25 query, soft skill overlap).
@@ -55,7 +60,7 @@ from recsys.features.evidence import (
 )
 from recsys.features.history import JobTable
 from recsys.features.occupation import infer_vectors, matcher_for, occupation_match
-from recsys.features.registry import FEATURE_NAMES
+from recsys.features.registry import FEATURE_NAMES, PROFILE_FEATURES
 from recsys.features.seniority import fit_seniority_scale, role_levels
 from recsys.features.text import HashedBM25, soft_overlap
 
@@ -149,6 +154,11 @@ class FeatureBuilder:
         self.K_con_ = list_matrix(creds["contracts"], self.contract_ids_)
 
         self.years_ = cands["years_experience"].to_numpy(dtype=float)
+        self.profile_at_ = (
+            pd.to_datetime(cands["profile_at"]).to_numpy(dtype="datetime64[ns]")
+            if "profile_at" in cands
+            else np.full(len(cands), np.datetime64("NaT"), dtype="datetime64[ns]")
+        )
         self.cand_loc_ = _norm_text(cands["location"])
         self.cand_remote_ = cands["open_to_remote"].to_numpy(dtype=bool)
         self.is_employee_ = cands["is_employee"].to_numpy(dtype=float)
@@ -326,8 +336,22 @@ class FeatureBuilder:
             self._cand_occ_done[todo] = True
         return self._cand_occ[ci]
 
+    def profile_later(self, ci: np.ndarray, as_of: np.ndarray) -> np.ndarray:
+        """Pairs whose candidate profile was captured after ``as_of`` (NaT: valid at every time)."""
+        return self.profile_at_[ci] > as_of
+
+    def hide_later_profiles(
+        self, f: dict[str, np.ndarray], ci: np.ndarray, as_of: np.ndarray
+    ) -> None:
+        """Set the profile features of pairs whose profile postdates ``as_of`` to NaN, in place."""
+        later = self.profile_later(ci, as_of)
+        if later.any():
+            for name in PROFILE_FEATURES:
+                f[name] = np.where(later, np.nan, f[name])
+
     def _occupation_match(self, ci: np.ndarray, role_vecs: Any, as_of: np.ndarray) -> np.ndarray:
-        """``occ_match`` of pairs (see :mod:`recsys.features.occupation`); ``role_vecs`` aligned."""
+        """``occ_match`` of pairs (see :mod:`recsys.features.occupation`); ``role_vecs`` aligned.
+        A pair whose profile postdates ``as_of`` has its résumé unread (no fallback)."""
         m = self.occupation_matcher()
         if m is None or role_vecs is None:
             return np.full(len(ci), np.nan)
@@ -337,7 +361,7 @@ class FeatureBuilder:
         row = np.where(latest >= 0, self._occ_rows[np.maximum(latest, 0)], -1)
         vecs = np.asarray(m.occupation_vectors_, dtype=np.float64)
         cand = np.where((row >= 0)[:, None], vecs[np.maximum(row, 0)], np.nan)
-        need = np.flatnonzero(row < 0)
+        need = np.flatnonzero((row < 0) & ~self.profile_later(ci, as_of))
         if len(need):  # no job by then: what the résumé's head says
             cand[need] = self._candidate_text_occupations(ci[need])
         return occupation_match(cand, role_vecs)
@@ -402,6 +426,7 @@ class FeatureBuilder:
         f["occ_match"] = self._occupation_match(
             ci, None if role_occ is None else role_occ[ri], as_of
         )
+        self.hide_later_profiles(f, ci, as_of)
         out = pd.DataFrame(f, index=pairs.index)
         return out[FEATURE_NAMES].astype(np.float64)
 
@@ -532,7 +557,10 @@ class FeatureBuilder:
         return {"emb_cand_role": emb, "bm25_cand_role": bm, "bm25_cand_role_per_term": bm_t}
 
     def _experience_features(self, ci, ri, as_of) -> dict[str, np.ndarray]:
-        back = _days(np.datetime64(self.now_, "ns"), as_of) / _YEAR_DAYS
+        # years_experience is as of the profile's capture date (else of ``now``): rolled back from it
+        taken = self.profile_at_[ci]
+        taken = np.where(np.isnat(taken), np.datetime64(self.now_, "ns"), taken)
+        back = _days(taken, as_of) / _YEAR_DAYS
         years = np.maximum(self.years_[ci] - np.maximum(back, 0.0), 0.0)
         role_level = self.role_seniority_[ri]
         scale = self.seniority_scale_

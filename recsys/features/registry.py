@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Feature", "FEATURES", "FEATURE_NAMES"]
+__all__ = ["Feature", "FEATURES", "FEATURE_NAMES", "PROFILE_FEATURES"]
 
 
 @dataclass(frozen=True)
@@ -238,3 +238,34 @@ _SPECS = [
 
 FEATURES: dict[str, Feature] = {f.name: f for f in _SPECS}
 FEATURE_NAMES: list[str] = list(FEATURES)
+
+# Features that read the candidate's profile (claimed skills, résumé and headline text, years of
+# experience, location, remote preference): a profile captured after a pair's reference time
+# (``candidates.profile_at > as_of``) is not read, and these are missing (NaN) for that pair.  The
+# others read dated records (holdings, jobs) cut at the reference time, or the role alone.
+PROFILE_FEATURES: frozenset[str] = frozenset(
+    {
+        "emb_cand_role",
+        "bm25_cand_role",
+        "bm25_cand_role_per_term",
+        "req_cov",
+        "opt_cov",
+        "req_missing",
+        "req_cov_text",
+        "req_cov_both",
+        "req_cov_hist",
+        "opt_cov_text",
+        "opt_cov_both",
+        "opt_cov_hist",
+        "req_soft_cov",
+        "skill_relevance",
+        "n_cand_skills",
+        "years_experience",
+        "seniority_gap",
+        "overqualification",
+        "underqualification",
+        "experience_gap_years",
+        "same_location",
+        "open_to_remote",
+    }
+)
