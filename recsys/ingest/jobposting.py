@@ -16,10 +16,11 @@ Rules (each field's source; a required one missing is an error and the posting i
 - ``location``: the first ``jobLocation``'s ``address.addressLocality`` (or its ``name``).
 - ``remote``: ``jobLocationType`` is ``TELECOMMUTE``, or ``applicantLocationRequirements`` is set.
 - ``team``: ``hiringOrganization.department`` (its ``name``), else ``hiringOrganization.name``.
-- ``seniority``: ``experienceRequirements.monthsOfExperience`` on the 0–4 scale of the example
-  world's levels (under 2 years 0, under 5 1, under 9 2, under 15 3, else 4); without it, the
-  ATS import's rule: the level named in the title or the description's first lines
-  (:func:`recsys.textparse.seniority_level`), 2 when none is named.
+- ``seniority``: the ATS import's rule: the level named in the title or the description's first
+  lines (:func:`recsys.textparse.seniority_level`), 2 when none is named.  Years required are not
+  turned into a level by fixed year bands (that would copy one world's bands into every user's
+  data); ``experienceRequirements.monthsOfExperience`` is appended to the description as
+  "Experience required: N years." for the text features and the reader to see.
 - ``occupation_id``: unknown (the occupation matcher infers it when scoring).
 """
 
@@ -36,9 +37,7 @@ import numpy as np
 from recsys.data.ats_skills import SkillResolver
 from recsys.ingest.records import Issue, Rows, blank_row, parse_date, skill_resolver
 
-__all__ = ["find_job_postings", "html_to_text", "read_job_posting", "seniority_from_months"]
-
-SENIORITY_MONTHS = (24, 60, 108, 180)  # upper bounds of levels 0..3 (2, 5, 9, 15 years)
+__all__ = ["find_job_postings", "html_to_text", "read_job_posting"]
 MAX_SKILL_WORDS = 5
 _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
@@ -139,23 +138,22 @@ def _names(value: Any) -> list[str]:
     return [n for n in names if n and len(n.split()) <= MAX_SKILL_WORDS]
 
 
-def seniority_from_months(months: float) -> int:
-    """Level 0–4 from months of experience required (see ``SENIORITY_MONTHS``)."""
-    return int(np.searchsorted(SENIORITY_MONTHS, months, side="right"))
-
-
-def _seniority(node: Mapping[str, Any], title: str, description: str) -> int:
-    req = _first(node.get("experienceRequirements"))
-    months = req.get("monthsOfExperience") if isinstance(req, Mapping) else None
-    try:
-        if months is not None and float(months) >= 0:
-            return seniority_from_months(float(months))
-    except (TypeError, ValueError):
-        pass
+def _seniority(title: str, description: str) -> int:
     from recsys.textparse import seniority_level
 
     level = seniority_level([f"{title}\n{description}"])[0]
     return 2 if np.isnan(level) else int(level)
+
+
+def _experience_line(node: Mapping[str, Any]) -> str:
+    """ "Experience required: N years." from ``monthsOfExperience``, or "" when absent or invalid."""
+    req = _first(node.get("experienceRequirements"))
+    months = req.get("monthsOfExperience") if isinstance(req, Mapping) else None
+    try:
+        years = float(months) / 12 if months is not None else -1.0
+    except (TypeError, ValueError):
+        return ""
+    return f"Experience required: {years:g} years." if years >= 0 else ""
 
 
 def read_job_posting(
@@ -182,6 +180,7 @@ def read_job_posting(
         issues.append((at + "datePosted", str(err)))
     if issues:
         return {}, issues
+    description = "\n".join(t for t in (description, _experience_line(node)) if t)
     names = list(dict.fromkeys(_names(node.get("skills")) + _names(node.get("qualifications"))))
     place = _first(node.get("jobLocation"))
     address = place.get("address") if isinstance(place, Mapping) else None
@@ -203,7 +202,7 @@ def read_job_posting(
         required_skills=(resolver if resolver is not None else skill_resolver()).resolve(names)
         if names
         else [],
-        seniority=_seniority(node, title, description),
+        seniority=_seniority(title, description),
         location=location,
         remote="TELECOMMUTE" in kinds or bool(node.get("applicantLocationRequirements")),
         team=team,

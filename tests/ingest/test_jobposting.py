@@ -25,9 +25,12 @@ def test_role_row(resolver):
     assert issues == []
     (role,) = rows["roles"]
     assert role["role_id"] == "R-1" and role["team"] == "Platform" and role["location"] == "Berlin"
-    assert role["description"] == "We run Kubernetes & Terraform.\n- On-call"
+    assert role["description"] == (
+        "We run Kubernetes & Terraform.\n- On-call\nExperience required: 15 years."
+    )
     assert role["opened_at"] == pd.Timestamp("2024-03-01 08:00")
-    assert role["seniority"] == 4 and role["remote"] is False
+    # no level word in the title: the default level, not a level read off fixed year bands
+    assert role["seniority"] == 2 and role["remote"] is False
     assert len(role["required_skills"]) == 3  # the long qualification sentence is not a name
     assert role["optional_skills"] == [] and role["occupation_id"] is None
 
