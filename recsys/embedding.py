@@ -165,6 +165,15 @@ class _CachedEncoder:
     def warmup(self) -> None:
         """Load what the first new text would (serving: not on the first query).  No-op here."""
 
+    def forget(self, texts: Iterable[str]) -> int:
+        """Drop the cached vectors of ``texts`` (memory and disk, the disk file compacted):
+        erasure of a person leaves nothing of their texts in the cache.  Returns rows deleted."""
+        keys = [text_key(t) for t in dict.fromkeys(_as_list(texts))]
+        with self._memory_lock:
+            for k in keys:
+                self._memory.pop(k, None)
+        return self._disk.delete(self.model_id, keys) if self._disk is not None else 0
+
     def _remembered(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         with self._memory_lock:  # request threads share one encoder
             found = {k: self._memory[k] for k in keys if k in self._memory}

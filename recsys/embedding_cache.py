@@ -63,6 +63,23 @@ class EmbeddingCache:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?)", rows)
 
+    def delete(self, model_id: str, keys: Sequence[bytes]) -> int:
+        """Delete ``keys`` of ``model_id`` so that no byte of them stays in the file: deleted
+        content is zeroed (``secure_delete``) and the write-ahead log is emptied.  Returns rows
+        deleted."""
+        gone = 0
+        self._db.execute("PRAGMA secure_delete = ON")
+        with self._db:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                gone += self._db.execute(
+                    f"DELETE FROM emb WHERE model = ? AND key IN ({marks})", [model_id, *chunk]
+                ).rowcount
+        if gone:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return gone
+
     def count(self, model_id: str | None = None) -> int:
         if model_id is None:
             return self._db.execute("SELECT COUNT(*) FROM emb").fetchone()[0]

@@ -78,8 +78,11 @@ class Recommender(ScoringMixin):
         info: dict[str, Any] | None = None,
         resume_skills: pd.DataFrame | None = None,
         text_ranker: Any = None,
+        *,
+        base: Recommender | None = None,
     ) -> None:
         self.text_ranker = text_ranker
+        self.base = base  # the model this one serves over other data (see over_store)
         self.world = world
         self.encoder = encoder
         self.indexes = indexes
@@ -99,13 +102,17 @@ class Recommender(ScoringMixin):
         }
         # one reader for the world's résumés and every free-text query (recsys.skills)
         enc = self.encoder if self.config.skills_embedding else None
-        self._skills = SkillExtractor(world.skills, encoder=enc).fit()
+        if base is not None:  # the model's own reader and feature statistics, over this data
+            self._skills = base._skills
+        else:
+            self._skills = SkillExtractor(world.skills, encoder=enc).fit()
         self.features_ = FeatureBuilder(
             world,
             embeddings=self._embeddings,
             encoder=self.encoder,
             skill_extractor=self._skills,
             resume_known=resume_skills,
+            reference=None if base is None else base.features_,
             **self.config.features,
         )
         self._meanings = feature_meanings()
@@ -152,12 +159,85 @@ class Recommender(ScoringMixin):
         )
 
     @classmethod
-    def from_uri(cls, uri: str | Path, config: RecommenderConfig | None = None) -> Recommender:
-        """Load a bundle folder, ``models:/name@alias``, ``models:/name/version`` or ``runs:/…``."""
+    def from_uri(
+        cls,
+        uri: str | Path,
+        config: RecommenderConfig | None = None,
+        *,
+        store: str | Path | None = None,
+        poll_seconds: float = 1.0,
+    ) -> Any:
+        """Load a bundle folder, ``models:/name@alias``, ``models:/name/version`` or ``runs:/…``.
+
+        With ``store`` (a :mod:`recsys.store` folder or ``sqlite:///`` URI) the model serves the
+        store's current candidates and roles: a :class:`recsys.serving.live.LiveRecommender`, with
+        this class's API, that follows the store's changes (see :meth:`over_store`)."""
         folder, source = resolve_uri(uri)
         rec = cls.load(folder, config=config)
         rec.info.update({k: v for k, v in source.items() if v is not None})
-        return rec
+        if store is None:
+            return rec
+        from recsys.serving.live import LiveRecommender
+
+        return LiveRecommender(rec, store, poll_seconds=poll_seconds)
+
+    @property
+    def reader_id(self) -> str:
+        """Identity of this model's skill reader (its encoder and skill vocabulary): skills a
+        store holds as read by this id are what this model would read (``recsys.store``)."""
+        import hashlib
+
+        model = self.base if self.base is not None else self
+        ids = "\n".join(sorted(map(str, model._skills.skill_ids_)))
+        digest = hashlib.sha256(ids.encode("utf-8")).hexdigest()[:16]
+        embedded = "+emb" if model.config.skills_embedding else ""
+        return f"{model.encoder.model_id}{embedded}:{digest}"
+
+    def over_store(self, store: Any) -> Recommender:
+        """This model over a store's committed content (one pinned snapshot: tables and indexes
+        of the same commit).  The models, configuration, skill reader and feature statistics
+        (BM25 reference, history rates, seniority scale) stay the model's; candidates, roles,
+        holdings, history and their vectors come from the store.  Résumé skills the store holds as
+        read by :attr:`reader_id` are used, others are read when first needed."""
+        from recsys.text import KINDS
+
+        model = self.base if self.base is not None else self
+        with store.snapshot() as snap:
+            world = snap.to_world()
+            indexes = {kind: snap.index(kind) for kind in KINDS}
+            known = snap.extracted("candidates", model.reader_id)
+            version = snap.version()
+        for kind in ("candidates", "roles"):
+            index = indexes[kind]
+            if index is None or len(index) == 0:
+                raise ValueError(
+                    f"{store.folder}: the store has no {kind} vectors yet; run `recsys ingest` "
+                    f"(or `recsys store init`) with the model's encoder {model.encoder.model_id!r}"
+                )
+        for kind, index in list(indexes.items()):
+            if index is not None and index.model_id != model.encoder.model_id:
+                raise ValueError(
+                    f"{store.folder}: the {kind} vectors were made by {index.model_id!r}, the "
+                    f"model embeds with {model.encoder.model_id!r}; re-embed the store with "
+                    "`recsys ingest --model` for this model"
+                )
+            if index is None:  # no contracts / credentials in the store: the model's
+                indexes[kind] = model.indexes[kind]
+        if len(world.skills) == 0:
+            world.skills = model.world.skills
+        info = {**model.info, "store": str(store.folder), "store_version": version}
+        return Recommender(
+            world,
+            model.encoder,
+            indexes,
+            model.fit_ranker,
+            model.retention_model,
+            model.config,
+            info,
+            known if len(known) else None,
+            model.text_ranker,
+            base=model,
+        )
 
     # ------------------------------------------------------------------ queries
     def _vector_of(self, kind: str, entity_id: str, frame: pd.DataFrame) -> np.ndarray:

@@ -36,6 +36,7 @@ __all__ = [
     "estimate_history_rates",
     "history_prior",
     "occupation_skill_matrices",
+    "read_resume_skills",
     "strip_certifications",
 ]
 
@@ -95,16 +96,11 @@ class ResumeSkills:
         """Rows of the matrix for candidate positions ``ci`` (extracting the missing ones first)."""
         todo = np.unique(ci[~self.done_[ci]])
         if todo.size:
-            found = self.extractor.extract_frame(
-                self.texts_.iloc[todo].tolist(), [str(i) for i in todo]
-            )
-            lists = (
-                found.groupby(found["doc_id"].astype(int))["skill_id"].agg(list)
-                if len(found)
-                else pd.Series(dtype=object)
-            )
             per = pd.Series([[]] * len(self.texts_), dtype=object)
-            per.iloc[lists.index.to_numpy()] = lists.to_numpy()
+            per.iloc[todo] = pd.Series(
+                read_resume_skills(self.extractor, self.texts_.iloc[todo].tolist(), stripped=True),
+                dtype=object,
+            ).to_numpy()
             self.matrix_ = binarize(self.matrix_ + list_matrix(per, self.skill_ids))
             self.done_[todo] = True
         return self.matrix_[ci]
@@ -141,6 +137,24 @@ class ResumeSkills:
         empty = np.flatnonzero(np.diff(sp.csr_matrix(m).indptr) == 0)
         nothing = pd.DataFrame({"read": candidate_ids[empty].astype(str)})
         return pd.concat([found, nothing], ignore_index=True)
+
+
+def read_resume_skills(
+    extractor: Any, texts: list[str], *, stripped: bool = False
+) -> list[list[str]]:
+    """The skill ids ``extractor`` reads in each résumé, as :class:`ResumeSkills` counts them (the
+    "Certifications:" paragraph left out unless ``stripped`` says it already is).  Ingest stores
+    these, so a served model never reads a stored résumé again."""
+    if not stripped:
+        texts = strip_certifications(pd.Series(texts, dtype=object)).tolist()
+    found = extractor.extract_frame(list(texts), [str(i) for i in range(len(texts))])
+    out: list[list[str]] = [[] for _ in texts]
+    if len(found):
+        for doc, skill in zip(
+            found["doc_id"].astype(int), found["skill_id"].astype(str), strict=True
+        ):
+            out[doc].append(skill)
+    return out
 
 
 def occupation_skill_matrices(skill_ids: pd.Index) -> tuple[pd.Index, sp.csr_matrix, sp.csr_matrix]:

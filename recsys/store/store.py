@@ -72,6 +72,12 @@ class _Reader:
         """The index generation this reader sees (0 = no index yet)."""
         return int(self._db.execute("SELECT value FROM meta WHERE key = 'generation'")[0][0])
 
+    def version(self) -> int:
+        """A counter every committed write raises (rows, vectors, extractions, erasures): a
+        server compares it to know whether what it serves is current."""
+        rows = self._db.execute("SELECT value FROM meta WHERE key = 'version'")
+        return int(rows[0][0]) if rows else 0
+
     def get(self, kind: str, ids: Sequence[str]) -> pd.DataFrame:
         """Rows of ``ids`` (in that order; unknown ids left out) with the world tables' dtypes.
         Child tables (no id column) are fetched by candidate id (see :meth:`rows_of`)."""
@@ -152,6 +158,55 @@ class _Reader:
         if not order:
             return [], np.zeros((0, 0), np.float32)
         return order, np.stack([np.frombuffer(found[i], np.float32) for i in order])
+
+    # ------------------------------------------------------------------ extracted skills
+    def unread(self, kind: str, reader_id: str) -> list[str]:
+        """Ids of ``kind`` whose text changed since its skills were extracted by ``reader_id``,
+        or never extracted.  Sorted."""
+        _embedded(kind)
+        key = spec(kind).key
+        sql = (
+            f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN extracted x '
+            f'ON x.kind = ? AND x.entity_id = t."{key}" '
+            "WHERE x.entity_id IS NULL OR x.text_sha <> t._text_sha OR x.reader_id <> ? ORDER BY 1"
+        )
+        return [r[0] for r in self._db.execute(sql, [kind, reader_id])]
+
+    def extracted(self, kind: str, reader_id: str | None = None) -> pd.DataFrame:
+        """Skills read from the texts of ``kind`` (by ``reader_id`` when given): one row per
+        (entity id, skill id), plus a row with a missing ``skill_id`` for a text read with none
+        found; the id column is named as the entity's (``candidate_id``, ``role_id``)."""
+        _embedded(kind)
+        key = spec(kind).key
+        sql = "SELECT entity_id, skills FROM extracted WHERE kind = ?"
+        params: list[Any] = [kind]
+        if reader_id is not None:
+            sql += " AND reader_id = ?"
+            params.append(reader_id)
+        ids, skills = [], []
+        for entity_id, cell in self._db.execute(sql + " ORDER BY 1", params):
+            found = json.loads(cell) or [None]
+            ids += [entity_id] * len(found)
+            skills += found
+        return pd.DataFrame({key: ids, "skill_id": skills, "read": ids})
+
+    def to_world(self) -> Any:
+        """Every table as a validated :class:`recsys.data.io.World` (reads the whole store: for
+        exports, training snapshots and small pools; queries read by id)."""
+        from recsys.data.io import World
+        from recsys.data.schemas import ENTITIES
+
+        with self._db.read():
+            frames = {}
+            for kind in ENTITIES:
+                table = spec(kind)
+                cols = ", ".join(f'"{c}"' for c in table.columns)
+                order = f'"{table.key}"' if table.key else "_rowid"
+                frames[kind] = decode(
+                    self._db.execute(f'SELECT {cols} FROM "{kind}" ORDER BY {order}'), table
+                )
+        groups = frames.pop("groups")
+        return World(**frames, groups=groups if len(groups) else None)
 
     # ------------------------------------------------------------------ indexes
     def _pin(self, gen: int) -> IO[bytes] | None:
@@ -312,6 +367,12 @@ class Store(_Reader):
         with db.write():
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS extracted (kind TEXT NOT NULL, entity_id TEXT NOT "
+                "NULL, reader_id TEXT NOT NULL, text_sha TEXT, skills TEXT NOT NULL, "
+                "PRIMARY KEY (kind, entity_id))"
+            )
             if index_config is not None or not db.execute(
                 "SELECT 1 FROM meta WHERE key = 'index_config'"
             ):
@@ -338,6 +399,43 @@ class Store(_Reader):
         return Snapshot(self.folder)
 
     # ------------------------------------------------------------------ writes
+    def _bump(self) -> None:
+        """Inside a write transaction: raise :meth:`version` (readers poll it)."""
+        self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+
+    def put_extracted(
+        self,
+        kind: str,
+        ids: Sequence[str],
+        skills: Sequence[Sequence[str]],
+        reader_id: str,
+        text_sha: Sequence[str] | None = None,
+    ) -> None:
+        """Store the skill ids read from each entity's text by ``reader_id`` (with the hash of the
+        text read: the current one, or ``text_sha`` as it was when read)."""
+        _embedded(kind)
+        ids = [str(i) for i in ids]
+        if len(skills) != len(ids):
+            raise ValueError(f"put_extracted: {len(ids)} ids but {len(skills)} skill lists")
+        key = spec(kind).key
+        with self._db.write():
+            current: dict[str, str] = {}
+            for chunk in _chunks(ids):
+                sql = f'SELECT "{key}", _text_sha FROM "{kind}" WHERE "{key}" IN ({_marks(len(chunk))})'
+                current.update(self._db.execute(sql, chunk))
+            unknown = [i for i in ids if i not in current]
+            if unknown:
+                raise KeyError(f"put_extracted: {kind} not in the store: {unknown[:5]}")
+            shas = list(text_sha) if text_sha is not None else [current[i] for i in ids]
+            self._db.executemany(
+                "INSERT OR REPLACE INTO extracted VALUES (?, ?, ?, ?, ?)",
+                [
+                    (kind, i, reader_id, sha, json.dumps(list(found)))
+                    for i, sha, found in zip(ids, shas, skills, strict=True)
+                ],
+            )
+            self._bump()
+
     def upsert(self, kind: str, frame: pd.DataFrame) -> UpsertSummary:
         """Insert or replace rows of ``kind`` after validating them against its pandera model.
 
@@ -372,6 +470,8 @@ class Store(_Reader):
                 f'ON CONFLICT ("{table.key}") DO UPDATE SET {sets}',
                 write,
             )
+            if write:
+                self._bump()
         return UpsertSummary(added, updated, len(rows) - added - updated)
 
     def _replace_children(
@@ -410,6 +510,8 @@ class Store(_Reader):
             f'INSERT INTO "{kind}" ({cols}) VALUES ({_marks(len(table.columns))})',
             [row for c in changed for row in new[c]],
         )
+        if changed:
+            self._bump()
         added = sum(c not in old_by for c in changed)
         return UpsertSummary(added, len(changed) - added, len(new) - len(changed))
 
@@ -420,6 +522,7 @@ class Store(_Reader):
         gens.collect(root, old)  # orphans of crashed writers, unpinned old generations
         gens.publish(root, old, old + 1, changed)
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", [str(old + 1)])
+        self._bump()
         for kind, index in changed.items():
             self._indexes[kind] = (old + 1, index)
         return old + 1
@@ -527,10 +630,12 @@ class Store(_Reader):
                 )[0][0]
                 for kind in ("candidates", *CHILDREN):
                     self._db.execute(f'DELETE FROM "{kind}" WHERE candidate_id IN ({marks})', chunk)
-                self._db.execute(
-                    f"DELETE FROM embeddings WHERE kind = 'candidates' AND entity_id IN ({marks})",
-                    chunk,
-                )
+                for derived in ("embeddings", "extracted"):
+                    self._db.execute(
+                        f"DELETE FROM {derived} WHERE kind = 'candidates' AND entity_id IN ({marks})",
+                        chunk,
+                    )
+            self._bump()
             index = self._writable_index("candidates")
             if index is not None and index.remove(ids):
                 self._publish({"candidates": index})

@@ -1,0 +1,268 @@
+"""``ingest``: input files (or rows) → the live store, skill-read and embedded incrementally.
+
+    from recsys.ingest import ingest
+    report = ingest(store, ["resumes.json", "cv.pdf", "jobs.json"], recommender=rec)
+    report.to_dict()        # added / updated / unchanged per table, skipped, errors, embedded
+
+Steps, for what the files hold (:func:`recsys.ingest.read_files`, one :class:`RecordError` per bad
+record, the rest of the batch goes on):
+
+1. **Skills read from the text.**  Every ingested candidate's résumé is read by the skill reader
+   (:func:`recsys.features.evidence.read_resume_skills`); what it finds is stored with the reader's
+   id (``store.put_extracted``), so a served model with the same reader never reads it again.  A
+   candidate that names no skills gets those read skills as its claimed ones, and a role that
+   names none gets :func:`recsys.adhoc.role_skills` (read, completed from its likely occupation
+   when short): the rules of free-text queries (:mod:`recsys.adhoc`), so an ingested résumé and the
+   same text pasted into a query are scored alike.
+2. **References.**  Skills the rows name that the store lacks are added (taxonomy rows, or the
+   import's local ``ats-skill:`` names).  A row naming a candidate, role or credential that is
+   neither in the store nor in the batch is skipped with an error.
+3. **Upsert** in reference order (:data:`recsys.store.world_io.ENTITY_ORDER`): unchanged rows are
+   counted, not rewritten.
+4. **Embed** what is stale (new, changed text, or another model: ``store.stale``) in batches with
+   the encoder, and add/replace it in the store's index with its filter attributes; candidates
+   whose holdings changed get their attributes refreshed.
+
+The reader and encoder are the model's (``recommender=``: what that model will read and embed at
+query time) or, without a model, ``encoder`` and the shipped taxonomy's reader.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recsys.ingest.records import ReadResult, RecordError, read_files
+
+__all__ = ["IngestReport", "Ingestor", "erase_candidates", "ingest"]
+
+_EMBED_BATCH = 1024  # texts per encode + put_vectors (one index generation per batch)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did: per table added / updated / unchanged, records skipped (with their
+    errors), texts embedded per kind and résumés read."""
+
+    added: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    embedded: dict[str, int] = field(default_factory=dict)
+    read: int = 0
+    files: int = 0
+    records: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["errors"] = [str(e) for e in self.errors]
+        return out
+
+
+class Ingestor:
+    """The reader, encoder and occupation matcher an ingest uses (see the module doc)."""
+
+    def __init__(self, *, recommender: Any = None, encoder: Any = None) -> None:
+        if recommender is None and encoder is None:
+            raise ValueError("Ingestor needs a recommender (its reader and encoder) or an encoder.")
+        self.recommender = recommender
+        if recommender is not None:
+            self.encoder = recommender.encoder
+            self.reader = recommender._skills
+            self.reader_id = recommender.reader_id
+        else:
+            from recsys.skills import SkillExtractor
+
+            self.encoder = encoder
+            self.reader = SkillExtractor(encoder=encoder).fit()
+            self.reader_id = f"{encoder.model_id}+emb:taxonomy"
+        self._matcher: Any = None
+
+    def matcher(self) -> Any:
+        if self._matcher is None:
+            if self.recommender is not None:
+                self._matcher = self.recommender.features_.occupation_matcher()
+            else:
+                from recsys.features.occupation import matcher_for
+
+                self._matcher = matcher_for(self.encoder)
+        return self._matcher
+
+    # ------------------------------------------------------------------ steps
+    def read_candidates(self, cands: pd.DataFrame) -> list[list[str]]:
+        from recsys.features.evidence import read_resume_skills
+
+        if not len(cands):
+            return []
+        return read_resume_skills(self.reader, cands["resume_text"].fillna("").astype(str).tolist())
+
+    def read_roles(self, roles: pd.DataFrame) -> list[list[str]]:
+        from recsys.adhoc import role_skills
+
+        texts = roles["description"].fillna("").astype(str).tolist()
+        titles = roles["title"].fillna("").astype(str).tolist()
+        return role_skills(texts, titles, self.reader, self.matcher())[0]
+
+    def embed(self, store: Any, kinds: Sequence[str], touched: set[str]) -> dict[str, int]:
+        """Embed every stale text of ``kinds``; refresh the attributes of ``touched`` candidates."""
+        from recsys.store.world_io import index_attributes
+
+        model_id = self.encoder.model_id
+        done: dict[str, int] = {}
+        for kind in kinds:
+            stale = store.stale(kind, model_id)
+            done[kind] = len(stale)
+            for start in range(0, len(stale), _EMBED_BATCH):
+                ids = stale[start : start + _EMBED_BATCH]
+                texts = store.texts(kind, ids)
+                vecs = self.encoder.encode(texts.tolist())
+                ids = texts.index.astype(str).tolist()
+                store.put_vectors(
+                    kind, ids, vecs, model_id, attributes=index_attributes(store, kind, ids)
+                )
+            if kind == "candidates":  # holdings changed, text not: attributes only
+                index = store.index("candidates")
+                rest = sorted(touched - set(stale)) if index is not None else []
+                rest = [i for i in rest if i in index]
+                if rest:
+                    ids, vecs = store.vectors("candidates", rest)
+                    store.put_vectors(
+                        "candidates",
+                        ids,
+                        vecs,
+                        model_id,
+                        attributes=index_attributes(store, "candidates", ids),
+                    )
+        return done
+
+
+def _known(store: Any, kind: str, batch: pd.DataFrame, column: str) -> set[str]:
+    ids = set(batch[column].astype(str)) if len(batch) else set()
+    return ids | set(store.ids(kind))
+
+
+def _drop(
+    table: pd.DataFrame, bad: pd.Series, errors: list[RecordError], what: str, column: str
+) -> pd.DataFrame:
+    for value in table.loc[bad, column].astype(str):
+        errors.append(RecordError("(batch)", value, column, f"expected {what}, found {value!r}"))
+    return table.loc[~bad].reset_index(drop=True)
+
+
+def ingest(
+    store: Any,
+    inputs: Sequence[str | Path] | ReadResult,
+    *,
+    recommender: Any = None,
+    encoder: Any = None,
+    kind: str | None = None,
+    ingestor: Ingestor | None = None,
+) -> IngestReport:
+    """Read ``inputs`` (paths, or a :class:`ReadResult` already read) into ``store`` (see the
+    module doc).  Bad records are reported in the result and skipped; nothing else stops."""
+    from recsys.data.ats_skills import skills_table
+    from recsys.store.world_io import ENTITY_ORDER
+
+    start = time.perf_counter()
+    ing = ingestor or Ingestor(recommender=recommender, encoder=encoder)
+    result = inputs if isinstance(inputs, ReadResult) else read_files(list(inputs), kind=kind)
+    report = IngestReport(errors=list(result.errors), files=result.files, records=result.records)
+    tables = {k: v.copy() for k, v in result.tables.items() if v is not None}
+    errors = report.errors
+
+    cands = tables.get("candidates", pd.DataFrame())
+    roles = tables.get("roles", pd.DataFrame())
+    read = ing.read_candidates(cands)
+    if len(cands):
+        none = cands["skills"].map(len) == 0
+        cands.loc[none, "skills"] = pd.Series(read, index=cands.index, dtype=object)[none]
+    if len(roles):
+        none = roles["required_skills"].map(len) == 0
+        if none.any():
+            found = ing.read_roles(roles.loc[none])
+            roles.loc[none, "required_skills"] = pd.Series(
+                found, index=roles.index[none], dtype=object
+            )
+
+    # references: what rows name must be in the store or the batch
+    if len(cands) and cands["current_role_id"].notna().any():
+        role_ids = _known(store, "roles", roles, "role_id")
+        bad = cands["current_role_id"].notna() & ~cands["current_role_id"].isin(role_ids)
+        cands.loc[bad, "current_role_id"] = None  # unknown role: not an employee of ours
+    cand_ids = _known(store, "candidates", cands, "candidate_id")
+    for child in ("holdings", "history"):
+        frame = tables.get(child)
+        if frame is not None and len(frame):
+            tables[child] = _drop(
+                frame,
+                ~frame["candidate_id"].isin(cand_ids),
+                errors,
+                "a known candidate",
+                "candidate_id",
+            )
+    holdings = tables.get("holdings")
+    if holdings is not None and len(holdings):
+        creds = set(store.ids("credentials"))
+        tables["holdings"] = _drop(
+            holdings,
+            ~holdings["credential_id"].isin(creds),
+            errors,
+            "a catalogue credential",
+            "credential_id",
+        )
+    tables["candidates"], tables["roles"] = cands, roles
+
+    named: set[str] = set()
+    for frame, cols in ((cands, ("skills",)), (roles, ("required_skills", "optional_skills"))):
+        for col in cols:
+            if len(frame):
+                named.update(s for cell in frame[col] for s in cell)
+    named.update(s for cell in read for s in cell)
+    missing = sorted(named - set(store.get("skills", sorted(named))["skill_id"]))
+    if missing:
+        tables["skills"] = skills_table(missing, result.local_skills)
+
+    for name in ENTITY_ORDER:
+        frame = tables.get(name)
+        if frame is None or not len(frame):
+            continue
+        if name in ("holdings", "history"):  # per candidate: every row of theirs, replaced
+            frame = frame.sort_values(["candidate_id"]).reset_index(drop=True)
+        summary = store.upsert(name, frame)
+        report.added[name] = summary.added
+        report.updated[name] = summary.updated
+        report.unchanged[name] = summary.unchanged
+    if len(cands):
+        ids = cands["candidate_id"].astype(str).tolist()
+        store.put_extracted("candidates", ids, read, ing.reader_id)
+        report.read = len(ids)
+    touched = set()
+    if holdings is not None and len(holdings):
+        touched = set(tables["holdings"]["candidate_id"].astype(str))
+    kinds = [k for k in ("candidates", "roles") if len(tables.get(k, ()))]
+    report.embedded = ing.embed(store, kinds, touched)
+    report.skipped = len({(e.file, e.record) for e in errors if e.record is not None})
+    report.seconds = round(time.perf_counter() - start, 3)
+    return report
+
+
+def erase_candidates(store: Any, ids: Sequence[str], *, encoder: Any = None) -> int:
+    """Erase candidates from the store (rows, children, vectors, read skills) and their texts'
+    vectors from ``encoder``'s embedding cache, then compact, so no file keeps their text.
+    Returns how many existed."""
+    ids = [str(i) for i in ids]
+    texts = store.texts("candidates", ids).tolist()
+    n = store.delete_candidates(ids)
+    if encoder is not None and texts:
+        forget = getattr(encoder, "forget", None)
+        if forget is not None:
+            forget(texts)
+    store.vacuum()
+    return n

@@ -1,0 +1,107 @@
+"""``LiveRecommender``: a model served over the live store, following its changes.
+
+    rec = Recommender.from_uri("models:/recsys@champion", store="stores/live")
+    rec.shortlist(role_id="R1", k=20)          # the Recommender API, over the store's content
+    rec.ingest(["resumes.json"])                # write through the model's reader and encoder
+    rec.erase(["C42"])                          # erasure: store, indexes, read skills, cache
+
+**Following the store.**  The served :class:`recsys.recommender.Recommender` is built from one
+pinned store snapshot (:meth:`Recommender.over_store`).  Any call checks, at most every
+``poll_seconds``, the store's write counter (``Store.version``: one indexed SQLite read); when another
+process has written, a new recommender is built in a background thread and swapped in when ready.
+Calls keep being answered by the previous one meanwhile, so a store change never fails a request:
+a write becomes visible within ``poll_seconds`` plus one rebuild.  Writes made through this object
+(:meth:`ingest`, :meth:`erase`) rebuild before they return, so the caller sees them at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LiveRecommender"]
+
+
+class LiveRecommender:
+    """The :class:`~recsys.recommender.Recommender` API over a live store (see the module doc)."""
+
+    def __init__(self, model: Any, store: Any, *, poll_seconds: float = 1.0) -> None:
+        from recsys.store import Store
+
+        self.model = model
+        self.store = store if isinstance(store, Store) else Store.open(store)
+        self.poll_seconds = float(poll_seconds)
+        self._write = threading.Lock()  # one write (ingest/erase) of this process at a time
+        self._swap = threading.Lock()
+        self._building: threading.Thread | None = None
+        self._checked = time.monotonic()
+        self._version = self.store.version()
+        self._current = model.over_store(self.store)
+        self._ingestor: Any = None
+
+    # ------------------------------------------------------------------ following the store
+    @property
+    def current(self) -> Any:
+        """The recommender serving now (a background rebuild starts when the store moved on)."""
+        now = time.monotonic()
+        if now - self._checked >= self.poll_seconds:
+            self._checked = now
+            if self.store.version() != self._version:
+                self._start_rebuild()
+        return self._current
+
+    def _start_rebuild(self) -> None:
+        with self._swap:
+            if self._building is not None and self._building.is_alive():
+                return
+            self._building = threading.Thread(target=self.refresh, name="recsys-store-refresh")
+            self._building.daemon = True
+            self._building.start()
+
+    def refresh(self) -> Any:
+        """Rebuild over the store's committed content now and serve it; returns it."""
+        version = self.store.version()
+        rec = self.model.over_store(self.store)
+        with self._swap:
+            if version >= self._version:
+                self._current, self._version = rec, version
+        return self._current
+
+    @property
+    def version(self) -> int:
+        """The store version being served."""
+        return self._version
+
+    # ------------------------------------------------------------------ writes
+    def ingest(self, inputs: Sequence[str | Path] | Any, *, kind: str | None = None) -> Any:
+        """:func:`recsys.ingest.ingest` with this model's reader and encoder, then serve the result.
+        Returns the :class:`recsys.ingest.IngestReport`."""
+        from recsys.ingest.pipeline import Ingestor, ingest
+
+        with self._write:
+            if self._ingestor is None:
+                self._ingestor = Ingestor(recommender=self.model)
+            report = ingest(self.store, inputs, kind=kind, ingestor=self._ingestor)
+            self.refresh()
+        return report
+
+    def erase(self, candidate_ids: Sequence[str]) -> int:
+        """Erase candidates (:func:`recsys.ingest.erase_candidates`) and stop serving them."""
+        from recsys.ingest.pipeline import erase_candidates
+
+        with self._write:
+            n = erase_candidates(self.store, candidate_ids, encoder=self.model.encoder)
+            self.refresh()
+        return n
+
+    # ------------------------------------------------------------------ the Recommender API
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("model", "store", "_current"):
+            raise AttributeError(name)
+        return getattr(self.current, name)
+
+    def __repr__(self) -> str:
+        return f"LiveRecommender(store={str(self.store.folder)!r}, version={self._version})"

@@ -1,0 +1,100 @@
+"""A store from a world folder, and a world folder from a store.
+
+- :func:`seed_store` loads every table of a world into a store (tables in reference order: skills,
+  contracts and credentials before the roles and candidates that name them, children last), and,
+  when given, vectors already made for those entities (a model bundle's or an index folder's, with
+  their encoder's model id) and the skills already read from the résumés, so nothing is embedded or
+  read twice.
+- :func:`export_world` writes the store's current content as a world folder (atomic, with a
+  manifest and fingerprint): training reads worlds, so a training run on live data trains on a
+  reproducible snapshot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.store.store import Store, UpsertSummary
+from recsys.store.tables import EMBEDDED
+
+__all__ = ["ENTITY_ORDER", "export_world", "index_attributes", "seed_store"]
+
+# reference order: what a row names is in the store before the row
+ENTITY_ORDER: tuple[str, ...] = (
+    "skills",
+    "contracts",
+    "credentials",
+    "roles",
+    "candidates",
+    "holdings",
+    "history",
+    "outcomes",
+    "groups",
+)
+
+
+def index_attributes(store: Any, kind: str, ids: list[str]) -> pd.DataFrame:
+    """Filter attributes (:func:`recsys.index.attributes.entity_attributes`) of ``ids``, read
+    from the store (a candidate's held credentials from its holdings)."""
+    from types import SimpleNamespace
+
+    from recsys.index.attributes import entity_attributes
+
+    frame = store.get(kind, ids)
+    extra = {"holdings": store.holdings(ids)} if kind == "candidates" else {}
+    return entity_attributes(SimpleNamespace(**{kind: frame}, **extra), kind)
+
+
+def seed_store(
+    store: Store,
+    world: Any,
+    *,
+    indexes: dict[str, Any] | None = None,
+    extracted: pd.DataFrame | None = None,
+    reader_id: str | None = None,
+) -> dict[str, UpsertSummary]:
+    """Upsert every table of ``world`` into ``store``; ``indexes`` ({kind: VectorIndex}) supply
+    vectors of the entities they hold, ``extracted`` (``candidate_id, skill_id[, read]`` rows, as
+    a bundle's ``text/resume_skills.parquet``) the résumé skills read by ``reader_id``."""
+    done: dict[str, UpsertSummary] = {}
+    tables = world.tables()
+    for kind in ENTITY_ORDER:
+        frame = tables.get(kind)
+        if frame is not None and len(frame):
+            done[kind] = store.upsert(kind, frame)
+    for kind, index in (indexes or {}).items():
+        if kind not in EMBEDDED or index is None:
+            continue
+        ids = [i for i in store.stale(kind, index.model_id) if i in index]
+        if ids:
+            store.put_vectors(
+                kind,
+                ids,
+                np.asarray(index.vectors(ids), np.float32),
+                index.model_id,
+                attributes=index_attributes(store, kind, ids),
+            )
+    if extracted is not None and reader_id is not None:
+        found = extracted.dropna(subset=["candidate_id"])
+        per = found.dropna(subset=["skill_id"]).groupby("candidate_id")["skill_id"].agg(list)
+        read = set(found["candidate_id"].astype(str))
+        if "read" in extracted:
+            read |= set(extracted["read"].dropna().astype(str))
+        ids = [i for i in store.unread("candidates", reader_id) if i in read]
+        store.put_extracted("candidates", ids, [per.get(i, []) for i in ids], reader_id)
+    return done
+
+
+def export_world(
+    store: Any, out: str | Path, fmt: str = "parquet", *, overwrite: bool = False
+) -> Path:
+    """Write the store's current tables as a world folder (see :func:`recsys.data.write_world`)."""
+    from recsys.data.io import write_world
+
+    world = store.to_world()
+    world.manifest = {"generator": {"source": f"store {Path(store.folder).resolve()}"}}
+    return write_world(world, out, fmt, overwrite=overwrite)
