@@ -51,6 +51,7 @@ __all__ = [
     "empty_table",
     "parse_date",
     "read_file",
+    "read_documents",
     "read_files",
     "skill_resolver",
     "to_table",
@@ -250,38 +251,59 @@ def _read_json(
     path: Path, candidate_id: str | None, resolver: SkillResolver | None
 ) -> tuple[list[Record], int, list[RecordError]]:
     """A ``.json`` file → its JSON Resumes and JobPostings, one record per top-level object."""
-    from recsys.ingest.jobposting import find_job_postings, read_job_posting
-    from recsys.ingest.jsonresume import is_json_resume, read_resume
-
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         why = f"expected a JSON document in UTF-8, found {type(err).__name__}: {err}"
         return [], 0, [RecordError(path.name, None, None, why[:240])]
     items = doc if isinstance(doc, list) else [doc]
+    records, errors = _json_records(items, path.name, candidate_id, resolver)
+    return records, len(items), errors
+
+
+def _json_records(
+    items: list[Any],
+    file: str,
+    candidate_id: str | None,
+    resolver: SkillResolver | None,
+    kind: str | None = None,
+) -> tuple[list[Record], list[RecordError]]:
+    """Parsed JSON objects → one record per JSON Resume / JobPosting; ``kind`` (``candidates`` or
+    ``roles``) accepts only the documents of that table."""
+    from recsys.ingest.jobposting import find_job_postings, read_job_posting
+    from recsys.ingest.jsonresume import is_json_resume, read_resume
+
     records: list[Record] = []
     errors: list[RecordError] = []
     for n, item in enumerate(items, start=1):
         postings = find_job_postings(item)
+        if postings and kind == "candidates":
+            why = "expected a JSON Resume, found a schema.org JobPosting (a role)"
+            errors.append(RecordError(file, n, None, why))
+            continue
         if postings:  # one record per posting: ``n`` alone, or ``n`` and its path in the item
             for prefix, node in postings:
                 key = n if len(postings) == 1 else f"{n}{prefix}"
                 rows, issues = read_job_posting(node, resolver=resolver)
-                errors += [RecordError(path.name, key, f, why) for f, why in issues]
+                errors += [RecordError(file, key, f, why) for f, why in issues]
                 if not issues:
                     records.append((key, rows))
             continue
-        if is_json_resume(item):
+        if is_json_resume(item) and kind != "roles":
             explicit = candidate_id if len(items) == 1 else None
             rows, issues = read_resume(item, candidate_id=explicit, resolver=resolver)
         else:
             found = f"keys {sorted(item)[:6]}" if isinstance(item, dict) else type(item).__name__
+            want = {
+                "candidates": "a JSON Resume",
+                "roles": "a schema.org JobPosting",
+            }.get(kind or "", "a JSON Resume or a schema.org JobPosting")
             rows = {}
-            issues = [(None, f"expected a JSON Resume or a schema.org JobPosting, found {found}")]
-        errors += [RecordError(path.name, n, f, why) for f, why in issues]
+            issues = [(None, f"expected {want}, found {found}")]
+        errors += [RecordError(file, n, f, why) for f, why in issues]
         if not issues:
             records.append((n, rows))
-    return records, len(items), errors
+    return records, errors
 
 
 def _read_document(
@@ -406,6 +428,83 @@ def read_files(
         result.tables[name] = pd.concat(frames, ignore_index=True) if frames else empty_table(name)
     result.local_skills = _local_skills(result.tables, resolver)
     return result
+
+
+def read_documents(
+    payload: Any,
+    *,
+    kind: str | None = None,
+    source: str = "request body",
+    candidate_id: str | None = None,
+    resolver: SkillResolver | None = None,
+) -> ReadResult:
+    """Already-parsed JSON (an HTTP request's body) → a :class:`ReadResult`, as :func:`read_files`
+    reads a ``.json`` or table file; errors name ``source`` as their file.
+
+    ``payload``: a JSON Resume or a schema.org JobPosting (alone, in JSON-LD ``@graph``), a list
+    of them, or ``{"rows": [...]}``: objects in the layout of table ``kind`` (columns the schema
+    can do without get :func:`blank_row`'s defaults).  ``kind``: the table of ``rows``
+    (required for them); ``candidates`` accepts only JSON Resumes and ``roles`` only
+    JobPostings.  ``candidate_id`` names the candidate of a lone JSON Resume.  A bad record is
+    reported and left out; raises ``ValueError`` only when nothing can be read (a top level that
+    is neither an object nor a list, ``rows`` that is not a list, an unknown ``kind``).
+    """
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"The 'kind' parameter must be one of {', '.join(KINDS)}. Got {kind!r}.")
+    if isinstance(payload, Mapping) and "rows" in payload:
+        extra = sorted(set(payload) - {"rows"})
+        if extra:
+            raise ValueError(f"A rows body holds only 'rows'. Got also {extra[:5]}.")
+        if kind is None:
+            raise ValueError("Rows need a table: give 'kind' (one of " + ", ".join(KINDS) + ").")
+        rows = payload["rows"]
+        if not isinstance(rows, list):
+            raise ValueError(
+                f"The 'rows' field must be a list of objects. Got {type(rows).__name__} instead."
+            )
+        records, errors = _row_records(rows, kind, source)
+        n = len(rows)
+    elif isinstance(payload, Mapping | list):
+        items = list(payload) if isinstance(payload, list) else [payload]
+        records, errors = _json_records(items, source, candidate_id, resolver, kind)
+        n = len(items)
+    else:
+        raise ValueError(
+            "Expected a JSON object or array (a document, a list of documents or "
+            f'{{"rows": [...]}}). Got {type(payload).__name__} instead.'
+        )
+    bad = {e.record for e in errors}
+    tables, more = _tables_of(source, [r for r in records if r[0] not in bad], {})
+    result = ReadResult(files=1, records=n, errors=errors + more)
+    for name in KINDS:
+        frame = tables.get(name)
+        result.tables[name] = frame if frame is not None and len(frame) else empty_table(name)
+    result.local_skills = _local_skills(result.tables, resolver)
+    return result
+
+
+def _row_records(rows: list[Any], kind: str, source: str) -> tuple[list[Record], list[RecordError]]:
+    """Objects in table ``kind``'s layout → one record per row, defaults filled; a row that is not
+    an object or names a column the table lacks is an error of that row alone."""
+    columns = ENTITIES[kind].columns
+    defaults = blank_row(kind)
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for n, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            why = f"expected an object with {kind} columns, found {type(row).__name__}"
+            errors.append(RecordError(source, n, None, why))
+            continue
+        unknown = [str(c) for c in row if c not in columns]
+        for c in unknown:
+            errors.append(RecordError(source, n, c, f"expected a {kind} column, found {c!r}"))
+        if unknown:
+            continue
+        full = {c: None for c in columns}  # a required column left out: that row's error
+        full.update({c: list(v) if isinstance(v, list) else v for c, v in defaults.items()})
+        full.update(row)
+        records.append((n, {kind: [full]}))
+    return records, errors
 
 
 def _local_skills(
