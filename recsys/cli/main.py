@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from recsys.cli import ats, data, index, occupations, serve, skills, train
+from recsys.cli import ats, data, index, occupations, serve, skills, store, train
 
 app = typer.Typer(
     name="recsys",
@@ -17,7 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for area in (data, ats, index, skills, occupations, train, serve):
+for area in (data, ats, index, skills, occupations, train, serve, store):
     area.register(app)
 
 

@@ -21,6 +21,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 ConfigOpt = Annotated[
     Path | None, typer.Option(help="configs/serve.yaml (limits, batch, overrides).")
 ]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Live store (folder or sqlite:/// URI): rank its current candidates and roles "
+        "instead of the model's training world.",
+    ),
+]
 
 
 def _filters(values: list[str] | None) -> dict[str, object] | None:
@@ -37,12 +45,12 @@ def _filters(values: list[str] | None) -> dict[str, object] | None:
     return out
 
 
-def _load(model: str, config: Path | None):
+def _load(model: str, config: Path | None, store: str | None = None):
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from recsys.recommender import Recommender
     from recsys.serving.settings import load_serve_config
 
-    return Recommender.from_uri(model, config=load_serve_config(config).recommender)
+    return Recommender.from_uri(model, config=load_serve_config(config).recommender, store=store)
 
 
 def _print(result, as_json: bool, id_col: str) -> None:
@@ -84,9 +92,10 @@ def shortlist(
     retention_weight: WeightOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Rank candidates for a role (or a JD file) with fit, retention, combined score and reasons."""
-    rec = _load(model, config)
+    rec = _load(model, config, store)
     text = jd.read_text("utf-8") if jd is not None else None
     result = rec.shortlist(
         role_id=role,
@@ -111,9 +120,10 @@ def roles_for(
     retention_weight: WeightOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Rank roles for a candidate (internal mobility) or a résumé file (job seekers)."""
-    rec = _load(model, config)
+    rec = _load(model, config, store)
     text = resume.read_text("utf-8") if resume is not None else None
     result = rec.roles_for(
         candidate_id=candidate,
@@ -185,12 +195,19 @@ def score(
     ] = None,
     restart: Annotated[bool, typer.Option(help="Ignore checkpoints of an earlier run.")] = False,
     config: ConfigOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Score a pool in chunks (resumable after a kill) and print a JSON summary."""
     from recsys.serving.settings import load_serve_config
 
     settings = load_serve_config(config)
     chunk = chunk_size or settings.batch.chunk_size
+    if engine == "spark" and store is not None:
+        raise typer.BadParameter(
+            "the Spark engine scores a pool folder; export the store first "
+            "(recsys store export) or use --engine local.",
+            param_hint="--store",
+        )
     if engine == "spark":
         from recsys.serving.spark import score_pool_spark
 
@@ -206,7 +223,7 @@ def score(
     else:
         from recsys.serving.batch import score_pool
 
-        rec = _load(model, config)
+        rec = _load(model, config, store)
         summary = score_pool(
             rec,
             pool,

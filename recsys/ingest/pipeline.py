@@ -39,7 +39,7 @@ import pandas as pd
 
 from recsys.ingest.records import ReadResult, RecordError, read_files
 
-__all__ = ["IngestReport", "Ingestor", "erase_candidates", "ingest"]
+__all__ = ["IngestReport", "Ingestor", "erase_candidates", "ingest", "read_unread"]
 
 _EMBED_BATCH = 1024  # texts per encode + put_vectors (one index generation per batch)
 
@@ -251,6 +251,22 @@ def ingest(
     report.skipped = len({(e.file, e.record) for e in errors if e.record is not None})
     report.seconds = round(time.perf_counter() - start, 3)
     return report
+
+
+def read_unread(store: Any, ingestor: Ingestor, batch: int = 500) -> int:
+    """Read the résumés of every stored candidate ``ingestor``'s reader has not read (or whose
+    text changed since) and store what it finds.  Returns how many were read."""
+    todo = store.unread("candidates", ingestor.reader_id)
+    for start in range(0, len(todo), batch):
+        ids = todo[start : start + batch]
+        rows = store.get("candidates", ids)
+        store.put_extracted(
+            "candidates",
+            rows["candidate_id"].astype(str).tolist(),
+            ingestor.read_candidates(rows),
+            ingestor.reader_id,
+        )
+    return len(todo)
 
 
 def erase_candidates(store: Any, ids: Sequence[str], *, encoder: Any = None) -> int:

@@ -49,17 +49,32 @@ def index_attributes(store: Any, kind: str, ids: list[str]) -> pd.DataFrame:
     return entity_attributes(SimpleNamespace(**{kind: frame}, **extra), kind)
 
 
+def _same_text(store: Store, source: Any, kind: str, ids: list[str]) -> list[str]:
+    """The ``ids`` whose text in the store is the text they have in ``source`` (a world)."""
+    from recsys.text import entity_texts
+
+    if source is None or not ids:
+        return []
+    theirs = entity_texts(source, kind)
+    ours = store.texts(kind, ids)
+    both = ours.index.intersection(theirs.index)
+    return [str(i) for i in both if ours[i] == theirs[i]]
+
+
 def seed_store(
     store: Store,
     world: Any,
     *,
+    source: Any = None,
     indexes: dict[str, Any] | None = None,
     extracted: pd.DataFrame | None = None,
     reader_id: str | None = None,
 ) -> dict[str, UpsertSummary]:
-    """Upsert every table of ``world`` into ``store``; ``indexes`` ({kind: VectorIndex}) supply
-    vectors of the entities they hold, ``extracted`` (``candidate_id, skill_id[, read]`` rows, as
-    a bundle's ``text/resume_skills.parquet``) the résumé skills read by ``reader_id``."""
+    """Upsert every table of ``world`` into ``store``.  ``source``: the world ``indexes``
+    ({kind: VectorIndex}) and ``extracted`` were made from (default ``world``): their vectors, and
+    the résumé skills ``reader_id`` read (``candidate_id, skill_id[, read]`` rows, as a bundle's
+    ``text/resume_skills.parquet``), are reused for every entity whose text is the same there."""
+    source = world if source is None else source
     done: dict[str, UpsertSummary] = {}
     tables = world.tables()
     for kind in ENTITY_ORDER:
@@ -70,6 +85,7 @@ def seed_store(
         if kind not in EMBEDDED or index is None:
             continue
         ids = [i for i in store.stale(kind, index.model_id) if i in index]
+        ids = _same_text(store, source, kind, ids)
         if ids:
             store.put_vectors(
                 kind,
@@ -85,6 +101,7 @@ def seed_store(
         if "read" in extracted:
             read |= set(extracted["read"].dropna().astype(str))
         ids = [i for i in store.unread("candidates", reader_id) if i in read]
+        ids = _same_text(store, source, "candidates", ids)
         store.put_extracted("candidates", ids, [per.get(i, []) for i in ids], reader_id)
     return done
 

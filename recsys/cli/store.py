@@ -1,0 +1,200 @@
+"""``recsys ingest`` and ``recsys store init|info|export|erase|compact``: thin shells over
+:mod:`recsys.store` and :mod:`recsys.ingest`.  Heavy imports happen inside the commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+StoreArg = Annotated[str, typer.Option("--store", help="Store folder or sqlite:/// URI.")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Bundle folder or models:/… URI whose encoder and skill reader embed and read the "
+        "texts (what that model reads when it serves the store).",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+store_app = typer.Typer(
+    help="Create, inspect, export and erase from a live store.", no_args_is_help=True
+)
+
+
+def _model(model: str | None):
+    if model is None:
+        return None
+    from recsys.recommender import Recommender
+
+    return Recommender.from_uri(model)
+
+
+def _open(store: str, create: bool = False):
+    from recsys.store import Store
+
+    try:
+        return Store.open(store, create=create)
+    except (FileNotFoundError, ValueError) as err:
+        raise typer.BadParameter(str(err), param_hint="--store") from None
+
+
+def ingest(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV/Parquet/JSONL tables, JSON Resume, JobPosting JSON-LD, PDF, DOCX."
+        ),
+    ],
+    store: StoreArg,
+    model: ModelOpt = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Entity table of CSV/Parquet/JSONL files (else from the name)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add or update candidates and roles in a store: skills read, texts embedded, indexes updated;
+    bad records are listed and skipped."""
+    from recsys.ingest import ingest as run
+
+    if model is None:
+        raise typer.BadParameter(
+            "ingest needs the model whose reader and encoder will serve these texts.",
+            param_hint="--model",
+        )
+    missing = [str(f) for f in files if not f.exists()]
+    if missing:
+        raise typer.BadParameter(f"no such file: {', '.join(missing)}", param_hint="FILES")
+    rec = _model(model)
+    with _open(store, create=True) as st:
+        report = run(st, files, recommender=rec, kind=kind)
+    out = report.to_dict()
+    if as_json:
+        typer.echo(json.dumps(out, indent=2, default=str))
+    else:
+        for name in out["added"]:
+            typer.echo(
+                f"{name:<11} added {out['added'][name]:>6}  updated {out['updated'][name]:>6}  "
+                f"unchanged {out['unchanged'][name]:>6}"
+            )
+        typer.echo(
+            f"skipped {out['skipped']} record(s); embedded {out['embedded']}; "
+            f"read {out['read']} résumé(s) in {out['seconds']:.1f} s"
+        )
+        for err in out["errors"][:50]:
+            typer.echo(f"  {err}", err=True)
+        if len(out["errors"]) > 50:
+            typer.echo(f"  … {len(out['errors']) - 50} more (--json lists all)", err=True)
+
+
+@store_app.command("init")
+def init(
+    store: StoreArg,
+    world: Annotated[Path, typer.Option(help="World folder to load into the store.")],
+    model: ModelOpt = None,
+) -> None:
+    """Load a world into a store (created when missing).  With --model, its vectors and read
+    résumé skills are reused for the entities it was trained on and the rest are made with it."""
+    from recsys.data import load_world
+    from recsys.ingest.pipeline import Ingestor, read_unread
+    from recsys.store.tables import EMBEDDED
+    from recsys.store.world_io import seed_store
+
+    rec = _model(model)
+    w = load_world(world)
+    with _open(store, create=True) as st:
+        if rec is None:
+            done = seed_store(st, w)
+        else:
+            feats = rec.features_
+            known = None
+            if feats.resume_ is not None:  # what the model read of its own world's résumés
+                known = feats.resume_.known(feats.cand_ids_, rec.world.candidates["candidate_id"])
+            done = seed_store(
+                st,
+                w,
+                source=rec.world,
+                indexes=rec.indexes,
+                extracted=known,
+                reader_id=rec.reader_id,
+            )
+            ing = Ingestor(recommender=rec)
+            read_unread(st, ing)
+            ing.embed(st, EMBEDDED, set())
+        counts = {k: st.count(k) for k in done}
+        typer.echo(json.dumps({"store": str(st.folder), "counts": counts, "version": st.version()}))
+
+
+@store_app.command("info")
+def info(store: StoreArg) -> None:
+    """Counts per table, vectors per index, the version and index generation."""
+    from recsys.data.schemas import ENTITIES
+    from recsys.store.tables import EMBEDDED
+
+    with _open(store) as st:
+        out = {
+            "store": str(st.folder),
+            "version": st.version(),
+            "generation": st.generation(),
+            "counts": {k: st.count(k) for k in ENTITIES},
+            "indexed": {k: (len(ix) if (ix := st.index(k)) is not None else 0) for k in EMBEDDED},
+        }
+    typer.echo(json.dumps(out, indent=2))
+
+
+@store_app.command("export")
+def export(
+    store: StoreArg,
+    out: Annotated[Path, typer.Option(help="World folder to write (atomic).")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
+) -> None:
+    """Write the store's current content as a world folder (training reads worlds)."""
+    from recsys.store.world_io import export_world
+
+    with _open(store) as st:
+        path = export_world(st, out, fmt, overwrite=overwrite)
+    typer.echo(f"Wrote world to {path}")
+
+
+@store_app.command("erase")
+def erase(
+    store: StoreArg,
+    candidate: Annotated[list[str], typer.Option("--candidate", help="Candidate id, repeatable.")],
+    model: ModelOpt = None,
+) -> None:
+    """Erase candidates: rows, holdings, history, outcomes, vectors, read skills, and (with
+    --model) their texts' vectors in that encoder's cache; the files are compacted."""
+    from recsys.ingest import erase_candidates
+
+    rec = _model(model)
+    with _open(store) as st:
+        n = erase_candidates(st, candidate, encoder=None if rec is None else rec.encoder)
+    typer.echo(json.dumps({"erased": n, "asked": len(candidate)}))
+
+
+@store_app.command("compact")
+def compact(store: StoreArg) -> None:
+    """Rebuild every index from its stored vectors (the factory sized for the full count: IVF
+    centroids retrained) and drop old generations."""
+    from recsys.store.tables import EMBEDDED
+
+    with _open(store) as st:
+        rebuilt = {}
+        for kind in EMBEDDED:
+            index = st.index(kind)
+            if index is not None:
+                st.rebuild_index(kind, index.model_id)
+                rebuilt[kind] = len(st.index(kind) or ())
+        st.vacuum()
+    typer.echo(json.dumps({"rebuilt": rebuilt}))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the main app."""
+    app.command()(ingest)
+    app.add_typer(store_app, name="store")

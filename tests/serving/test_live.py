@@ -1,0 +1,72 @@
+"""LiveRecommender: the model over a store, following writes made by other processes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from serving_world import some_role, tiny_bundle  # noqa: E402
+
+from recsys.ingest import ingest  # noqa: E402
+from recsys.recommender import Recommender  # noqa: E402
+from recsys.store import Store  # noqa: E402
+from recsys.store.world_io import seed_store  # noqa: E402
+
+
+def _seeded(tmp_path: Path, rec) -> Path:
+    with Store.open(tmp_path / "store", create=True) as st:
+        seed_store(st, rec.world, indexes=rec.indexes)
+    return tmp_path / "store"
+
+
+def test_over_store_ranks_as_the_bundle_does(tmp_path):
+    rec = Recommender.from_uri(tiny_bundle())
+    live = Recommender.from_uri(tiny_bundle(), store=_seeded(tmp_path, rec))
+    role = some_role(rec)
+    a = rec.shortlist(role_id=role, k=15).to_frame()
+    b = live.shortlist(role_id=role, k=15).to_frame()
+    assert a["candidate_id"].tolist() == b["candidate_id"].tolist()
+    assert a["score"].round(9).tolist() == b["score"].round(9).tolist()
+
+
+def test_a_write_by_another_writer_is_served_without_restart(tmp_path):
+    rec = Recommender.from_uri(tiny_bundle())
+    path = _seeded(tmp_path, rec)
+    live = Recommender.from_uri(tiny_bundle(), store=path, poll_seconds=0.0)
+    role = some_role(rec)
+    skills = rec.world.roles.set_index("role_id").loc[role, "required_skills"]
+    labels = rec.world.skills.set_index("skill_id").loc[skills, "label"].tolist()
+    resume = {
+        "basics": {"label": "Specialist", "summary": "Expert in " + ", ".join(labels) + "."},
+        "skills": [{"name": label} for label in labels],
+        "meta": {"id": "new-person"},
+    }
+    file = tmp_path / "new.json"
+    file.write_text(json.dumps(resume))
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def query() -> None:  # requests keep being answered while the store changes
+        while not stop.is_set():
+            try:
+                live.shortlist(role_id=role, k=5)
+            except BaseException as err:  # noqa: BLE001 - any failure fails the test
+                errors.append(err)
+
+    thread = threading.Thread(target=query)
+    thread.start()
+    with Store.open(path) as writer:  # a second handle: another ingest job
+        ingest(writer, [file], recommender=rec)
+    deadline = time.monotonic() + 60
+    found = False
+    while time.monotonic() < deadline and not found:
+        found = "new-person" in set(live.shortlist(role_id=role, k=300).to_frame()["candidate_id"])
+        time.sleep(0.2)
+    stop.set()
+    thread.join()
+    assert found and errors == []
+    assert live.version == Store.open(path).version()
