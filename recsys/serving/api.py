@@ -5,9 +5,17 @@
 ``RECSYS_API_KEYS``, comma-separated, or a key file); ``/``, ``/healthz``, ``/readyz``, ``/metrics`` and
 ``/docs`` are open.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
 
+**Live data.**  With ``store`` (a :mod:`recsys.store` folder) the app serves
+``Recommender.from_uri(model, store=store)``: every query ranks the store's current content, and
+``POST /v1/candidates`` / ``POST /v1/roles`` (JSON Resume / schema.org JobPosting documents, or
+table rows) and ``DELETE /v1/candidates/{id}`` (erasure) write to it.  A write runs in a thread of
+its own (one at a time: it reads skills and embeds) while queries keep being answered, and is served
+when it returns; writes of other workers or processes are served within ``store_poll_seconds`` plus
+a rebuild.  Without a store the write routes answer 409.
+
 ``app_from_env()`` is the factory ``recsys serve --workers N`` hands to uvicorn: every worker process
-builds its own app from ``RECSYS_SERVE_MODEL`` / ``RECSYS_SERVE_CONFIG`` / ``RECSYS_SERVE_KEY_FILE`` and
-loads the model in its own lifespan (memory is N models).
+builds its own app from ``RECSYS_SERVE_MODEL`` / ``RECSYS_SERVE_CONFIG`` / ``RECSYS_SERVE_KEY_FILE`` /
+``RECSYS_SERVE_STORE`` and loads the model in its own lifespan (memory is N models).
 
 ``POST /v1/admin/reload`` loads the model again (``models:/recsys@champion`` then resolves to the
 newest champion) and swaps it in with one reference assignment: requests already running keep the
@@ -40,9 +48,11 @@ from prometheus_client import (
 )
 
 from recsys.serving.schemas import (
+    ErasedResponse,
+    IngestResponse,
     ReloadRequest,
     RoleListResponse,
-    RolesRequest,
+    RolesForRequest,
     ScoreRequest,
     ScoreResponse,
     ShortlistRequest,
@@ -56,10 +66,11 @@ from recsys.serving.settings import (
 )
 
 STATIC = Path(__file__).parent / "static"
-ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE = (
+ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE, ENV_STORE = (
     "RECSYS_SERVE_MODEL",
     "RECSYS_SERVE_CONFIG",
     "RECSYS_SERVE_KEY_FILE",
+    "RECSYS_SERVE_STORE",
 )
 _bearer = HTTPBearer(auto_error=False)
 
@@ -132,8 +143,68 @@ def _json(payload: dict[str, Any]) -> Response:
 def _load(model: str, settings: ServeConfig) -> Any:
     from recsys.recommender import Recommender
 
-    # warmed here so that /readyz turns true only when the first request will be fast
-    return Recommender.from_uri(model, config=settings.recommender).warmup()
+    rec = Recommender.from_uri(
+        model,
+        config=settings.recommender,
+        store=settings.store,
+        poll_seconds=settings.store_poll_seconds,
+    )
+    # warmed here so that /readyz turns true only when the first request will be fast (not
+    # ``rec = ….warmup()``: a LiveRecommender passes warmup() on, which returns the inner model)
+    rec.warmup()
+    return rec
+
+
+def _live(rec: Any, settings: ServeConfig) -> Any:
+    """``rec`` serving ``settings.store`` (a LiveRecommender as is, else wrapped when a store
+    is set)."""
+    from recsys.serving.live import LiveRecommender
+
+    if isinstance(rec, LiveRecommender) or settings.store is None:
+        return rec
+    return LiveRecommender(rec, settings.store, poll_seconds=settings.store_poll_seconds)
+
+
+_ROWS_DOC = (
+    'One {doc}, a list of them, or {{"rows": [...]}}: objects in the {kind} table\'s layout '
+    "(recsys/data/schemas.py; optional columns may be left out).  Upserted by id; a bad record "
+    "is listed in 'errors' and skipped, the rest are written."
+)
+
+
+def _body_doc(doc: str, kind: str) -> dict[str, Any]:
+    """OpenAPI of a write route's free-form JSON body (read by ``read_documents``)."""
+    schema = {"oneOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": _ROWS_DOC.format(doc=doc, kind=kind),
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+def _write(rec: Any, raw: bytes, kind: str) -> dict[str, Any]:
+    """Parse a write body, read its records and ingest them (runs in the write thread)."""
+    from recsys.ingest.records import read_documents
+
+    try:
+        payload = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        why = f"{type(err).__name__}: {err}"[:200]
+        raise HTTPException(400, f"The request body must be JSON (UTF-8). Got {why}.") from None
+    try:
+        result = read_documents(payload, kind=kind)
+    except ValueError as err:
+        raise HTTPException(422, str(err)) from None
+    return rec.ingest(result).to_dict()
+
+
+def _erase(rec: Any, candidate_id: str) -> int:
+    """Erase one candidate (0 when the store has none of that id: nothing is compacted)."""
+    if not len(rec.store.get("candidates", [candidate_id])):
+        return 0
+    return int(rec.erase([candidate_id]))
 
 
 def create_app(
@@ -142,12 +213,17 @@ def create_app(
     recommender: Any = None,
     settings: ServeConfig | None = None,
     api_keys: Sequence[str] | None = None,
+    store: str | Path | None = None,
 ) -> FastAPI:
     """The service for ``model`` (bundle folder, ``models:/…`` or ``runs:/…``).
 
-    ``recommender`` (an already built one) skips loading; ``api_keys`` override the env/key file.
+    ``recommender`` (an already built one) skips loading; ``api_keys`` override the env/key file;
+    ``store`` (a store folder or ``sqlite:///`` URI; default ``settings.store``) serves and writes
+    that live store (see the module doc).
     """
     settings = settings or ServeConfig()
+    if store is not None:
+        settings = settings.model_copy(update={"store": str(store)})
     limits: ApiConfig = settings.api
     if model is None and recommender is None:
         raise ValueError("create_app needs a 'model' URI or a 'recommender'. Got neither.")
@@ -159,13 +235,16 @@ def create_app(
         )
     metrics = _Metrics()
     reload_limiter = anyio.CapacityLimiter(1)
+    write_limiter = anyio.CapacityLimiter(1)  # writes: one at a time, outside the request pool
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         limit_torch_threads(limits.torch_threads)
         if limits.request_threads is not None:  # sync endpoints run in anyio's pool (default 40)
             anyio.to_thread.current_default_thread_limiter().total_tokens = limits.request_threads
-        app.state.recommender = recommender if recommender is not None else _load(model, settings)
+        app.state.recommender = (
+            _live(recommender, settings) if recommender is not None else _load(model, settings)
+        )
         metrics.loaded_at.set_to_current_time()
         yield
         app.state.recommender = None
@@ -197,6 +276,38 @@ def create_app(
         if rec is None:
             raise HTTPException(503, "The model is not loaded yet.")
         return rec
+
+    def live(request: Request) -> Any:
+        from recsys.serving.live import LiveRecommender
+
+        rec = current(request)
+        if not isinstance(rec, LiveRecommender):
+            raise HTTPException(
+                409,
+                "This service ranks a model's own world, not a live store: start it with a store "
+                f"({ENV_STORE}, store: in configs/serve.yaml, or create_app(store=...)) to write "
+                "candidates and roles.",
+            )
+        return rec
+
+    async def body_of(request: Request) -> bytes:
+        """The body, refused (413) as soon as it passes the limit (a chunked body declares no
+        length for the middleware to check)."""
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_body_bytes:
+                raise HTTPException(
+                    413, f"Request body must be at most {limits.max_body_bytes} bytes."
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def write(request: Request, kind: str) -> Response:
+        rec = live(request)
+        raw = await body_of(request)
+        report = await anyio.to_thread.run_sync(_write, rec, raw, kind, limiter=write_limiter)
+        return _json(report)
 
     def too_long(field: str, text: str | None) -> None:
         if text is not None and len(text) > limits.max_text_chars:
@@ -264,8 +375,8 @@ def create_app(
         )
         return _json(result.to_dict())
 
-    @app.post("/v1/roles", response_model=ShortlistResponse)
-    def roles(body: RolesRequest, request: Request, _: str = Depends(authorised)) -> Any:
+    @app.post("/v1/roles-for", response_model=ShortlistResponse)
+    def roles_for(body: RolesForRequest, request: Request, _: str = Depends(authorised)) -> Any:
         """Rank roles for a known candidate or a free-text résumé."""
         too_long("resume_text", body.resume_text)
         check_k(body.k)
@@ -302,6 +413,37 @@ def create_app(
         """Roles for the recruiter page's picker (title contains ``q``)."""
         return {"roles": current(request).role_catalogue(q, limit=min(max(limit, 1), 1000))}
 
+    # writes are async: the body is read on the loop, the work runs in write_limiter's thread
+    # (not the request pool), so queries keep being answered while a batch is read and embedded
+    @app.post(
+        "/v1/candidates",
+        response_model=IngestResponse,
+        openapi_extra=_body_doc("JSON Resume (jsonresume.org)", "candidates"),
+    )
+    async def put_candidates(request: Request, _: str = Depends(authorised)) -> Response:
+        """Add or update candidates in the live store; they are ranked as soon as this returns."""
+        return await write(request, "candidates")
+
+    @app.post(
+        "/v1/roles",
+        response_model=IngestResponse,
+        openapi_extra=_body_doc("schema.org JobPosting (JSON-LD, '@graph' too)", "roles"),
+    )
+    async def put_roles(request: Request, _: str = Depends(authorised)) -> Response:
+        """Add or update roles in the live store (the query "roles for a candidate" is
+        ``/v1/roles-for``)."""
+        return await write(request, "roles")
+
+    @app.delete("/v1/candidates/{candidate_id}", response_model=ErasedResponse)
+    async def erase(candidate_id: str, request: Request, _: str = Depends(authorised)) -> Any:
+        """Erase a candidate: rows, history, holdings, vectors, read skills and the encoder's
+        cached vectors of their texts; the store is compacted so no file keeps them."""
+        rec = live(request)
+        n = await anyio.to_thread.run_sync(_erase, rec, candidate_id, limiter=write_limiter)
+        if not n:
+            raise HTTPException(404, f"No candidate {candidate_id!r} in the store.")
+        return {"erased": candidate_id}
+
     @app.post("/v1/admin/reload")
     async def reload(
         request: Request, body: ReloadRequest | None = None, _: str = Depends(authorised)
@@ -333,4 +475,4 @@ def app_from_env() -> FastAPI:
     settings = load_serve_config(os.environ.get(ENV_CONFIG) or None)
     if os.environ.get(ENV_KEY_FILE):
         settings.api.key_file = Path(os.environ[ENV_KEY_FILE])
-    return create_app(model, settings=settings)
+    return create_app(model, settings=settings, store=os.environ.get(ENV_STORE) or None)

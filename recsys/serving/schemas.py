@@ -27,7 +27,7 @@ class ShortlistRequest(_Request):
         return self
 
 
-class RolesRequest(_Request):
+class RolesForRequest(_Request):
     candidate_id: str | None = Field(None, description="a known candidate")
     resume_text: str | None = Field(None, description="a free-text résumé (used when no id)")
     k: int = Field(20, ge=1, description="how many roles (at most 1000)")
@@ -35,7 +35,7 @@ class RolesRequest(_Request):
     retention_weight: float | None = Field(None, ge=0.0, le=1.0)
 
     @model_validator(mode="after")
-    def _one_query(self) -> RolesRequest:
+    def _one_query(self) -> RolesForRequest:
         if (self.candidate_id is None) == (self.resume_text is None):
             raise ValueError("Give exactly one of 'candidate_id' or 'resume_text'.")
         return self
@@ -104,3 +104,25 @@ class ScoreResponse(BaseModel):
 
 class RoleListResponse(BaseModel):
     roles: list[dict[str, Any]]
+
+
+class IngestResponse(BaseModel):
+    """What one write (``POST /v1/candidates`` or ``/v1/roles``) did
+    (:class:`recsys.ingest.IngestReport`)."""
+
+    added: dict[str, int] = Field(description="rows added per table")
+    updated: dict[str, int] = Field(description="rows changed per table")
+    unchanged: dict[str, int] = Field(description="rows already stored as sent, per table")
+    skipped: int = Field(description="records left out (each listed in errors)")
+    errors: list[str] = Field(
+        description="one line per problem: record (1-based position in the body) and field"
+    )
+    embedded: dict[str, int] = Field(description="texts embedded per kind")
+    read: int = Field(description="résumés read by the model's skill reader")
+    files: int
+    records: int = Field(description="records in the body, good or bad")
+    seconds: float
+
+
+class ErasedResponse(BaseModel):
+    erased: str = Field(description="the candidate id erased")

@@ -1,4 +1,5 @@
-"""Settings of the serving layer: the ``api`` and ``batch`` sections of ``configs/serve.yaml``.
+"""Settings of the serving layer: the ``api`` and ``batch`` sections of ``configs/serve.yaml``,
+and the live ``store`` served (if any).
 
 The ``recommender`` section is :class:`recsys.recommender.RecommenderConfig`; it is stored inside each
 bundle, and ``configs/serve.yaml`` may override it at load time.
@@ -64,6 +65,17 @@ class ServeConfig(BaseModel):
     )
     api: ApiConfig = Field(default_factory=ApiConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)
+    store: str | None = Field(
+        None,
+        description="live store (folder or sqlite:/// URI) the service ranks and writes "
+        "(/v1/candidates, /v1/roles); None = the model's own world, read-only",
+    )
+    store_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="how often a served store's write counter is checked: writes of other "
+        "processes (workers, `recsys ingest`) are served within this plus one rebuild",
+    )
 
 
 def load_serve_config(path: str | Path | None) -> ServeConfig:

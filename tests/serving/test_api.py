@@ -51,7 +51,7 @@ def test_free_text_roles_and_score(client, bundle):
     )
     assert r.status_code == 200 and len(r.json()["results"]) == 3
     cand = str(rec.world.candidates["candidate_id"].iloc[0])
-    r = client.post("/v1/roles", json={"candidate_id": cand, "k": 4}, headers=KEY)
+    r = client.post("/v1/roles-for", json={"candidate_id": cand, "k": 4}, headers=KEY)
     assert r.status_code == 200 and len(r.json()["results"]) == 4
     pairs = [{"candidate_id": cand, "role_id": some_role(rec)}]
     r = client.post("/v1/score", json={"pairs": pairs}, headers=KEY)
