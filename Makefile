@@ -32,8 +32,10 @@ install: $(VENV)/.installed
 
 INDEXES ?= artifacts/demo/indexes
 MODEL   ?= models:/recsys@champion
+STORE   ?= stores/demo
 
-# example world → validate → index → train (MLflow run, register, gate @champion) → evaluate → shortlist
+# example world → validate → index → train (MLflow run, register, gate @champion) → evaluate →
+# the live store (world loaded, the examples' résumé and job posting ingested) → shortlists from it
 demo: install
 	@test -f $(WORLD)/manifest.json || $(VENV)/bin/recsys generate --config configs/world-demo.yaml --out $(WORLD)
 	$(VENV)/bin/recsys validate $(WORLD)
@@ -41,8 +43,12 @@ demo: install
 	$(VENV)/bin/recsys index build --world $(WORLD) --out $(INDEXES) --config configs/index.yaml
 	$(VENV)/bin/recsys train --config configs/train.yaml --world $(WORLD) --indexes $(INDEXES)
 	$(VENV)/bin/recsys evaluate --model $(MODEL) --world $(WORLD)
-	$(VENV)/bin/recsys shortlist --model $(MODEL) --k 10 --role $$($(PY) -c "import pandas as pd; \
+	$(VENV)/bin/recsys store init --store $(STORE) --world $(WORLD) --model $(MODEL)
+	$(VENV)/bin/recsys ingest --store $(STORE) --model $(MODEL) examples/ingest/resume-priya.json \
+	  examples/ingest/posting-data-engineer.json
+	$(VENV)/bin/recsys shortlist --model $(MODEL) --store $(STORE) --k 10 --role $$($(PY) -c "import pandas as pd; \
 	  r = pd.read_parquet('$(WORLD)/roles.parquet'); print(r.sort_values(['opened_at', 'role_id']).role_id.iloc[-1])")
+	$(VENV)/bin/recsys shortlist --model $(MODEL) --store $(STORE) --k 5 --role JP-2025-017
 	@echo "MLflow UI: $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db"
 
 test: install
@@ -85,4 +91,4 @@ lint: install
 	$(VENV)/bin/ruff format --check recsys training tests benchmarks scripts notebooks/*.py
 
 clean:
-	rm -rf worlds artifacts mlruns mlflow.db .cache .pytest_cache
+	rm -rf worlds stores artifacts mlruns mlflow.db .cache .pytest_cache
