@@ -152,8 +152,10 @@ def serve(
             "CPU-bound, so one per core.",
         ),
     ] = 1,
+    store: StoreOpt = None,
 ) -> None:
-    """Serve the HTTP API (/v1/shortlist, /v1/roles, /v1/score, /metrics, /docs) and the web page."""
+    """Serve the HTTP API (/v1/shortlist, /v1/roles-for, /v1/score, /metrics, /docs) and the web
+    page; with --store also POST /v1/candidates, POST /v1/roles and DELETE /v1/candidates/{id}."""
     import uvicorn
 
     from recsys.serving import api
@@ -163,7 +165,7 @@ def serve(
     settings = load_serve_config(config)
     if key_file is not None:
         settings.api.key_file = key_file
-    app = api.create_app(model, settings=settings)  # checks keys here, loads in the lifespan
+    app = api.create_app(model, settings=settings, store=store)  # keys checked, model loaded later
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level=log_level)
         return
@@ -175,6 +177,8 @@ def serve(
     for name, path in ((api.ENV_CONFIG, config), (api.ENV_KEY_FILE, key_file)):
         if path is not None:
             os.environ[name] = str(Path(path).resolve())
+    if store is not None:
+        os.environ[api.ENV_STORE] = store
     share_of_cores(workers)
     run_workers("recsys.serving.api:app_from_env", workers, host, port, log_level)
 
