@@ -47,9 +47,16 @@ class LiveRecommender:
     def current(self) -> Any:
         """The recommender serving now (a background rebuild starts when the store moved on)."""
         now = time.monotonic()
-        if now - self._checked >= self.poll_seconds:
-            self._checked = now
-            if self.store.version() != self._version:
+        # not while this object writes: the write refreshes when it ends, and the store's one
+        # connection must not run a query beside it (VACUUM fails with "SQL statements in
+        # progress" when a request thread polls at that moment)
+        if now - self._checked >= self.poll_seconds and self._write.acquire(blocking=False):
+            try:
+                self._checked = now
+                moved = self.store.version() != self._version
+            finally:
+                self._write.release()
+            if moved:
                 self._start_rebuild()
         return self._current
 
@@ -63,8 +70,9 @@ class LiveRecommender:
 
     def refresh(self) -> Any:
         """Rebuild over the store's committed content now and serve it; returns it."""
-        version = self.store.version()
         rec = self.model.over_store(self.store)
+        # the version of the snapshot it was built from (read on the snapshot's own connection)
+        version = int(rec.info["store_version"])
         with self._swap:
             if version >= self._version:
                 self._current, self._version = rec, version
