@@ -149,10 +149,8 @@ def _load(model: str, settings: ServeConfig) -> Any:
         store=settings.store,
         poll_seconds=settings.store_poll_seconds,
     )
-    # warmed here so that /readyz turns true only when the first request will be fast (not
-    # ``rec = ….warmup()``: a LiveRecommender passes warmup() on, which returns the inner model)
-    rec.warmup()
-    return rec
+    # warmed here so that /readyz turns true only when the first request will be fast
+    return rec.warmup()
 
 
 def _live(rec: Any, settings: ServeConfig) -> Any:

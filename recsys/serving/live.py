@@ -106,6 +106,12 @@ class LiveRecommender:
         return n
 
     # ------------------------------------------------------------------ the Recommender API
+    def warmup(self, encoder: bool = True) -> LiveRecommender:
+        """Warm the recommender serving now (:meth:`Recommender.warmup`); returns this object,
+        not the inner recommender, so a chained ``.warmup()`` keeps following the store."""
+        self.current.warmup(encoder)
+        return self
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in ("model", "store", "_current"):
             raise AttributeError(name)
