@@ -403,6 +403,21 @@ class Store(_Reader):
         """Inside a write transaction: raise :meth:`version` (readers poll it)."""
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
 
+    def _text_shas(
+        self, kind: str, ids: list[str], given: Sequence[str] | None, caller: str
+    ) -> list[str]:
+        """Inside a write: the text hash to record per id (``given``, else the stored row's);
+        every id must be a stored ``kind`` row."""
+        key = spec(kind).key
+        current: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            sql = f'SELECT "{key}", _text_sha FROM "{kind}" WHERE "{key}" IN ({_marks(len(chunk))})'
+            current.update(self._db.execute(sql, chunk))
+        unknown = [i for i in ids if i not in current]
+        if unknown:
+            raise KeyError(f"{caller}: {kind} not in the store: {unknown[:5]}")
+        return list(given) if given is not None else [current[i] for i in ids]
+
     def put_extracted(
         self,
         kind: str,
@@ -417,16 +432,8 @@ class Store(_Reader):
         ids = [str(i) for i in ids]
         if len(skills) != len(ids):
             raise ValueError(f"put_extracted: {len(ids)} ids but {len(skills)} skill lists")
-        key = spec(kind).key
         with self._db.write():
-            current: dict[str, str] = {}
-            for chunk in _chunks(ids):
-                sql = f'SELECT "{key}", _text_sha FROM "{kind}" WHERE "{key}" IN ({_marks(len(chunk))})'
-                current.update(self._db.execute(sql, chunk))
-            unknown = [i for i in ids if i not in current]
-            if unknown:
-                raise KeyError(f"put_extracted: {kind} not in the store: {unknown[:5]}")
-            shas = list(text_sha) if text_sha is not None else [current[i] for i in ids]
+            shas = self._text_shas(kind, ids, text_sha, "put_extracted")
             self._db.executemany(
                 "INSERT OR REPLACE INTO extracted VALUES (?, ?, ?, ?, ?)",
                 [
@@ -563,16 +570,8 @@ class Store(_Reader):
             raise ValueError(
                 f"put_vectors: {len(ids)} ids need an array (n, dim). Got {vecs.shape}."
             )
-        key = spec(kind).key
         with self._collecting(), self._db.write():
-            current: dict[str, str] = {}
-            for chunk in _chunks(ids):
-                sql = f'SELECT "{key}", _text_sha FROM "{kind}" WHERE "{key}" IN ({_marks(len(chunk))})'
-                current.update(self._db.execute(sql, chunk))
-            unknown = [i for i in ids if i not in current]
-            if unknown:
-                raise KeyError(f"put_vectors: {kind} not in the store: {unknown[:5]}")
-            shas = list(text_sha) if text_sha is not None else [current[i] for i in ids]
+            shas = self._text_shas(kind, ids, text_sha, "put_vectors")
             self._db.executemany(
                 "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?, ?)",
                 [

@@ -18,23 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recsys.data.schemas import ENTITIES
 from recsys.store.store import Store, UpsertSummary
 from recsys.store.tables import EMBEDDED
 
 __all__ = ["ENTITY_ORDER", "export_world", "index_attributes", "seed_store"]
 
-# reference order: what a row names is in the store before the row
-ENTITY_ORDER: tuple[str, ...] = (
-    "skills",
-    "contracts",
-    "credentials",
-    "roles",
-    "candidates",
-    "holdings",
-    "history",
-    "outcomes",
-    "groups",
-)
+# reference order (the schema's): what a row names is in the store before the row
+ENTITY_ORDER: tuple[str, ...] = tuple(ENTITIES)
 
 
 def index_attributes(store: Any, kind: str, ids: list[str]) -> pd.DataFrame:
