@@ -10,7 +10,8 @@ pinned store snapshot (:meth:`Recommender.over_store`).  Any call checks, at mos
 ``poll_seconds``, the store's write counter (``Store.version``: one indexed SQLite read); when another
 process has written, a new recommender is built in a background thread and swapped in when ready.
 Calls keep being answered by the previous one meanwhile, so a store change never fails a request:
-a write becomes visible within ``poll_seconds`` plus one rebuild.  Writes made through this object
+a write becomes visible within ``poll_seconds`` plus one rebuild (which builds the serving fast
+path before the swap, so no query waits for it: ~4 s for the 3,000-candidate demo store here).  Writes made through this object
 (:meth:`ingest`, :meth:`erase`) rebuild before they return, so the caller sees them at once.
 """
 
@@ -71,6 +72,7 @@ class LiveRecommender:
     def refresh(self) -> Any:
         """Rebuild over the store's committed content now and serve it; returns it."""
         rec = self.model.over_store(self.store)
+        rec.fast_features()  # built here, not by the first query the new recommender answers
         # the version of the snapshot it was built from (read on the snapshot's own connection)
         version = int(rec.info["store_version"])
         with self._swap:
