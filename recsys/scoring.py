@@ -72,26 +72,39 @@ class ScoringMixin:
         r = pairs["role_id"].isin(extra_roles["role_id"]).to_numpy()
         return c & r
 
-    def fast_features(self) -> Any:
-        """The :class:`recsys.fastpath.NowFeatures` of this model, or ``None`` (see config.fast_path)."""
+    def fast_features(self, check: bool = True) -> Any:
+        """The :class:`recsys.fastpath.NowFeatures` of this model, or ``None`` (see config.fast_path).
+
+        ``check`` compares it with :class:`FeatureBuilder` on sample pairs before it is used
+        (~2 s on the demo world); ``False`` uses it at once and leaves the comparison to
+        :meth:`verify_fast_path` (a live store's rebuild: swap first, verify after)."""
         if self._fast is None:
             self._fast = False
             if self.config.fast_path:
-                import warnings
-
                 from recsys.fastpath import NowFeatures
 
-                fast = NowFeatures(self.features_)
-                why = fast.check()
-                if why is None:
-                    self._fast = fast
-                else:
-                    warnings.warn(
-                        f"Serving fast path disabled ({why}); shortlists use FeatureBuilder.transform."
-                        " Set recommender.fast_path: false to silence this.",
-                        stacklevel=2,
-                    )
+                self._fast = NowFeatures(self.features_)
+                if check:
+                    self.verify_fast_path()
         return self._fast or None
+
+    def verify_fast_path(self) -> str | None:
+        """Compare the fast path with the builder; on a difference stop using it (warning) and
+        return why.  ``None``: it agrees (or there is none)."""
+        fast = self._fast
+        if not fast:
+            return None
+        why = fast.check()
+        if why is not None:
+            import warnings
+
+            self._fast = False
+            warnings.warn(
+                f"Serving fast path disabled ({why}); shortlists use FeatureBuilder.transform."
+                " Set recommender.fast_path: false to silence this.",
+                stacklevel=2,
+            )
+        return why
 
     def _score_fast(self, fast: Any, ci: np.ndarray, ri: np.ndarray, roles: Any = None) -> Any:
         """``(X, fit, retention)`` of candidate/role positions through the fast path."""
