@@ -143,9 +143,14 @@ class Ingestor:
         return done
 
 
-def _known(store: Any, kind: str, batch: pd.DataFrame, column: str) -> set[str]:
+def _known(store: Any, kind: str, named: pd.Series, batch: pd.DataFrame, column: str) -> set[str]:
+    """Which ``named`` ids of ``kind`` exist, in the batch or the store (only those looked up:
+    an ingest of one résumé must not read every id of a large store)."""
     ids = set(batch[column].astype(str)) if len(batch) else set()
-    return ids | set(store.ids(kind))
+    wanted = sorted(set(named.dropna().astype(str)) - ids)
+    if wanted:
+        ids |= set(store.get(kind, wanted)[column].astype(str))
+    return ids
 
 
 def _drop(
@@ -193,13 +198,13 @@ def ingest(
 
     # references: what rows name must be in the store or the batch
     if len(cands) and cands["current_role_id"].notna().any():
-        role_ids = _known(store, "roles", roles, "role_id")
+        role_ids = _known(store, "roles", cands["current_role_id"], roles, "role_id")
         bad = cands["current_role_id"].notna() & ~cands["current_role_id"].isin(role_ids)
         cands.loc[bad, "current_role_id"] = None  # unknown role: not an employee of ours
-    cand_ids = _known(store, "candidates", cands, "candidate_id")
     for child in ("holdings", "history"):
         frame = tables.get(child)
         if frame is not None and len(frame):
+            cand_ids = _known(store, "candidates", frame["candidate_id"], cands, "candidate_id")
             tables[child] = _drop(
                 frame,
                 ~frame["candidate_id"].isin(cand_ids),
@@ -209,7 +214,9 @@ def ingest(
             )
     holdings = tables.get("holdings")
     if holdings is not None and len(holdings):
-        creds = set(store.ids("credentials"))
+        creds = _known(
+            store, "credentials", holdings["credential_id"], pd.DataFrame(), "credential_id"
+        )
         tables["holdings"] = _drop(
             holdings,
             ~holdings["credential_id"].isin(creds),
