@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,15 @@ class _Reader:
 
     def __init__(self) -> None:
         self._indexes: dict[str, tuple[int, VectorIndex | None]] = {}
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ tables
     def generation(self) -> int:
@@ -310,12 +319,6 @@ class Snapshot(_Reader):
 
     def close(self) -> None:
         self._stack.close()
-
-    def __enter__(self) -> Snapshot:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _read_marker(folder: Path) -> dict[str, Any]:
@@ -652,9 +655,3 @@ class Store(_Reader):
 
     def close(self) -> None:
         self._db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
