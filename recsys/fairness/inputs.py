@@ -199,7 +199,7 @@ def load_groups(
             f"{int(dup.sum())} repeated id(s), e.g. {out['candidate_id'].iloc[row]!r}."
         )
     for name in attributes:
-        out[name] = normalise(frame[name])
+        out[name] = normalise(frame[name]).to_numpy()
     return out, list(attributes), source
 
 
