@@ -46,6 +46,15 @@ img{max-width:100%}code{background:#f3f3f3;padding:0 .2em}
 """
 
 
+STATUS_TEXT = {
+    "flagged": "flagged",
+    "four_fifths": "under the line, not significant",
+    "excluded": "excluded (small)",
+    "reference": "reference",
+    "ok": "ok",
+}
+
+
 def status(row: pd.Series) -> str:
     if row["excluded"]:
         return "excluded"
@@ -70,6 +79,7 @@ def plot(rows: pd.DataFrame, title: str, threshold: float) -> str:
     colours = [COLOURS.get(s, COLOURS["ok"]) for s in states]
     rate = rows["rate"].to_numpy(dtype=float)
     err = np.vstack([rate - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - rate])
+    err = np.clip(err, 0.0, None)
     left.barh(y, rate, color=colours, alpha=0.35)
     left.errorbar(rate, y, xerr=err, fmt="o", color="#333", ms=3, capsize=2, lw=1)
     left.set_yticks(y, rows["category"].astype(str).tolist())
@@ -90,6 +100,7 @@ def _table(rows: pd.DataFrame) -> str:
     shown = rows.assign(status=rows.apply(status, axis=1))[list(SHOWN)].rename(columns=SHOWN)
     body = []
     for rec, state in zip(shown.to_dict("records"), shown["status"], strict=True):
+        rec["status"] = STATUS_TEXT[state]
         cells = "".join(f"<td>{_cell(v)}</td>" for v in rec.values())
         body.append(f'<tr class="{state}">{cells}</tr>')
     head = "".join(f"<th>{html.escape(c)}</th>" for c in shown.columns)
@@ -156,7 +167,8 @@ def render(report: AuditReport) -> str:
     unknown = report.unknown.drop(columns="attributes", errors="ignore")
     parts.append("<h2>Unknown demographics</h2>" + _records(unknown))
     parts.append(
-        f"<h2>Excluded categories (under {p['min_share']:.0%})</h2>" + _records(report.excluded())
+        f"<h2>Excluded categories (under {p['min_share']:.0%})</h2>"
+        + _records(report.excluded().rename(columns={"n": "pairs"}))
     )
     for grouping in dict.fromkeys(t["grouping"]):
         parts.append(f"<h2>{html.escape(grouping)}</h2>")

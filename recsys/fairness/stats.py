@@ -25,8 +25,9 @@ def wilson(hits: np.ndarray, n: np.ndarray, confidence: float = 0.95) -> tuple[n
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    low = np.clip(centre - half, 0.0, 1.0)
-    high = np.clip(centre + half, 0.0, 1.0)
+    # the interval holds the rate: at 0 or 1 rounding would leave it a hair outside
+    low = np.clip(np.fmin(centre - half, p), 0.0, 1.0)
+    high = np.clip(np.fmax(centre + half, p), 0.0, 1.0)
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
 
 

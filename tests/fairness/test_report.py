@@ -40,3 +40,9 @@ def test_html_report_is_self_contained_with_plots(tmp_path):
     assert "http://" not in html and "https://" not in html  # nothing fetched
     assert "flagged: selection rate of sex = female" in html
     assert '<tr class="flagged">' in html and "Unknown demographics" in html
+
+
+def test_html_report_with_rates_of_zero_and_one(tmp_path):
+    scores, groups = hand_case()  # male / B is never selected; every male / B scores above
+    html = audit(scores, groups, k=2).to_html(tmp_path / "hand.html").read_text("utf-8")
+    assert html.count("data:image/png;base64,") == 6

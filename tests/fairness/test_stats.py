@@ -16,6 +16,14 @@ def test_wilson_matches_scipy(confidence):
         assert (low[i], high[i]) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
+def test_wilson_holds_rates_of_zero_and_one():
+    n = np.arange(1, 2000)
+    for hits in (np.zeros_like(n), n):
+        low, high = stats.wilson(hits, n)
+        rate = hits / n
+        assert (low <= rate).all() and (rate <= high).all()
+
+
 def test_wilson_of_no_rows_is_nan():
     low, high = stats.wilson(np.array([0]), np.array([0]))
     assert np.isnan(low[0]) and np.isnan(high[0])
