@@ -195,7 +195,10 @@ def _stack(
         return None
     index, mat = base
     pos = index.get_indexer(ids)
-    out = mat[np.maximum(pos, 0)].astype(np.float32, copy=True)
+    if len(mat):
+        out = mat[np.maximum(pos, 0)].astype(np.float32, copy=True)
+    else:  # a model bundle's empty world: every vector comes from the ad-hoc rows
+        out = np.zeros((len(pos), mat.shape[1] if mat.ndim == 2 else 0), np.float32)
     if (pos < 0).any():
         if extra is None or "vector" not in extra:
             raise ValueError(

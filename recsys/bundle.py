@@ -163,8 +163,9 @@ def _download(uri: str, dst: str | Path | None) -> tuple[Path, dict[str, Any]]:
 # world/<entity>.parquet (never groups) · manifest.json (written by write_bundle)
 
 
-def write_parts(rec: Any, folder: Path, tables: tuple[str, ...]) -> None:
-    """Write a recommender's parts into ``folder`` (no manifest: :func:`write_bundle` adds it)."""
+def write_parts(rec: Any, folder: Path, tables: tuple[str, ...], *, indexes: bool = True) -> None:
+    """Write a recommender's parts into ``folder`` (no manifest: :func:`write_bundle` adds it):
+    its models, config, encoder id, the world ``tables`` and, with ``indexes``, its indexes."""
     import yaml
 
     from recsys.data import write_table
@@ -175,7 +176,7 @@ def write_parts(rec: Any, folder: Path, tables: tuple[str, ...]) -> None:
     )
     rec.fit_ranker.save(folder / "models" / "fit.txt")
     rec.retention_model.save(folder / "models" / "retention.json")
-    for kind, index in rec.indexes.items():
+    for kind, index in rec.indexes.items() if indexes else ():
         index.save(folder / "indexes")
         from recsys.index.store import read_manifest
 
@@ -229,6 +230,11 @@ def read_parts(folder: Path, tables: tuple[str, ...]) -> tuple[Any, ...]:
         if frame is None:  # an empty table is written with its columns; read it as such
             frame = pd_read(folder / "world" / f"{name}.parquet")
         frames[name] = frame
+    from recsys.data.ats import empty_table
+
+    for name in ENTITIES:  # a model bundle holds the taxonomy only: the rest is empty
+        if name not in frames and name != "groups":
+            frames[name] = empty_table(name)
     world = World(**frames, groups=None, manifest={}, path=None)
     indexes = {}
     for path in sorted((folder / "indexes").glob("*.faiss")):

@@ -80,9 +80,12 @@ class Recommender(ScoringMixin):
         text_ranker: Any = None,
         *,
         base: Recommender | None = None,
+        statistics: Any = None,
     ) -> None:
         self.text_ranker = text_ranker
         self.base = base  # the model this one serves over other data (see over_store)
+        # a model bundle's feature statistics, in place of a training world (see save(data=False))
+        self.statistics = statistics
         self.world = world
         self.encoder = encoder
         self.indexes = indexes
@@ -104,6 +107,8 @@ class Recommender(ScoringMixin):
         enc = self.encoder if self.config.skills_embedding else None
         if base is not None:  # the model's own reader and feature statistics, over this data
             self._skills = base._skills
+        elif statistics is not None:
+            self._skills = statistics.skill_extractor
         else:
             self._skills = SkillExtractor(world.skills, encoder=enc).fit()
         self.features_ = FeatureBuilder(
@@ -112,7 +117,7 @@ class Recommender(ScoringMixin):
             encoder=self.encoder,
             skill_extractor=self._skills,
             resume_known=resume_skills,
-            reference=None if base is None else base.features_,
+            reference=base.features_ if base is not None else statistics,
             **self.config.features,
         )
         self._meanings = feature_meanings()
@@ -318,7 +323,7 @@ class Recommender(ScoringMixin):
         if role_id is not None:
             ri = self.features_.role_ids_.get_indexer([role_id])[0]
             if ri < 0:
-                raise KeyError(f"Unknown role_id {role_id!r}.")
+                raise KeyError(f"Unknown role_id {role_id!r}.{self._no_data_hint()}")
             if fast is not None and fast.world_roles.vectors is not None:
                 q = fast.world_roles.vectors[ri].astype(np.float32)  # the index's own vector
                 q = q if np.isfinite(q).all() else None
@@ -379,7 +384,7 @@ class Recommender(ScoringMixin):
         if candidate_id is not None:
             rows = self.world.candidates[self.world.candidates["candidate_id"] == candidate_id]
             if rows.empty:
-                raise KeyError(f"Unknown candidate_id {candidate_id!r}.")
+                raise KeyError(f"Unknown candidate_id {candidate_id!r}.{self._no_data_hint()}")
             q, extra, cid = self._vector_of("candidates", candidate_id, rows), None, candidate_id
             query: dict[str, Any] = {"candidate_id": candidate_id}
         else:
@@ -471,7 +476,22 @@ class Recommender(ScoringMixin):
                 raise KeyError(
                     f"Unknown {col}: {bad.unique()[:5].tolist()} ({len(bad)} pairs); "
                     "give them as free text (extra_candidates / extra_roles)."
+                    + self._no_data_hint()
                 )
+
+    @property
+    def holds_data(self) -> bool:
+        """Whether this object holds candidates or roles to serve (a model bundle does not: it
+        serves a store's, :meth:`over_store`, or free text only)."""
+        return bool(len(self.features_.cand_ids_) or len(self.features_.role_ids_))
+
+    def _no_data_hint(self) -> str:
+        if self.holds_data:
+            return ""
+        return (
+            " This is a model bundle: it holds no candidates or roles. Serve it over a store"
+            " (Recommender.from_uri(uri, store=DIR), `--store DIR`)."
+        )
 
     def role_catalogue(self, q: str = "", limit: int = 200) -> list[dict[str, str]]:
         """``[{role_id, title}]`` whose title contains ``q`` (case-insensitive), for pickers."""
@@ -481,15 +501,33 @@ class Recommender(ScoringMixin):
         return roles.head(limit).to_dict("records")
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Write a self-contained bundle folder (atomic; ``manifest.json`` with sha256 per file)."""
+    def save(self, path: str | Path, *, overwrite: bool = False, data: bool = True) -> Path:
+        """Write a bundle folder (atomic; ``manifest.json`` with sha256 per file).
+
+        ``data=True``: self-contained — the models *and* the world tables and indexes they serve.
+        ``data=False``: a **model bundle** — models, config, encoder id, the skill taxonomy and
+        the feature statistics (:class:`recsys.features.statistics.FeatureStatistics`), no
+        candidate, role, holding, history or outcome and no index: what a model registry should
+        hold.  It serves a store's content (:meth:`over_store`) or free text."""
         from recsys.bundle import write_parts
 
+        if self.base is not None:
+            raise ValueError(
+                "save: this recommender serves a store with another model's parts; save the "
+                "model itself (its `.base`), the store keeps the data."
+            )
+        if data and not self.holds_data and self.statistics is not None:
+            data = False  # a model bundle re-saved stays one
+
         def fill(tmp: Path) -> dict[str, Any]:
-            write_parts(self, tmp, WORLD_TABLES)
+            write_parts(self, tmp, WORLD_TABLES if data else ("skills",), indexes=data)
             if self.text_ranker is not None:
                 self.text_ranker.save(tmp / "models" / "fit_text.txt")
-            if self.features_.resume_ is not None:  # read once, here: never again when served
+            if not data:
+                from recsys.features.statistics import FeatureStatistics
+
+                FeatureStatistics.from_builder(self.features_).save(tmp / "features")
+            elif self.features_.resume_ is not None:  # read once, here: never again when served
                 from recsys.data import write_table
 
                 frame = self.features_.resume_.frame(self.features_.cand_ids_)
@@ -498,6 +536,7 @@ class Recommender(ScoringMixin):
                 "recsys_version": __version__,
                 "encoder": self.encoder.model_id,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "data": data,
                 "info": {k: v for k, v in self.info.items() if _jsonable(v)},
             }
 
@@ -510,7 +549,23 @@ class Recommender(ScoringMixin):
 
         folder = Path(path)
         manifest = verify_bundle(folder)
-        world, encoder, indexes, fit, retention, saved = read_parts(folder, WORLD_TABLES)
+        data = manifest.get("data", True)
+        world, encoder, indexes, fit, retention, saved = read_parts(
+            folder, WORLD_TABLES if data else ("skills",)
+        )
+        config = config or saved
+        statistics = None
+        if not data:  # a model bundle: feature statistics in place of the training world
+            from recsys.features.statistics import FeatureStatistics
+            from recsys.index.vector import VectorIndex
+            from recsys.skills import SkillExtractor
+            from recsys.text import KINDS
+
+            enc = encoder if config.skills_embedding else None
+            reader = SkillExtractor(world.skills, encoder=enc).fit()
+            statistics = FeatureStatistics.load(folder / "features", world.skills, reader, encoder)
+            dim = int(json.loads((folder / "encoder.json").read_text("utf-8"))["dim"])
+            indexes = {k: VectorIndex(k, dim, encoder.model_id) for k in KINDS}
         info = {
             **manifest.get("info", {}),
             "created_at": manifest.get("created_at"),
@@ -523,7 +578,18 @@ class Recommender(ScoringMixin):
             from recsys.models.fit import FitRanker
 
             text = FitRanker.load(folder / "models" / "fit_text.txt")
-        return cls(world, encoder, indexes, fit, retention, config or saved, info, resume, text)
+        return cls(
+            world,
+            encoder,
+            indexes,
+            fit,
+            retention,
+            config,
+            info,
+            resume,
+            text,
+            statistics=statistics,
+        )
 
 
 def _jsonable(value: Any) -> bool:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 Kind = Literal["candidates", "roles", "contracts", "credentials"]
@@ -141,7 +142,9 @@ def entity_texts(world: Any, kind: Kind) -> pd.Series:
     if kind == "candidates":
         headline = _clean(frame["headline"])
         resume = _clean(strip_certifications(frame["resume_text"]))
-        repeated = [bool(h) and r.startswith(h) for h, r in zip(headline, resume, strict=True)]
+        repeated = np.array(
+            [bool(h) and r.startswith(h) for h, r in zip(headline, resume, strict=True)], bool
+        )  # an array, not a list: an empty list is no boolean mask
         text = _assemble(
             headline.mask(repeated, ""),
             _join_labels(frame["skills"], skills, "Skills: "),

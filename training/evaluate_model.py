@@ -46,7 +46,8 @@ def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str
         encoder = make_encoder(config.embedding)
         if encoder.model_id != rec.encoder.model_id:
             encoder = rec.encoder
-        prep = prepare(config, world_dir, indexes=rec.indexes if same else None, encoder=encoder)
+        reuse = same and rec.holds_data  # a model bundle carries no index: embed (cached)
+        prep = prepare(config, world_dir, indexes=rec.indexes if reuse else None, encoder=encoder)
         evaluation = evaluate_models(
             prep, rec.fit_ranker, rec.retention_model, config, text_ranker=rec.text_ranker
         )

@@ -163,7 +163,12 @@ def scale_fit(prep: Prepared, config: TrainConfig, ranker: Any) -> TrainConfig:
 
 
 def _log_run(
-    prep: Prepared, config: TrainConfig, ranker: Any, evaluation: dict[str, Any], bundle: Path
+    prep: Prepared,
+    config: TrainConfig,
+    ranker: Any,
+    evaluation: dict[str, Any],
+    bundle: Path,
+    rec: Any,
 ) -> tuple[str, str]:
     """Log params, dataset, metrics, plots and the pyfunc model in the active run."""
     from recsys.serving.pyfunc import log_recommender
@@ -185,11 +190,26 @@ def _log_run(
     tracking.log_figure(
         plots.importance_figure(ranker.feature_importance()), "plots/importance.png"
     )
-    example = prep.pairs["test"][["candidate_id", "role_id"]].head(5)
     info = log_recommender(
-        bundle, example, retention_weight=config.recommender.combine.retention_weight
+        bundle,
+        _input_example(prep),
+        retention_weight=config.recommender.combine.retention_weight,
+        scorer=rec,
     )
     return info.model_uri, getattr(info, "model_id", "")
+
+
+def _input_example(prep: Prepared) -> Any:
+    """Five test pairs as the registered model takes them: ids, with the résumé and job
+    description as texts in the first three (a model bundle scores texts without a store)."""
+    pairs = prep.pairs["test"][["candidate_id", "role_id"]].head(5).reset_index(drop=True)
+    w = prep.world
+    resume = w.candidates.set_index("candidate_id")["resume_text"]
+    jd = w.roles.set_index("role_id")["description"]
+    text = pairs.index < 3
+    pairs["candidate_text"] = pairs["candidate_id"].map(resume).where(text, None)
+    pairs["role_text"] = pairs["role_id"].map(jd).where(text, None)
+    return pairs
 
 
 def train(
@@ -234,7 +254,9 @@ def train(
         dataset_fingerprint=_fingerprint(prep.world.manifest),
         world_dir=str(world_dir),
     )
-    bundle = rec.save(Path(config.out) / "bundle", overwrite=True)
+    # a model bundle: models, config, encoder id and feature statistics, no candidate pool —
+    # the registry never holds a résumé; it serves a store's data (Recommender.over_store)
+    bundle = rec.save(Path(config.out) / "bundle", overwrite=True, data=False)
     prep.timings["bundle_s"] = time.perf_counter() - t0
     result = TrainResult(evaluation["report"], flat, bundle=bundle, timings=prep.timings)
     if not track:
@@ -249,7 +271,7 @@ def train(
     tracking.configure(config.tracking)
     t0 = time.perf_counter()
     with mlflow.start_run(run_name=f"train-{world_dir.name}") as run:
-        model_uri, _ = _log_run(prep, config, ranker, evaluation, bundle)
+        model_uri, _ = _log_run(prep, config, ranker, evaluation, bundle, rec)
         result.run_id, result.model_uri = run.info.run_id, model_uri
         gate = tracking.metric_key(config.evaluate.gate_metric)
         value = {tracking.metric_key(k): v for k, v in flat.items()}.get(gate)

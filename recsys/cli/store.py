@@ -100,31 +100,12 @@ def init(
     """Load a world into a store (created when missing).  With --model, its vectors and read
     résumé skills are reused for the entities it was trained on and the rest are made with it."""
     from recsys.data import load_world
-    from recsys.ingest.pipeline import Ingestor, read_unread
-    from recsys.store.tables import EMBEDDED
-    from recsys.store.world_io import seed_store
+    from recsys.ingest.pipeline import load_world_into
 
     rec = _model(model)
     w = load_world(world)
     with _open(store, create=True) as st:
-        if rec is None:
-            done = seed_store(st, w)
-        else:
-            feats = rec.features_
-            known = None
-            if feats.resume_ is not None:  # what the model read of its own world's résumés
-                known = feats.resume_.known(feats.cand_ids_, rec.world.candidates["candidate_id"])
-            done = seed_store(
-                st,
-                w,
-                source=rec.world,
-                indexes=rec.indexes,
-                extracted=known,
-                reader_id=rec.reader_id,
-            )
-            ing = Ingestor(recommender=rec)
-            read_unread(st, ing)
-            ing.embed(st, EMBEDDED, set())
+        done = load_world_into(st, w, rec)
         counts = {k: st.count(k) for k in done}
         typer.echo(json.dumps({"store": str(st.folder), "counts": counts, "version": st.version()}))
 

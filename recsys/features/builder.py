@@ -62,6 +62,7 @@ from recsys.features.history import JobTable
 from recsys.features.occupation import infer_vectors, matcher_for, occupation_match
 from recsys.features.registry import FEATURE_NAMES, PROFILE_FEATURES
 from recsys.features.seniority import fit_seniority_scale, role_levels
+from recsys.features.statistics import label_vectors
 from recsys.features.text import HashedBM25, soft_overlap
 
 __all__ = ["FeatureBuilder"]
@@ -97,8 +98,9 @@ class FeatureBuilder:
         reads résumés; ``None`` = phrase matching only.  Its encoder also embeds skill labels for
         the soft skill overlap (else ``encoder``; neither → NaN).
     resume_known : résumé skills read before (``ResumeSkills.frame``), e.g. from a bundle.
-    reference : a builder whose text statistics, skill reader and skill vectors this one reuses
-        (ad-hoc rows scored against a model's world).
+    reference : a builder, or the :class:`recsys.features.statistics.FeatureStatistics` of a model,
+        whose text statistics, history rates, seniority scale, skill reader and skill vectors this
+        one reuses (a model's features over other data: ad-hoc rows, a live store).
     occupations : a fitted :class:`recsys.occupations.OccupationMatcher` for ``occ_match``
         (default: built from the shipped taxonomy with ``encoder`` on first use; no encoder → NaN).
     """
@@ -114,7 +116,7 @@ class FeatureBuilder:
         resume_skills: bool = True,
         skill_extractor: Any = None,
         resume_known: pd.DataFrame | None = None,
-        reference: FeatureBuilder | None = None,
+        reference: Any = None,
         occupations: Any = None,
     ) -> None:
         self.occupations = occupations
@@ -239,18 +241,9 @@ class FeatureBuilder:
             pos = self.reference.skill_ids_.get_indexer(self.skill_ids_)
             return np.where((pos >= 0)[:, None], ref[np.maximum(pos, 0)], 0.0)
         if self._skill_vectors is False:
-            ex, enc = self.skill_extractor, self.encoder
-            if ex is not None and getattr(ex, "encoder", None) is not None:
-                if not hasattr(ex, "vocab_"):
-                    ex.fit()
-                pos = pd.Index(ex.skill_ids_).get_indexer(self.skill_ids_)
-                mat = ex.label_matrix()
-                vec = np.where((pos >= 0)[:, None], mat[np.maximum(pos, 0)], 0.0)
-            elif enc is not None:
-                vec = enc.encode(self.world.skills["label"].astype(str).tolist())
-            else:
-                vec = None
-            self._skill_vectors = None if vec is None else np.asarray(vec, dtype=np.float32)
+            self._skill_vectors = label_vectors(
+                self.skill_extractor, self.encoder, self.world.skills
+            )
         return self._skill_vectors
 
     def _vectors_for(self, kind: str) -> tuple[pd.Index, np.ndarray] | None:

@@ -45,6 +45,8 @@ class HashedBM25:
         self.n_features = n_features
 
     def _counts(self, texts: list[str]) -> sp.csr_matrix:
+        if not len(texts):  # HashingVectorizer cannot transform nothing
+            return sp.csr_matrix((0, self.n_features), dtype=np.float32)
         from sklearn.feature_extraction.text import HashingVectorizer
 
         vec = HashingVectorizer(

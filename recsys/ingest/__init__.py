@@ -15,7 +15,13 @@ from __future__ import annotations
 from recsys.ingest.documents import DocumentError, extract_text
 from recsys.ingest.jobposting import find_job_postings, html_to_text, read_job_posting
 from recsys.ingest.jsonresume import candidate_id_for, read_resume, resume_text
-from recsys.ingest.pipeline import Ingestor, IngestReport, erase_candidates, ingest
+from recsys.ingest.pipeline import (
+    Ingestor,
+    IngestReport,
+    erase_candidates,
+    ingest,
+    load_world_into,
+)
 from recsys.ingest.records import (
     KINDS,
     ReadResult,
@@ -32,6 +38,7 @@ __all__ = [
     "Ingestor",
     "erase_candidates",
     "ingest",
+    "load_world_into",
     "DocumentError",
     "ReadResult",
     "RecordError",

@@ -39,7 +39,14 @@ import pandas as pd
 
 from recsys.ingest.records import ReadResult, RecordError, read_files
 
-__all__ = ["IngestReport", "Ingestor", "erase_candidates", "ingest", "read_unread"]
+__all__ = [
+    "IngestReport",
+    "Ingestor",
+    "erase_candidates",
+    "ingest",
+    "load_world_into",
+    "read_unread",
+]
 
 _EMBED_BATCH = 1024  # texts per encode + put_vectors (one index generation per batch)
 
@@ -274,6 +281,37 @@ def read_unread(store: Any, ingestor: Ingestor, batch: int = 500) -> int:
             ingestor.reader_id,
         )
     return len(todo)
+
+
+def load_world_into(store: Any, world: Any, model: Any = None) -> dict[str, Any]:
+    """Load a :class:`recsys.data.World` into ``store`` (``recsys store init``); returns the
+    upsert summary per table.
+
+    With ``model`` (a :class:`recsys.recommender.Recommender`) the store is made servable by it:
+    vectors and read résumé skills a full bundle holds for the same texts are reused, and the
+    rest (all of it for a model bundle, which holds none) are embedded and read with its
+    encoder and skill reader, through its embedding cache."""
+    from recsys.store.tables import EMBEDDED
+    from recsys.store.world_io import seed_store
+
+    if model is None:
+        return seed_store(store, world)
+    feats = model.features_
+    known = None
+    if feats.resume_ is not None and model.holds_data:  # what it read of its own résumés
+        known = feats.resume_.known(feats.cand_ids_, model.world.candidates["candidate_id"])
+    done = seed_store(
+        store,
+        world,
+        source=model.world if model.holds_data else None,
+        indexes=model.indexes if model.holds_data else None,
+        extracted=known,
+        reader_id=model.reader_id,
+    )
+    ing = Ingestor(recommender=model)
+    read_unread(store, ing)
+    ing.embed(store, EMBEDDED, set())
+    return done
 
 
 def erase_candidates(store: Any, ids: Sequence[str], *, encoder: Any = None) -> int:

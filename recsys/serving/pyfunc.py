@@ -6,9 +6,16 @@ recommender bundle (``recsys.bundle``: config, encoder id, indexes, both models,
 model's one artifact; ``load_context`` verifies every file's sha256 against the bundle manifest before
 anything is parsed, then loads it with ``Recommender.load``.
 
-Input: a frame of ``candidate_id, role_id`` (strings).  Output: the same two columns plus ``fit``
-(ranker score), ``retention`` (P(still in role at 12 months)) and ``score`` (the combined score).
-Optional param ``retention_weight`` (0–1) reweights the combination per request.
+Input: a frame of ``candidate_id, role_id`` (strings), optionally ``candidate_text`` (a résumé)
+and ``role_text`` (a job description): a row with a text scores that side as free text
+(:mod:`recsys.adhoc`), a row without looks the id up in the model's data.  Output: the id columns
+plus ``fit`` (ranker score), ``retention`` (P(still in role at 12 months)) and ``score`` (the
+combined score).  Optional param ``retention_weight`` (0–1) reweights the combination per request.
+
+**Model and data apart.**  A model bundle (``Recommender.save(data=False)``, what ``recsys train``
+registers) holds no candidate or role: ids are looked up in a store, named at load time —
+``mlflow.pyfunc.load_model(uri, model_config={"store": "stores/live"})`` or ``$RECSYS_STORE`` —
+and rows with texts need none.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ __all__ = [
 ]
 
 INPUT_COLUMNS = ["candidate_id", "role_id"]
+TEXT_COLUMNS = {"candidates": "candidate_text", "roles": "role_text"}  # optional inputs
+STORE_ENV = "RECSYS_STORE"  # the store a model bundle serves when model_config names none
 OUTPUT_COLUMNS = ["candidate_id", "role_id", "fit", "retention", "score"]
 ARTIFACT = "bundle"
 _ENTRY = """\
@@ -82,7 +91,10 @@ class RecommenderModel(mlflow.pyfunc.PythonModel):
 
         folder = Path(context.artifacts[ARTIFACT])
         self.manifest_ = verify_bundle(folder)  # sha256 of every file, before any is parsed
-        self.recommender_ = Recommender.load(folder)
+        store = (getattr(context, "model_config", None) or {}).get("store") or os.environ.get(
+            STORE_ENV
+        )
+        self.recommender_ = Recommender.from_uri(folder, store=store or None)
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -96,8 +108,24 @@ class RecommenderModel(mlflow.pyfunc.PythonModel):
             )
         pairs = frame[INPUT_COLUMNS].astype(str).reset_index(drop=True)
         weight = (params or {}).get("retention_weight")
-        kwargs = {} if weight is None else {"retention_weight": float(weight)}
-        scored = self.recommender_.score_pairs(pairs, **kwargs)
+        kwargs: dict[str, Any] = {} if weight is None else {"retention_weight": float(weight)}
+        inner = pairs.copy()
+        for kind, col in TEXT_COLUMNS.items():
+            if col not in frame.columns:
+                continue
+            text = frame[col].reset_index(drop=True)
+            has = text.notna() & (text.astype(str).str.strip() != "")
+            if not has.any():
+                continue
+            key = INPUT_COLUMNS[0] if kind == "candidates" else INPUT_COLUMNS[1]
+            # free-text entities under ids of their own: never mixed up with stored ones
+            row = pd.Series(inner.index[has], index=inner.index[has]).astype(str)
+            inner.loc[has, key] = "text:" + row + ":" + inner.loc[has, key]
+            extra = self.recommender_.adhoc(
+                kind, inner.loc[has, key].tolist(), text[has].astype(str).tolist()
+            )
+            kwargs["extra_candidates" if kind == "candidates" else "extra_roles"] = extra
+        scored = self.recommender_.score_pairs(inner, **kwargs)
         out = pd.DataFrame(scored).reset_index(drop=True)
         return pd.concat(
             [pairs, out[["fit", "retention", "score"]].astype(float).reset_index(drop=True)],
@@ -113,11 +141,14 @@ def log_recommender(
     registered_model_name: str | None = None,
     retention_weight: float = 0.3,
     pip_requirements: Sequence[str] | None = None,
+    scorer: Any = None,
 ) -> Any:
     """Log ``bundle`` as a pyfunc model in the active run; returns MLflow's ``ModelInfo``.
 
     The signature comes from running the bundle on ``input_example`` (a few real pairs), so a bundle
-    that cannot score its own example fails here, not at serving time.
+    that cannot score its own example fails here, not at serving time.  ``scorer``: the
+    recommender to run it with (default: the bundle loaded); a model bundle's example gives
+    texts (``candidate_text`` / ``role_text``) or is run by the recommender it was saved from.
     """
     from mlflow.models import infer_signature
 
@@ -126,9 +157,11 @@ def log_recommender(
 
     bundle = Path(bundle)
     verify_bundle(bundle)
-    example = pd.DataFrame(input_example)[INPUT_COLUMNS].astype(str).reset_index(drop=True)
+    example = pd.DataFrame(input_example).reset_index(drop=True)
+    example = example[[c for c in (*INPUT_COLUMNS, *TEXT_COLUMNS.values()) if c in example]]
+    example[INPUT_COLUMNS] = example[INPUT_COLUMNS].astype(str)
     model = RecommenderModel()
-    model.recommender_ = Recommender.load(bundle)
+    model.recommender_ = scorer if scorer is not None else Recommender.load(bundle)
     output = model.predict(None, example)
     signature = infer_signature(
         example, output, params={"retention_weight": float(retention_weight)}
@@ -144,5 +177,8 @@ def log_recommender(
             signature=signature,
             input_example=example,
             registered_model_name=registered_model_name,
+            model_config={
+                "store": ""
+            },  # declared so load_model(model_config={"store": …}) can set it
             pip_requirements=list(pip_requirements or default_pip_requirements()),
         )

@@ -70,3 +70,29 @@ def test_a_write_by_another_writer_is_served_without_restart(tmp_path):
     thread.join()
     assert found and errors == []
     assert live.version == Store.open(path).version()
+
+
+def test_a_model_bundle_over_the_store_serves_what_the_full_bundle_does(tmp_path):
+    full = Recommender.from_uri(tiny_bundle())
+    path = _seeded(tmp_path, full)
+    model = full.save(tmp_path / "model", data=False)
+    files = {p.relative_to(model).as_posix() for p in model.rglob("*") if p.is_file()}
+    assert not any(f.startswith(("indexes/", "text/")) for f in files)
+    assert [f for f in files if f.startswith("world/")] == ["world/skills.parquet"]
+    bare = Recommender.from_uri(model)
+    assert not bare.holds_data and full.holds_data
+    role = some_role(full)
+    try:
+        bare.shortlist(role_id=role, k=3)
+        raise AssertionError("a model bundle served a role it does not hold")
+    except KeyError as err:
+        assert "store" in str(err)
+    a, b = (Recommender.from_uri(m, store=path) for m in (tiny_bundle(), model))
+    jd = "We need a data engineer with Python, SQL and Apache Kafka experience."
+    for query in ({"role_id": role}, {"job_description": jd}):
+        x, y = a.shortlist(k=15, **query).to_frame(), b.shortlist(k=15, **query).to_frame()
+        assert x["candidate_id"].tolist() == y["candidate_id"].tolist()
+        assert x["score"].tolist() == y["score"].tolist()
+    cand = full.world.candidates["candidate_id"].iloc[0]
+    x, y = a.roles_for(candidate_id=cand, k=5).to_frame(), b.roles_for(candidate_id=cand, k=5)
+    assert x["role_id"].tolist() == y.to_frame()["role_id"].tolist()

@@ -44,25 +44,52 @@ def test_run_holds_params_metrics_plots_and_registered_champion(trained):
     assert str(mv.version) == result.version == "1"
 
 
-def test_champion_pyfunc_predicts_on_its_input_example(trained):
+def test_registered_model_holds_no_candidate_pool(trained):
+    root, world, config, result = trained
+    files = {p.relative_to(result.bundle).as_posix() for p in result.bundle.rglob("*")}
+    assert "world/skills.parquet" in files and "features/statistics.json" in files
+    assert not {f for f in files if f.startswith("indexes/") or f.startswith("text/")}
+    for table in ("candidates", "roles", "holdings", "history", "outcomes"):
+        assert f"world/{table}.parquet" not in files
+    from recsys.data import load_world
+
+    marker = load_world(world).candidates["resume_text"].iloc[0][:60].encode()
+    assert not any(marker in p.read_bytes() for p in result.bundle.rglob("*") if p.is_file())
+
+
+def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
     import mlflow
+
+    from recsys.data import load_world
+    from recsys.ingest import load_world_into
+    from recsys.recommender import Recommender
+    from recsys.store import Store
 
     root, world, config, result = trained
     mlflow.set_tracking_uri(config.tracking.tracking_uri)
     model = mlflow.pyfunc.load_model("models:/recsys@champion")
     example = model.input_example
-    assert list(example.columns) == ["candidate_id", "role_id"]
-    out = model.predict(example)
+    assert list(example.columns) == ["candidate_id", "role_id", "candidate_text", "role_text"]
+    texts = example[example["candidate_text"].notna()]
+    out = model.predict(texts)  # free text needs no data
     assert list(out.columns) == ["candidate_id", "role_id", "fit", "retention", "score"]
-    assert len(out) == len(example) and out[["fit", "retention", "score"]].notna().all().all()
-    assert out["retention"].between(0, 1).all()
-    # the pyfunc scores equal the ranker's own scores of the same pairs
-    from recsys.recommender import Recommender
-
-    rec = Recommender.load(result.bundle)
-    direct = rec.score_pairs(example)
+    assert out[["candidate_id", "role_id"]].equals(texts[["candidate_id", "role_id"]])
+    assert out[["fit", "retention", "score"]].notna().all().all()
+    with pytest.raises(KeyError, match="model bundle"):  # ids need the data: a store
+        model.predict(example[["candidate_id", "role_id"]])
+    rec = Recommender.from_uri(result.bundle)
+    with Store.open(tmp_path / "store", create=True) as st:
+        load_world_into(st, load_world(world), rec)
+    served = mlflow.pyfunc.load_model(
+        "models:/recsys@champion", model_config={"store": str(tmp_path / "store")}
+    )
+    ids = example[["candidate_id", "role_id"]]
+    out = served.predict(ids)
+    assert len(out) == len(ids) and out["retention"].between(0, 1).all()
+    # the pyfunc scores equal the recommender's own over the same store
+    direct = Recommender.from_uri(result.bundle, store=tmp_path / "store").score_pairs(ids)
     pd.testing.assert_series_equal(out["fit"], direct["fit"], check_names=False)
-    heavier = model.predict(example, params={"retention_weight": 1.0})
+    heavier = served.predict(ids, params={"retention_weight": 1.0})
     assert heavier["score"].tolist() == pytest.approx(out["retention"].tolist())
 
 
