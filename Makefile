@@ -73,15 +73,16 @@ test-notebooks: install
 
 test-all: test test-slow test-spark test-browser
 
-# Benchmarks print JSON; sizes as in the issues (minutes each on 2 cores).  BUNDLE: a trained bundle folder.
+# Benchmarks print JSON; sizes as in the issues (minutes each on 2 cores).  BUNDLE: a trained bundle
+# folder (a model bundle: it serves WORLD).
 BUNDLE ?= artifacts/train/bundle
 bench: install
 	$(PY) benchmarks/generate.py --sizes 10000 100000 1000000 --json
 	$(PY) benchmarks/embedding.py --json
 	$(PY) benchmarks/retrieval.py --n 1000000 --dim 384 --json
-	$(PY) benchmarks/latency.py --model $(BUNDLE) --candidates 1000000 --json
-	$(PY) benchmarks/latency.py --model $(BUNDLE) --candidates 100000 --http --seconds 60 --workers 2 --concurrency 16 --json
-	$(PY) benchmarks/batch.py --model $(BUNDLE) --pairs 100000 1000000 10000000 --json
+	$(PY) benchmarks/latency.py --model $(BUNDLE) --world $(WORLD) --candidates 1000000 --json
+	$(PY) benchmarks/latency.py --model $(BUNDLE) --world $(WORLD) --candidates 100000 --http --seconds 60 --workers 2 --concurrency 16 --json
+	$(PY) benchmarks/batch.py --model $(BUNDLE) --world $(WORLD) --pairs 100000 1000000 10000000 --json
 
 taxonomy: install
 	$(PY) scripts/build_taxonomy.py --src ../shared/data --out recsys/data/taxonomy

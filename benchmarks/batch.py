@@ -1,6 +1,6 @@
 """Batch scoring throughput and peak memory versus pool size; prints JSON.
 
-    python benchmarks/batch.py --model BUNDLE --pairs 100000 1000000 10000000 --json
+    python benchmarks/batch.py --model BUNDLE --world worlds/demo --pairs 100000 1000000 --json
 
 For each size a pairs file of random world candidates × roles (texts already embedded: every id is
 in the bundle's indexes) is written, then scored by ``recsys.serving.batch.score_pool`` in a fresh
@@ -28,7 +28,11 @@ _CHILD = """
 import json, resource, sys
 from recsys.recommender import Recommender
 from recsys.serving.batch import score_pool
-rec = Recommender.load(sys.argv[1]).warmup(encoder=False)  # texts are embedded already
+rec = Recommender.load(sys.argv[1])
+if not rec.holds_data:  # a model bundle: over the world (embedded through the cache, untimed)
+    from recsys.data import load_world
+    rec = rec.over_world(load_world(sys.argv[5]))
+rec = rec.warmup(encoder=False)  # texts are embedded already
 s = score_pool(rec, sys.argv[2], sys.argv[3], chunk_size=int(sys.argv[4]), progress=False)
 s["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(s))
@@ -56,6 +60,9 @@ def write_pool(path: Path, n: int, cands: np.ndarray, roles: np.ndarray, seed: i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="bundle folder")
+    ap.add_argument(
+        "--world", default="worlds/demo", help="the world a model bundle scores (it holds none)"
+    )
     ap.add_argument("--pairs", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--chunk-size", type=int, default=100_000)
     ap.add_argument("--json", action="store_true")
@@ -63,8 +70,9 @@ def main() -> None:
     import pandas as pd
 
     bundle = Path(args.model)
-    cands = pd.read_parquet(bundle / "world" / "candidates.parquet", columns=["candidate_id"])
-    roles = pd.read_parquet(bundle / "world" / "roles.parquet", columns=["role_id"])
+    data = bundle / "world" if (bundle / "world" / "candidates.parquet").is_file() else args.world
+    cands = pd.read_parquet(Path(data) / "candidates.parquet", columns=["candidate_id"])
+    roles = pd.read_parquet(Path(data) / "roles.parquet", columns=["role_id"])
     results = []
     with tempfile.TemporaryDirectory(prefix="recsys-batch-bench-") as tmp:
         for n in args.pairs:
@@ -79,6 +87,7 @@ def main() -> None:
                     str(pool),
                     str(out),
                     str(args.chunk_size),
+                    str(args.world),
                 ],
                 check=True,
                 capture_output=True,

@@ -27,6 +27,12 @@ from pathlib import Path
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="bundle folder or models:/… URI")
+    ap.add_argument(
+        "--world",
+        default="worlds/demo",
+        help="the store's first content when "
+        "--model is a model bundle (what `recsys train` registers)",
+    )
     ap.add_argument("--candidates", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=991)
     args = ap.parse_args()
@@ -70,7 +76,12 @@ def main() -> None:
         model.encoder.encode(warm)
         model.extract_skills(warm)
         store = Store.open(root / f"store-{label}", create=True)
-        seed_store(store, model.world, indexes=model.indexes)
+        if model.holds_data:
+            seed_store(store, model.world, indexes=model.indexes)
+        else:  # a model bundle: the store starts from --world, embedded outside the timing
+            from recsys.ingest import load_world_into
+
+            load_world_into(store, load_world(args.world), model)
         ing = Ingestor(recommender=model)
         if not read:
             ing.read_candidates = lambda frame: [[] for _ in range(len(frame))]  # type: ignore[method-assign]

@@ -1,6 +1,6 @@
 """Shortlist latency, in-process and over HTTP on loopback; prints JSON.
 
-    python benchmarks/latency.py --model BUNDLE --candidates 1000000 --encoder real --json
+    python benchmarks/latency.py --model BUNDLE --world worlds/demo --candidates 1000000 --json
     python benchmarks/latency.py --model BUNDLE --candidates 100000 --encoder real --http --json
 
 **Scale without a world that size.**  ``--candidates N`` (more than the bundle's world) serves ``N``
@@ -180,6 +180,12 @@ def build(settings: dict[str, Any]) -> Any:
 
     limit_torch_threads(settings["torch_threads"])
     rec = Recommender.from_uri(settings["model"])
+    if not rec.holds_data:  # a model bundle (what `recsys train` registers): over --world
+        from recsys.data import load_world
+
+        if not settings.get("world"):
+            raise SystemExit(f"{settings['model']} is a model bundle: give --world DIR")
+        rec = rec.over_world(load_world(settings["world"]))
     update = {"overfetch": settings["overfetch"], "contributions": settings["contributions"]}
     rec.config = rec.config.model_copy(update={k: v for k, v in update.items() if v})
     if settings["encoder"] == "real":
@@ -258,6 +264,9 @@ def _torch_threads() -> int | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="bundle folder or models:/ URI")
+    ap.add_argument(
+        "--world", default=None, help="world the model serves (a model bundle holds none)"
+    )
     ap.add_argument("--candidates", type=int, default=0, help="grow the world to this many")
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--k", type=int, default=50)
@@ -294,6 +303,7 @@ def main() -> None:
     args = ap.parse_args()
     settings = {
         "model": args.model,
+        "world": args.world and str(Path(args.world).resolve()),
         "candidates": args.candidates,
         "overfetch": args.overfetch,
         "contributions": args.contributions,

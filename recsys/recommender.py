@@ -226,22 +226,45 @@ class Recommender(ScoringMixin):
                     f"model embeds with {model.encoder.model_id!r}; re-embed the store with "
                     "`recsys ingest --model` for this model"
                 )
-            if index is None:  # no contracts / credentials in the store: the model's
-                indexes[kind] = model.indexes[kind]
+        info = {"store": str(store.folder), "store_version": version}
+        return model._over(world, indexes, known if len(known) else None, info)
+
+    def over_world(self, world: Any, indexes: dict[str, Any] | None = None) -> Recommender:
+        """This model over a :class:`recsys.data.World` (e.g. ``load_world(path)``): as
+        :meth:`over_store`, with the world's entities embedded by the model's encoder (through
+        its cache) unless ``indexes`` ({kind: VectorIndex} of that world) are given."""
+        from recsys.index.build import build_index
+        from recsys.text import KINDS
+
+        model = self.base if self.base is not None else self
+        given = dict(indexes or {})
+        built = {
+            kind: given[kind] if kind in given else build_index(world, kind, model.encoder)
+            for kind in KINDS
+            if kind in given or len(getattr(world, kind))
+        }
+        return model._over(world, built, None, {"world": str(getattr(world, "path", "") or "")})
+
+    def _over(
+        self, world: Any, indexes: dict[str, Any], known: Any, info: dict[str, Any]
+    ) -> Recommender:
+        """This model (its models, config, reader and feature statistics) over other data."""
+        for kind in ("contracts", "credentials"):
+            if indexes.get(kind) is None:  # none in the data: the model's own
+                indexes[kind] = self.indexes[kind]
         if len(world.skills) == 0:
-            world.skills = model.world.skills
-        info = {**model.info, "store": str(store.folder), "store_version": version}
+            world.skills = self.world.skills
         return Recommender(
             world,
-            model.encoder,
+            self.encoder,
             indexes,
-            model.fit_ranker,
-            model.retention_model,
-            model.config,
-            info,
-            known if len(known) else None,
-            model.text_ranker,
-            base=model,
+            self.fit_ranker,
+            self.retention_model,
+            self.config,
+            {**self.info, **info},
+            known,
+            self.text_ranker,
+            base=self,
         )
 
     # ------------------------------------------------------------------ queries
@@ -294,8 +317,8 @@ class Recommender(ScoringMixin):
         """Build the lazy parts (BM25 corpus, skill extractor, explainer and, with ``encoder``, the
         encoder's model and backend: ~0.6 GB a job scoring embedded texts never needs) now, not on
         the first request."""
-        role = str(self.world.roles["role_id"].iloc[0])
-        self.shortlist(role_id=role, k=1)
+        if len(self.world.roles) and len(self.world.candidates):
+            self.shortlist(role_id=str(self.world.roles["role_id"].iloc[0]), k=1)
         self.extract_skills(["warm up"])
         if encoder:
             getattr(self.encoder, "warmup", lambda: None)()  # any object with encode() may serve

@@ -50,7 +50,14 @@ def _load(model: str, config: Path | None, store: str | None = None):
     from recsys.recommender import Recommender
     from recsys.serving.settings import load_serve_config
 
-    return Recommender.from_uri(model, config=load_serve_config(config).recommender, store=store)
+    rec = Recommender.from_uri(model, config=load_serve_config(config).recommender, store=store)
+    if store is None and not rec.holds_data:  # a registered model: the data is in a store
+        typer.echo(
+            f"Note: {model} is a model bundle (no candidates or roles); it answers free text "
+            "only. Give --store DIR to rank a store's candidates and roles.",
+            err=True,
+        )
+    return rec
 
 
 def _print(result, as_json: bool, id_col: str) -> None:

@@ -96,3 +96,8 @@ def test_a_model_bundle_over_the_store_serves_what_the_full_bundle_does(tmp_path
     cand = full.world.candidates["candidate_id"].iloc[0]
     x, y = a.roles_for(candidate_id=cand, k=5).to_frame(), b.roles_for(candidate_id=cand, k=5)
     assert x["role_id"].tolist() == y.to_frame()["role_id"].tolist()
+    # over a world in memory (its entities embedded by the model's encoder) it ranks the same
+    local = bare.over_world(full.world)
+    x, y = full.shortlist(role_id=role, k=15).to_frame(), local.shortlist(role_id=role, k=15)
+    assert x["candidate_id"].tolist() == y.to_frame()["candidate_id"].tolist()
+    assert x["score"].round(9).tolist() == y.to_frame()["score"].round(9).tolist()
