@@ -70,9 +70,12 @@ def ingest(
     if missing:
         raise typer.BadParameter(f"no such file: {', '.join(missing)}", param_hint="FILES")
     rec = _model(model)
+    from recsys.store import compact
+
     with _open(store, create=True) as st:
         report = run(st, files, recommender=rec, kind=kind)
-    out = report.to_dict()
+        rebuilt = compact(st, vacuum=False)  # indexes this batch outgrew, re-laid (usually none)
+    out = {**report.to_dict(), "compacted": rebuilt}
     if as_json:
         typer.echo(json.dumps(out, indent=2, default=str))
     else:
@@ -159,20 +162,28 @@ def erase(
 
 
 @store_app.command("compact")
-def compact(store: StoreArg) -> None:
+def compact(
+    store: StoreArg,
+    if_due: Annotated[
+        bool,
+        typer.Option(
+            "--if-due", help="Only the indexes whose layout no longer fits their size (for cron)."
+        ),
+    ] = False,
+) -> None:
     """Rebuild every index from its stored vectors (the factory sized for the full count: IVF
-    centroids retrained) and drop old generations."""
+    centroids retrained) and drop old generations.  With --if-due only what
+    ``recsys.store.compaction_due`` names."""
+    from recsys.store import compaction
     from recsys.store.tables import EMBEDDED
 
     with _open(store) as st:
-        rebuilt = {}
-        for kind in EMBEDDED:
-            index = st.index(kind)
-            if index is not None:
-                st.rebuild_index(kind, index.model_id)
-                rebuilt[kind] = len(st.index(kind) or ())
-        st.vacuum()
-    typer.echo(json.dumps({"rebuilt": rebuilt}))
+        due = compaction.compaction_due(st)
+        kinds = list(due) if if_due else list(EMBEDDED)
+        rebuilt = compaction.compact(st, kinds)
+        if not rebuilt:
+            st.vacuum()
+    typer.echo(json.dumps({"rebuilt": rebuilt, "due": due}))
 
 
 def register(app: typer.Typer) -> None:

@@ -14,7 +14,9 @@ a write becomes visible within ``poll_seconds`` plus one snapshot read (~0.5 s f
 3,000-candidate demo store here).  The new recommender answers through the feature builder at
 first, while its serving fast path is built and checked beside the queries (~3 s there); it
 takes the fast path when that agrees, so no query waits for it.  Writes made through this object
-(:meth:`ingest`, :meth:`erase`) rebuild before they return, so the caller sees them at once.
+(:meth:`ingest`, :meth:`erase`) rebuild before they return, so the caller sees them at once, and
+then re-lay any index that outgrew its layout in a background thread
+(:mod:`recsys.store.compaction`; ``compact=False`` leaves it to ``recsys store compact``).
 """
 
 from __future__ import annotations
@@ -31,10 +33,14 @@ __all__ = ["LiveRecommender"]
 class LiveRecommender:
     """The :class:`~recsys.recommender.Recommender` API over a live store (see the module doc)."""
 
-    def __init__(self, model: Any, store: Any, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self, model: Any, store: Any, *, poll_seconds: float = 1.0, compact: bool = True
+    ) -> None:
         from recsys.store import Store
 
         self.model = model
+        self.compact = compact  # re-lay outgrown indexes in the background after own writes
+        self._compacting: threading.Thread | None = None
         self.store = store if isinstance(store, Store) else Store.open(store)
         self.poll_seconds = float(poll_seconds)
         self._write = threading.Lock()  # one write (ingest/erase) of this process at a time
@@ -101,6 +107,7 @@ class LiveRecommender:
                 self._ingestor = Ingestor(recommender=self.model)
             report = ingest(self.store, inputs, kind=kind, ingestor=self._ingestor)
             self.refresh()
+            self._compact_if_due()
         return report
 
     def erase(self, candidate_ids: Sequence[str]) -> int:
@@ -110,7 +117,17 @@ class LiveRecommender:
         with self._write:
             n = erase_candidates(self.store, candidate_ids, encoder=self.model.encoder)
             self.refresh()
+            self._compact_if_due()
         return n
+
+    def _compact_if_due(self) -> None:
+        """Re-lay indexes that outgrew their layout (:mod:`recsys.store.compaction`) in a
+        background thread; the served view follows when it publishes (the version moves)."""
+        from recsys.store.compaction import compact_in_background, compaction_due
+
+        running = self._compacting is not None and self._compacting.is_alive()
+        if not running and self.compact and compaction_due(self.store):
+            self._compacting = compact_in_background(self.store.folder)
 
     # ------------------------------------------------------------------ the Recommender API
     def warmup(self, encoder: bool = True) -> LiveRecommender:
@@ -120,7 +137,7 @@ class LiveRecommender:
         return self
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("model", "store", "_current"):
+        if name.startswith("__") or name in ("model", "store", "_current", "_compacting"):
             raise AttributeError(name)
         return getattr(self.current, name)
 

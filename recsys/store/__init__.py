@@ -9,6 +9,7 @@ outcomes, their embeddings and FAISS indexes, in one folder that every serving w
 >>> store.put_vectors("candidates", texts.index, encoder.encode(texts.tolist()), model_id)
 >>> store.delete_candidates(["C2"]); store.vacuum()           # erasure
 >>> with store.snapshot() as snap: snap.search("candidates", q, k=10)
+>>> compaction_due(store); compact(store)                     # indexes re-laid for their size
 
 See docs/store.md for the layout, transactions, generations and measured figures.
 """
@@ -16,6 +17,16 @@ See docs/store.md for the layout, transactions, generations and measured figures
 from __future__ import annotations
 
 from recsys.store.backend import Backend, SQLiteBackend
+from recsys.store.compaction import compact, compact_in_background, compaction_due
 from recsys.store.store import Snapshot, Store, UpsertSummary
 
-__all__ = ["Backend", "SQLiteBackend", "Snapshot", "Store", "UpsertSummary"]
+__all__ = [
+    "Backend",
+    "SQLiteBackend",
+    "Snapshot",
+    "Store",
+    "UpsertSummary",
+    "compact",
+    "compact_in_background",
+    "compaction_due",
+]

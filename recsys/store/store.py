@@ -255,6 +255,10 @@ class _Reader:
             raise LookupError(f"{self.folder}: no {kind!r} index yet (put_vectors first)")
         return index.search_batch(np.atleast_2d(queries), k, filters)
 
+    def index_config(self) -> IndexConfig:
+        """The FAISS index settings of this store (chosen at creation)."""
+        return self._index_config()
+
     def _index_config(self) -> IndexConfig:
         rows = self._db.execute("SELECT value FROM meta WHERE key = 'index_config'")
         return IndexConfig.model_validate_json(rows[0][0]) if rows else IndexConfig()

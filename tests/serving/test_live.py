@@ -101,3 +101,31 @@ def test_a_model_bundle_over_the_store_serves_what_the_full_bundle_does(tmp_path
     x, y = full.shortlist(role_id=role, k=15).to_frame(), local.shortlist(role_id=role, k=15)
     assert x["candidate_id"].tolist() == y.to_frame()["candidate_id"].tolist()
     assert x["score"].round(9).tolist() == y.to_frame()["score"].round(9).tolist()
+
+
+def test_an_index_outgrown_by_own_writes_is_re_laid_in_the_background(tmp_path):
+    from recsys.index.config import IndexConfig
+
+    rec = Recommender.from_uri(tiny_bundle())
+    n = len(rec.world.candidates)
+    with Store.open(
+        tmp_path / "store", create=True, index_config=IndexConfig(flat_below=n + 5)
+    ) as st:
+        seed_store(st, rec.world, indexes=rec.indexes)
+        st.rebuild_index("candidates", rec.encoder.model_id)  # laid out for the store's size
+        assert st.index("candidates").factory_ == "Flat"
+    live = Recommender.from_uri(tiny_bundle(), store=tmp_path / "store", poll_seconds=0.0)
+    people = [{"basics": {"label": f"Analyst {i}"}, "meta": {"id": f"p{i}"}} for i in range(10)]
+    file = tmp_path / "people.json"
+    file.write_text(json.dumps(people))
+    live.ingest([file])
+    assert live._compacting is not None  # past flat_below: due, started after the write
+    live._compacting.join(timeout=60)
+    with Store.open(tmp_path / "store") as st:
+        assert st.index("candidates").factory_.startswith("IVF")
+        assert len(st.index("candidates")) == n + 10
+    deadline = time.monotonic() + 30
+    while live.version != Store.open(tmp_path / "store").version() and time.monotonic() < deadline:
+        live.shortlist(role_id=some_role(rec), k=5)  # the served view follows the new generation
+        time.sleep(0.1)
+    assert live.version == Store.open(tmp_path / "store").version()
