@@ -428,9 +428,14 @@ def test_import_train_shortlist_on_the_example_export(tmp_path):
     report = json.loads(trained.output[trained.output.index("{") :])["report"]
     assert report["counts"]["test_roles"] == 3 and report["counts"]["test_applications"] == 51
     assert 0 < report["ranking"]["ranker"]["ndcg@10"] <= 1
-    bundle = tmp_path / "artifacts" / "bundle"
+    bundle = tmp_path / "artifacts" / "bundle"  # a model bundle: the data goes to a store
+    store = tmp_path / "stores" / "ats"
+    init = ["store", "init", "--store", str(store), "--world", str(world), "--model", str(bundle)]
+    assert runner.invoke(app, init).exit_code == 0
     listed = runner.invoke(
-        app, ["shortlist", "--model", str(bundle), "--role", "R-110", "--k", "5", "--json"]
+        app,
+        ["shortlist", "--model", str(bundle), "--store", str(store), "--role", "R-110", "--k", "5"]
+        + ["--json"],
     )
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.output[listed.output.index("{") :])["results"]
@@ -447,10 +452,14 @@ def test_readme_quickstart_with_the_real_encoder(tmp_path, monkeypatch):
     steps = [
         ["import", "--from", "ats-csv", str(EXPORT), "--out", "worlds/ats"],
         ["train", "--config", "configs/train-small.yaml", "--world", "worlds/ats"],
+        ["store", "init", "--store", "stores/ats", "--world", "worlds/ats"]
+        + ["--model", "models:/recsys-ats@champion"],
         [
             "shortlist",
             "--model",
             "models:/recsys-ats@champion",
+            "--store",
+            "stores/ats",
             "--role",
             "R-110",
             "--k",
