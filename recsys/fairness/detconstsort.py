@@ -72,26 +72,28 @@ def detconstsort(codes: np.ndarray, mins: np.ndarray) -> np.ndarray:
     taken = bytearray(n)
     placed: list[int] = []
     e, best, n_owed = 0, 0, len(owed)
-
-    def insert(item: int) -> None:
-        taken[item] = 1
-        i = len(placed)
-        # move up past worse items whose deadline allows one place lower (1-based i + 1)
-        while i > 0 and placed[i - 1] > item and dl[placed[i - 1]] > i:
-            i -= 1
-        placed.insert(i, item)
-
     for step in range(1, length + 1):
-        while e < n_owed and owed_due[e] <= step:
-            if not taken[owed[e]]:
-                insert(owed[e])
-            e += 1
-        while len(placed) < limit[step - 1]:
-            while best < n and taken[best]:
-                best += 1
-            if best == n:
+        cap = limit[step - 1]
+        while True:
+            if e < n_owed and owed_due[e] <= step:  # owed now: the paper's "minimum went up"
+                item = owed[e]
+                e += 1
+                if taken[item]:
+                    continue
+            elif len(placed) < cap:  # room left: the best remaining row of any group
+                while best < n and taken[best]:
+                    best += 1
+                if best == n:
+                    break
+                item = best
+            else:
                 break
-            insert(best)
+            taken[item] = 1
+            i = len(placed)
+            # up past worse items whose deadline allows one place lower (1-based i + 1)
+            while i > 0 and placed[i - 1] > item and dl[placed[i - 1]] > i:
+                i -= 1
+            placed.insert(i, item)
     rest = [i for i in range(n) if not taken[i]]
     return np.asarray(placed + rest, dtype=np.int64)
 

@@ -308,8 +308,7 @@ def _check(frame, attribute, k, min_ratio, targets, min_share, every_prefix) -> 
         value = frame["score"].iloc[row]
         value = value.item() if isinstance(value, np.generic) else value
         raise ValueError(
-            f"rerank needs a finite number in column 'score' of every row. Row {row} has "
-            f"{value!r}."
+            f"rerank needs a finite number in column 'score' of every row. Row {row} has {value!r}."
         )
     dup = frame["candidate_id"].duplicated().to_numpy()
     if dup.any():
