@@ -86,8 +86,11 @@ def promote_if_better(
     metric: str = "test.ranking.ranker.ndcg_at_10",
     run_id: str | None = None,
     tracking_uri: str | None = None,
+    refuse: str | None = None,
 ) -> PromotionDecision:
-    """Move ``name@alias`` to ``version`` if ``value`` beats the current champion's; log the decision."""
+    """Move ``name@alias`` to ``version`` if ``value`` beats the current champion's; log the decision.
+    ``refuse``: a reason the version may not be promoted whatever its value (e.g. the fairness
+    floor of ``training.audit``); it becomes the decision's reason."""
     if value is None or not math.isfinite(float(value)):
         raise ValueError(
             f"The 'value' parameter of promote_if_better must be a finite number. Got {value!r}."
@@ -95,7 +98,10 @@ def promote_if_better(
     client = _client(tracking_uri)
     current = champion(name, alias, metric, tracking_uri=tracking_uri)
     value = float(value)
-    if current is None:
+    if refuse is not None:
+        promoted, reason = False, f"refused: {refuse}"
+        champ_version, champ_value = current if current is not None else (None, None)
+    elif current is None:
         promoted, reason = True, f"no {name}@{alias} yet: the first version becomes {alias}"
         champ_version, champ_value = None, None
     else:
@@ -118,7 +124,9 @@ def promote_if_better(
         "gate.value": repr(value),
         "gate.champion_version": str(champ_version),
         "gate.champion_value": repr(champ_value),
-        "gate.decision": "promoted" if promoted else "kept champion",
+        "gate.decision": "promoted"
+        if promoted
+        else ("refused" if refuse is not None else "kept champion"),
     }
     for key, tag in tags.items():
         client.set_model_version_tag(name, str(version), key, tag)

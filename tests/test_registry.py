@@ -75,3 +75,14 @@ def test_decision_and_both_numbers_are_recorded(store):
 def test_gate_rejects_a_missing_number(store):
     with pytest.raises(ValueError, match="finite"):
         promote_if_better("1", float("nan"))
+
+
+def test_a_refused_version_is_not_promoted_even_when_better(store):
+    v1, run1 = _version(0.70)
+    promote_if_better(v1, 0.70, run_id=run1)
+    v2, run2 = _version(0.90)
+    d2 = promote_if_better(v2, 0.90, run_id=run2, refuse="impact ratio 0.5 of 'F' (gender)")
+    assert not d2.promoted and "refused" in d2.reason and "'F'" in d2.reason
+    assert champion("recsys")[0] == "1"
+    client = mlflow.MlflowClient()
+    assert client.get_run(run2).data.tags["promotion.decision"] == "refused"

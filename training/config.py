@@ -161,6 +161,19 @@ class EvalConfig(_Section):
     ks: list[int] = Field(default_factory=lambda: [5, 10, 20])
     horizon_days: float = Field(365.0, gt=0)
     gate_metric: str = Field("test.ranking.ranker.ndcg_at_10", description="promotion gate metric")
+    audit_k: int = Field(
+        10, ge=1, description="adverse-impact audit: the top k per test role count as selected"
+    )
+    audit_attributes: list[str] | None = Field(
+        None, description="groups columns audited (default: every one)"
+    )
+    min_impact_ratio: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="promotion gate floor on the lowest selection impact ratio of the test "
+        "audit (None: off); a model under it is registered, not promoted",
+    )
 
 
 class TrackingConfig(_Section):

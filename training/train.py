@@ -55,6 +55,7 @@ class TrainResult:
     decision: Any = None
     bundle: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    audit: dict[str, Any] | None = None  # the test-period audit's summary (training.audit)
 
 
 def resolve_world(config: TrainConfig, world: str | Path | None) -> Path:
@@ -259,6 +260,10 @@ def train(
     bundle = rec.save(Path(config.out) / "bundle", overwrite=True, data=False)
     prep.timings["bundle_s"] = time.perf_counter() - t0
     result = TrainResult(evaluation["report"], flat, bundle=bundle, timings=prep.timings)
+    from training.audit import audit_test_period, gate_refusal
+
+    fairness = audit_test_period(prep, ranker, config)
+    result.audit = None if fairness is None else fairness.to_dict()["summary"]
     if not track:
         result.timings["total_s"] = time.perf_counter() - t_all
         return result
@@ -273,6 +278,10 @@ def train(
     with mlflow.start_run(run_name=f"train-{world_dir.name}") as run:
         model_uri, _ = _log_run(prep, config, ranker, evaluation, bundle, rec)
         result.run_id, result.model_uri = run.info.run_id, model_uri
+        if fairness is not None:
+            from training.audit import log_audit
+
+            log_audit(fairness)
         gate = tracking.metric_key(config.evaluate.gate_metric)
         value = {tracking.metric_key(k): v for k, v in flat.items()}.get(gate)
         if config.tracking.register_model:
@@ -288,6 +297,7 @@ def train(
                 alias=config.tracking.alias,
                 metric=gate,
                 run_id=run.info.run_id,
+                refuse=gate_refusal(fairness, config.evaluate.min_impact_ratio),
             )
         prep.timings["mlflow_s"] = time.perf_counter() - t0
         result.timings["total_s"] = time.perf_counter() - t_all

@@ -42,6 +42,13 @@ def test_run_holds_params_metrics_plots_and_registered_champion(trained):
     assert run.data.tags["promotion.decision"] == "promoted"
     mv = client.get_model_version_by_alias("recsys", "champion")
     assert str(mv.version) == result.version == "1"
+    # the test-period adverse-impact audit, next to the model
+    assert {a.path for a in client.list_artifacts(result.run_id, "audit")} == {
+        "audit/audit.json",
+        "audit/audit.html",
+    }
+    assert 0 < run.data.metrics["audit.selection.min_impact_ratio"] <= 1
+    assert result.audit is not None and result.audit["pairs"] > 0
 
 
 def test_registered_model_holds_no_candidate_pool(trained):
