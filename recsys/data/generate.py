@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import scipy.sparse as sp
 
 from recsys.data import catalogue, planted
+from recsys.data.bias import WorldBias
 from recsys.data.jobtext import clean_titles, write_descriptions
 from recsys.data.people import Context, make_chunk
 from recsys.data.resume import SurfaceForms
@@ -32,7 +33,7 @@ from recsys.data.world_config import WorldConfig
 
 __all__ = ["GENERATOR_VERSION", "WorldConfig", "generate_world"]
 
-GENERATOR_VERSION = "1.3"
+GENERATOR_VERSION = "1.4"
 CHUNK_TABLES = ("candidates", "holdings", "history", "outcomes", "groups")
 TRUTH_TABLES = {"truth_candidates": "candidates", "truth_outcomes": "outcomes"}
 _PARQUET = {"compression": "zstd", "write_statistics": True, "version": "2.6"}
@@ -239,6 +240,7 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
         cities=cities,
         city_p=city_p / city_p.sum(),
         obs=obs,
+        bias=WorldBias.resolve(cfg.bias, cfg.seed, cities) if cfg.bias.enabled else None,
     )
     if sources is not None:
         ctx.writer = ResumeWriter(
@@ -300,7 +302,7 @@ def _generate_into(folder: Path, cfg: WorldConfig, tax: Any) -> None:
         ),
         folder / "truth" / "roles.parquet",
     )
-    _write_truth_params(folder / "truth", cfg, cities, ctx.scenario)
+    _write_truth_params(folder / "truth", cfg, cities, ctx.scenario, ctx.bias)
 
 
 def _role_multipliers(
@@ -326,7 +328,11 @@ def _role_multipliers(
 
 
 def _write_truth_params(
-    folder: Path, cfg: WorldConfig, cities: list[str], scenario: planted.Scenario
+    folder: Path,
+    cfg: WorldConfig,
+    cities: list[str],
+    scenario: planted.Scenario,
+    bias: WorldBias | None,
 ) -> None:
     params = {
         "generator_version": GENERATOR_VERSION,
@@ -342,6 +348,7 @@ def _write_truth_params(
         "tenure": scenario.tenure.model_dump(),
         "role_multipliers": "truth/roles.parquet (occupation group and team)",
         "as_of": "verified credentials count when unexpired at observed_until",
+        "bias": bias.to_params() if bias is not None else {"enabled": False},
     }
     tmp = folder / "params.json.tmp"
     tmp.write_text(json.dumps(params, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,7 +1,8 @@
 """The candidate side of the example world, one chunk at a time, vectorised over candidates.
 
 A chunk's random numbers come from ``default_rng([seed, stream, chunk_index])`` so the result does
-not depend on how many chunks ran before it (stream 1: people and outcomes; stream 2: groups).
+not depend on how many chunks ran before it (stream 1: people and outcomes; stream 2: groups;
+stream 5: career breaks of a biased world, recsys.data.bias).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyarrow as pa
 import scipy.sparse as sp
 
 from recsys.data import planted
+from recsys.data.bias import CareerBreaks, WorldBias, draw_groups, groups_table
 from recsys.data.catalogue import Pool
 from recsys.data.resume import SurfaceForms, write_resumes
 from recsys.data.resume_real import Career, ResumeWriter
@@ -21,9 +23,6 @@ from recsys.data.world_config import WorldConfig
 
 MAX_JOBS = 8
 DAY_NS = 86_400 * 10**9
-GENDERS = (["female", "male", "non-binary", None], [0.47, 0.49, 0.02, 0.02])
-AGE_BANDS = (["18-24", "25-34", "35-44", "45-54", "55+", None], [0.1, 0.34, 0.28, 0.18, 0.08, 0.02])
-ETHNICITIES = (["group A", "group B", "group C", "group D", None], [0.55, 0.2, 0.12, 0.1, 0.03])
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Context:
     city_p: np.ndarray
     obs: int  # observed_until, days since epoch
     writer: ResumeWriter | None = None  # realistic texts
+    bias: WorldBias | None = None  # proxies and biased screeners (None: group-blind, 1.3 groups)
 
 
 def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -210,13 +210,6 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     first_app = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(first_app, a_c, applied)
     profile_at = first_app - rng.integers(1, 31, n)
-    end_latest = profile_at - idle_days
-    by_cand = np.bincount(hc, weights=dur, minlength=n)
-    # days between the end of the latest job and the end of this one (jobs are back to back)
-    before = np.cumsum(dur) - dur - np.repeat(np.cumsum(by_cand) - by_cand, n_jobs)
-    h_end = np.floor(end_latest[hc] - before).astype(np.int64)
-    h_start = np.minimum(np.floor(end_latest[hc] - before - dur).astype(np.int64), h_end)
-    h_open = (hj == 0) & current[hc]
 
     # credentials held --------------------------------------------------------------------
     # coverage of each credential's skills by the TRUE skills, kept sparse (only overlaps)
@@ -262,6 +255,30 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
     # candidate attributes ----------------------------------------------------------------
     seniority = planted.seniority_from_years(years, sc.seniority_years)
     city = rng.choice(len(ctx.cities), size=n, p=ctx.city_p)
+    group = draw_groups(ctx.bias, cfg.seed, chunk, years, city)  # stream 2: moves no draw here
+    biased = ctx.bias is not None and ctx.bias.config.enabled
+    breaks = (
+        CareerBreaks.draw(ctx.bias, cfg.seed, chunk, group["gender"], hc, hj, employee)
+        if biased
+        else CareerBreaks.none(len(hc), n)
+    )
+    current = current & (breaks.ongoing == 0)
+    idle_days = np.maximum(idle_days, breaks.ongoing)
+    end_latest = profile_at - idle_days
+    by_cand = np.bincount(hc, weights=dur, minlength=n)
+    by_cand_gap = np.bincount(hc, weights=breaks.between, minlength=n)
+    # days between the end of the latest job and the end of this one: the later jobs' lengths and
+    # the breaks between them (none unless the world is biased: jobs back to back)
+    before = np.cumsum(dur) - dur - np.repeat(np.cumsum(by_cand) - by_cand, n_jobs)
+    before = (
+        before + np.cumsum(breaks.between) - np.repeat(np.cumsum(by_cand_gap) - by_cand_gap, n_jobs)
+    )
+    h_end = np.floor(end_latest[hc] - before).astype(np.int64)
+    h_start = np.minimum(np.floor(end_latest[hc] - before - dur).astype(np.int64), h_end)
+    h_open = (hj == 0) & current[hc]
+    longest_break = np.maximum(
+        np.where(current, 0, idle_days), _group_max(hc, breaks.between, n)
+    ).astype(np.int64)
     remote_ok = rng.random(n) < cfg.open_to_remote_share
     cur_role = _pick_in_rows(ctx.roles_by_occ, occ0, rng, rng.integers(0, n_roles, n))
     keys_c = (start + local).astype(np.uint64)
@@ -273,14 +290,14 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
             sc, comp["fit"], np.random.default_rng([cfg.seed, 104])
         )
     z = planted.latent_stage_scores(comp["fit"], sc.funnel, rng)
-    stage = planted.stages(z, sc.funnel, (applied - ctx.role_opened.min()) / 365.25)
-    # at most one hire per candidate: the earliest application reaching stage 4 (others: offer)
-    hires = np.flatnonzero(stage == HIRED)
-    if len(hires):
-        order = hires[np.lexsort((a_r[hires], applied[hires], a_c[hires]))]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = a_c[order][1:] != a_c[order][:-1]
-        stage[order[~first]] = 3
+    years_in = (applied - ctx.role_opened.min()) / 365.25
+    unbiased = planted.one_hire_each(planted.stages(z, sc.funnel, years_in), a_c, a_r, applied)
+    shift = np.zeros(len(a_c))
+    stage = unbiased
+    if biased:  # past screeners: thresholds raised by the δ of the candidate's groups
+        shift = ctx.bias.threshold_shift(group, longest_break)[a_c]
+        stage = planted.stages(z, sc.funnel, years_in, shift, ctx.bias.shift_mask())
+        stage = planted.one_hire_each(stage, a_c, a_r, applied)
     hired = stage == HIRED
     hired_at = applied + rng.integers(14, 46, len(a_c))
     over = np.maximum(0, comp["seniority_gap"] - sc.shape.over_from).astype(np.float64)
@@ -372,7 +389,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
                 "observed_until": _ts(np.full(len(a_c), ctx.obs)),
             }
         ),
-        "groups": _groups(cid, cfg.seed, chunk, n),
+        "groups": groups_table(cid, group),
         "truth_candidates": pa.table(
             {
                 "candidate_id": cid,
@@ -386,6 +403,7 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
                 "occupation_now": pa.array(pool.occ["occupation_id"].to_numpy()[occ0]),
                 "n_jobs": n_jobs,
                 "hop_rate": n_jobs / np.maximum(years, 1.0),
+                "longest_break_days": longest_break,
             }
         ),
         "truth_outcomes": pa.table(
@@ -395,6 +413,8 @@ def make_chunk(ctx: Context, chunk: int, start: int, n: int) -> dict[str, pa.Tab
                 **{name: comp[name] for name in comp},
                 "stage_latent": z,
                 "stage": stage,
+                "stage_unbiased": unbiased,
+                "threshold_shift": shift,
                 "log_hazard": eta,
                 "tenure_shape": k,
                 "tenure_days": np.where(hired, tenure, np.nan),
@@ -412,19 +432,7 @@ def _csr_nz(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return m.row[order], m.col[order], m.data[order].astype(np.float64)
 
 
-def _groups(cid: pa.Array, seed: int, chunk: int, n: int) -> pa.Table:
-    """Protected attributes: an independent RNG stream, so nothing in the true fit depends on them."""
-    rng = np.random.default_rng([seed, 2, chunk])
-
-    def draw(spec: tuple[list, list]) -> pa.Array:
-        values, p = spec
-        return pa.array([values[i] for i in rng.choice(len(values), size=n, p=p)], pa.string())
-
-    return pa.table(
-        {
-            "candidate_id": cid,
-            "gender": draw(GENDERS),
-            "age_band": draw(AGE_BANDS),
-            "ethnicity": draw(ETHNICITIES),
-        }
-    )
+def _group_max(owner: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=np.int64)
+    np.maximum.at(out, owner, values)
+    return out

@@ -286,13 +286,41 @@ def latent_stage_scores(
     return fit + params.noise * rng.standard_normal(len(fit))
 
 
-def stages(z: np.ndarray, params: FunnelParams, years_in: np.ndarray | None = None) -> np.ndarray:
-    """Funnel stage 0..4 = number of thresholds below z; thresholds + drift * years_in."""
+def stages(
+    z: np.ndarray,
+    params: FunnelParams,
+    years_in: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
+    shift_mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """Funnel stage 0..4 = number of thresholds below z; thresholds + drift * years_in.
+
+    ``shift`` (one value per row) raises the thresholds named by ``shift_mask`` (4 zeros/ones,
+    default all) for that row: biased screeners (recsys.data.bias).  The stage is then the number
+    of thresholds passed in a row, so a shifted earlier stage is never skipped."""
     t = np.asarray(params.thresholds, dtype=np.float64)
-    if years_in is None or params.drift_per_year == 0:
+    if years_in is not None and params.drift_per_year != 0:
+        z = z - params.drift_per_year * np.asarray(years_in, dtype=np.float64)
+    if shift is None:
         return np.searchsorted(t, z, side="right").astype(np.int64)
-    shifted = z - params.drift_per_year * np.asarray(years_in, dtype=np.float64)
-    return np.searchsorted(t, shifted, side="right").astype(np.int64)
+    mask = np.ones(4) if shift_mask is None else np.asarray(shift_mask, dtype=np.float64)
+    cut = t[None, :] + np.asarray(shift, dtype=np.float64)[:, None] * mask[None, :]
+    return np.cumprod(cut <= np.asarray(z)[:, None], axis=1).sum(axis=1).astype(np.int64)
+
+
+def one_hire_each(
+    stage: np.ndarray, a_c: np.ndarray, a_r: np.ndarray, applied: np.ndarray
+) -> np.ndarray:
+    """At most one hire per candidate: the earliest application reaching stage 4 keeps it, the
+    others become 3 (offer declined)."""
+    stage = stage.copy()
+    hires = np.flatnonzero(stage == 4)
+    if len(hires):
+        order = hires[np.lexsort((a_r[hires], applied[hires], a_c[hires]))]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = a_c[order][1:] != a_c[order][:-1]
+        stage[order[~first]] = 3
+    return stage
 
 
 def draw_stages(fit: np.ndarray, params: FunnelParams, rng: np.random.Generator) -> tuple:

@@ -180,6 +180,12 @@ class Truth:
         return planted.FitShape(**self.params.get("fit_shape", {}))
 
     @property
+    def bias(self) -> dict[str, Any]:
+        """The planted bias (``params.json``: ``{"enabled": False}``, or the config and the drawn
+        city mixes); worlds from before generator 1.4 had none."""
+        return dict(self.params.get("bias", {"enabled": False}))
+
+    @property
     def scenario_id(self) -> str:
         return str(self.params.get("scenario_id", "documented"))
 

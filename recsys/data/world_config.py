@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from recsys.data.bias import BiasConfig
 from recsys.data.planted import (
     FitWeights,
     FunnelParams,
@@ -152,6 +153,9 @@ class WorldConfig(BaseModel):
     funnel: FunnelParams = Field(default_factory=FunnelParams)
     tenure: TenureParams = Field(default_factory=TenureParams)
     scenario: ScenarioChoice = Field(default_factory=ScenarioChoice)
+
+    # protected attributes: proxies and biased past screeners (off: groups independent of all)
+    bias: BiasConfig = Field(default_factory=BiasConfig)
 
     @field_validator("cities")
     @classmethod
