@@ -1,4 +1,4 @@
-"""DetConstSort (Geyik, Ambler & Kenthapadi, KDD 2019, Algorithm 3) over per-prefix minimum counts.
+"""DetConstSort (Geyik, Ambler & Kenthapadi, KDD 2019) over per-prefix minimum counts.
 
 The constraint is a table ``mins[j - 1, g]``: at least that many items of group ``g`` among the
 first ``j`` positions.  Because an item never passes a better item of its own group, the table is a
