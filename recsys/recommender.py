@@ -81,6 +81,7 @@ class Recommender(ScoringMixin):
         *,
         base: Recommender | None = None,
         statistics: Any = None,
+        text_keys: dict[str, pd.Series] | None = None,
     ) -> None:
         self.text_ranker = text_ranker
         self.base = base  # the model this one serves over other data (see over_store)
@@ -97,7 +98,15 @@ class Recommender(ScoringMixin):
             if kind not in indexes:
                 raise ValueError(f"Recommender needs a {kind!r} index. Got {sorted(indexes)}.")
         from recsys.features import FeatureBuilder
+        from recsys.features.text import RowCache
         from recsys.skills import SkillExtractor
+
+        # BM25 rows by text sha, shared by every view of this model over a store (see over_store)
+        self._row_cache = (
+            base._row_cache
+            if base is not None
+            else {k: RowCache() for k in ("candidates", "roles")}
+        )
 
         self._embeddings = {
             k: (pd.Index(ix.ids), np.asarray(ix.vectors(ix.ids), np.float32))
@@ -118,6 +127,8 @@ class Recommender(ScoringMixin):
             skill_extractor=self._skills,
             resume_known=resume_skills,
             reference=base.features_ if base is not None else statistics,
+            text_keys=text_keys,
+            row_cache=self._row_cache if text_keys else None,
             **self.config.features,
         )
         self._meanings = feature_meanings()
@@ -170,7 +181,7 @@ class Recommender(ScoringMixin):
         config: RecommenderConfig | None = None,
         *,
         store: str | Path | None = None,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 0.5,
     ) -> Any:
         """Load a bundle folder, ``models:/name@alias``, ``models:/name/version`` or ``runs:/…``.
 
@@ -211,6 +222,7 @@ class Recommender(ScoringMixin):
             world = snap.to_world()
             indexes = {kind: snap.index(kind) for kind in KINDS}
             known = snap.extracted("candidates", model.reader_id)
+            keys = {kind: snap.text_keys(kind) for kind in ("candidates", "roles")}
             version = snap.version()
         for kind in ("candidates", "roles"):
             index = indexes[kind]
@@ -227,7 +239,7 @@ class Recommender(ScoringMixin):
                     "`recsys ingest --model` for this model"
                 )
         info = {"store": str(store.folder), "store_version": version}
-        return model._over(world, indexes, known if len(known) else None, info)
+        return model._over(world, indexes, known if len(known) else None, info, keys)
 
     def over_world(self, world: Any, indexes: dict[str, Any] | None = None) -> Recommender:
         """This model over a :class:`recsys.data.World` (e.g. ``load_world(path)``): as
@@ -246,7 +258,12 @@ class Recommender(ScoringMixin):
         return model._over(world, built, None, {"world": str(getattr(world, "path", "") or "")})
 
     def _over(
-        self, world: Any, indexes: dict[str, Any], known: Any, info: dict[str, Any]
+        self,
+        world: Any,
+        indexes: dict[str, Any],
+        known: Any,
+        info: dict[str, Any],
+        text_keys: dict[str, pd.Series] | None = None,
     ) -> Recommender:
         """This model (its models, config, reader and feature statistics) over other data."""
         for kind in ("contracts", "credentials"):
@@ -265,6 +282,7 @@ class Recommender(ScoringMixin):
             known,
             self.text_ranker,
             base=self,
+            text_keys=text_keys,
         )
 
     # ------------------------------------------------------------------ queries

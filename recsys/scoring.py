@@ -88,37 +88,6 @@ class ScoringMixin:
                     self.verify_fast_path()
         return self._fast or None
 
-    def defer_fast_path(self) -> None:
-        """Answer through the builder until :meth:`build_fast_path_aside` is done (no query
-        builds the fast path itself)."""
-        self._fast = False
-
-    def build_fast_path_aside(self) -> Any:
-        """Build and check the fast path while queries go through :class:`FeatureBuilder`
-        (same features, slower), then use it; returns it (``None``: unavailable or differs).
-
-        For a recommender that serves at once: a live store's new generation is answered by the
-        builder from the moment it is swapped in, not after the fast path's ~1–2 s build
-        (call :meth:`defer_fast_path` before it serves)."""
-        self.defer_fast_path()
-        if not (self.config.fast_path and len(self.features_.cand_ids_)):
-            return None
-        from recsys.fastpath import NowFeatures
-
-        fast = NowFeatures(self.features_)
-        why = fast.check()
-        if why is None:
-            self._fast = fast
-            return fast
-        import warnings
-
-        warnings.warn(
-            f"Serving fast path disabled ({why}); shortlists use FeatureBuilder.transform."
-            " Set recommender.fast_path: false to silence this.",
-            stacklevel=2,
-        )
-        return None
-
     def verify_fast_path(self) -> str | None:
         """Compare the fast path with the builder; on a difference stop using it (warning) and
         return why.  ``None``: it agrees (or there is none)."""

@@ -103,6 +103,10 @@ class FeatureBuilder:
         one reuses (a model's features over other data: ad-hoc rows, a live store).
     occupations : a fitted :class:`recsys.occupations.OccupationMatcher` for ``occ_match``
         (default: built from the shipped taxonomy with ``encoder`` on first use; no encoder → NaN).
+    text_keys, row_cache : per kind (``candidates``, ``roles``), each entity's text key (a store's
+        text sha256, by id) and a :class:`recsys.features.text.RowCache` that outlives this
+        builder: BM25 rows of unchanged texts are reused, only new texts are tokenised (a served
+        model's rebuild after a store write).
     """
 
     def __init__(
@@ -118,7 +122,11 @@ class FeatureBuilder:
         resume_known: pd.DataFrame | None = None,
         reference: Any = None,
         occupations: Any = None,
+        text_keys: Mapping[str, pd.Series] | None = None,
+        row_cache: Mapping[str, Any] | None = None,
     ) -> None:
+        self.text_keys = text_keys
+        self.row_cache = row_cache
         self.occupations = occupations
         self.world = world
         self.embeddings = embeddings
@@ -368,14 +376,36 @@ class FeatureBuilder:
         """(model, candidate documents, world role queries); the model's statistics come from the
         world's candidate texts (or the reference builder's)."""
         if self._bm25 is None:
-            docs = self._texts("candidates").reindex(self.cand_ids_).fillna("").tolist()
             if self.reference is not None:
                 model = self.reference.bm25_tables()[0]
             else:
+                docs = self._texts("candidates").reindex(self.cand_ids_).fillna("").tolist()
                 model = HashedBM25().fit(docs)
-            queries = self._texts("roles").reindex(self.role_ids_).fillna("").tolist()
-            self._bm25 = (model, model.documents(docs), model.queries(queries))
+            self._bm25 = (
+                model,
+                self._bm25_rows("candidates", model.documents),
+                self._bm25_rows("roles", model.queries),
+            )
         return self._bm25
+
+    def _bm25_rows(self, kind: str, make: Any) -> Any:
+        """``make(texts)`` of every ``kind`` entity, through ``row_cache`` when keyed."""
+        ids = self.cand_ids_ if kind == "candidates" else self.role_ids_
+        keys = (self.text_keys or {}).get(kind)
+        cache = (self.row_cache or {}).get(kind)
+        keys = None if keys is None else keys.reindex(ids)
+        if keys is None or cache is None or keys.isna().any():
+            return make(self._texts(kind).reindex(ids).fillna("").tolist())
+        from recsys.adhoc import WorldView
+        from recsys.text import entity_texts
+
+        frame = getattr(self.world, kind).reset_index(drop=True)  # row i is ids[i]
+
+        def build(pos: np.ndarray) -> Any:
+            part = WorldView(self.world, **{kind: frame.iloc[pos]})
+            return make(entity_texts(part, kind).fillna("").tolist())
+
+        return cache.rows(keys.astype(str).tolist(), build)
 
     def _bm25_scores(self, ci: np.ndarray, ri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         model, docs, queries = self.bm25_tables()

@@ -22,6 +22,8 @@ Every function here is vectorised over pairs; the loops are over the distinct ro
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -150,3 +152,47 @@ def soft_overlap(
 def soft_coverage(R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """The coverage half of :func:`soft_overlap`."""
     return soft_overlap(R, H, E, ri)[0]
+
+
+class RowCache:
+    """Rows of a sparse matrix by content key (a text's sha256), kept across builders.
+
+    A served model rebuilds its features for every new store generation; a candidate's BM25
+    document row depends only on its text and the model's fixed statistics, so rows of unchanged
+    texts are reused and only new or changed texts are tokenised.  Rows of keys no longer asked
+    for are dropped when they make up a tenth of the cache (an erased person's row does not
+    outlive the next rebuild by much).  Thread-safe."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self._pos: dict[str, int] = {}
+        self._matrix: sp.csr_matrix | None = None
+
+    def rows(self, keys: list[str], make: Any) -> sp.csr_matrix:
+        """Rows for ``keys`` in order; ``make(positions)`` builds those of unknown keys (the
+        positions are into ``keys``) as a CSR matrix."""
+        with self._lock:
+            todo: dict[str, int] = {}
+            for i, key in enumerate(keys):
+                if key not in self._pos and key not in todo:
+                    todo[key] = i
+            if todo:
+                new = sp.csr_matrix(make(np.fromiter(todo.values(), np.int64, len(todo))))
+                start = 0 if self._matrix is None else self._matrix.shape[0]
+                self._matrix = (
+                    new if self._matrix is None else sp.vstack([self._matrix, new]).tocsr()
+                )
+                self._pos.update({k: start + j for j, k in enumerate(todo)})
+            pos = np.fromiter((self._pos[k] for k in keys), np.int64, len(keys))
+            out = self._matrix[pos] if self._matrix is not None else sp.csr_matrix((0, 0))
+            if len(self._pos) > 1.1 * len(set(keys)) + 100:  # drop rows no one asks for
+                live = dict.fromkeys(keys)
+                keep = np.fromiter((self._pos[k] for k in live), np.int64, len(live))
+                self._matrix = self._matrix[keep]
+                self._pos = {k: j for j, k in enumerate(live)}
+            return out
+
+    def __len__(self) -> int:
+        return len(self._pos)

@@ -10,10 +10,10 @@ pinned store snapshot (:meth:`Recommender.over_store`).  Any call checks, at mos
 ``poll_seconds``, the store's write counter (``Store.version``: one indexed SQLite read); when another
 process has written, a new recommender is built in a background thread and swapped in when ready.
 Calls keep being answered by the previous one meanwhile, so a store change never fails a request:
-a write becomes visible within ``poll_seconds`` plus one snapshot read (~0.5 s for the
-3,000-candidate demo store here).  The new recommender answers through the feature builder at
-first, while its serving fast path is built and checked beside the queries (~3 s there); it
-takes the fast path when that agrees, so no query waits for it.  Writes made through this object
+a write becomes visible within ``poll_seconds`` plus one rebuild: the snapshot read and the
+serving fast path, built before the swap so that no query waits for it, with the BM25 rows of
+unchanged texts reused from the model's row cache (keyed by the store's text sha256); its
+self-check against the feature builder runs just after the swap.  Writes made through this object
 (:meth:`ingest`, :meth:`erase`) rebuild before they return, so the caller sees them at once, and
 then re-lay any index that outgrew its layout in a background thread
 (:mod:`recsys.store.compaction`; ``compact=False`` leaves it to ``recsys store compact``).
@@ -34,7 +34,7 @@ class LiveRecommender:
     """The :class:`~recsys.recommender.Recommender` API over a live store (see the module doc)."""
 
     def __init__(
-        self, model: Any, store: Any, *, poll_seconds: float = 1.0, compact: bool = True
+        self, model: Any, store: Any, *, poll_seconds: float = 0.5, compact: bool = True
     ) -> None:
         from recsys.store import Store
 
@@ -82,13 +82,17 @@ class LiveRecommender:
         rec = self.model.over_store(self.store)
         # the version of the snapshot it was built from (read on the snapshot's own connection)
         version = int(rec.info["store_version"])
-        rec.defer_fast_path()
+        # the fast path is built here, not by the first query the new recommender answers (its
+        # BM25 rows of unchanged texts come from the model's row cache), and compared with the
+        # feature builder just after the swap (it stops itself on a difference)
+        rec.fast_features(check=False)
         with self._swap:
             if version >= self._version:
                 self._current, self._version = rec, version
-        # served at once through the feature builder; the fast path is built and checked here,
-        # beside the queries, and taken up when it agrees (Recommender.build_fast_path_aside)
-        rec.build_fast_path_aside()
+        # the check runs on its own thread, so the next store version's rebuild need not wait
+        threading.Thread(
+            target=rec.verify_fast_path, name="recsys-fastpath-check", daemon=True
+        ).start()
         return self._current
 
     @property

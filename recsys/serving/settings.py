@@ -71,7 +71,7 @@ class ServeConfig(BaseModel):
         "(/v1/candidates, /v1/roles); None = the model's own world, read-only",
     )
     store_poll_seconds: float = Field(
-        1.0,
+        0.5,
         gt=0,
         description="how often a served store's write counter is checked: writes of other "
         "processes (workers, `recsys ingest`) are served within this plus one rebuild",

@@ -255,6 +255,14 @@ class _Reader:
             raise LookupError(f"{self.folder}: no {kind!r} index yet (put_vectors first)")
         return index.search_batch(np.atleast_2d(queries), k, filters)
 
+    def text_keys(self, kind: str) -> pd.Series:
+        """sha256 of each ``kind`` entity's text (the one its vector embeds), by id: what a
+        served model keys the rows it derives from texts by (``recsys.features.text.RowCache``)."""
+        _embedded(kind)
+        key = spec(kind).key
+        rows = self._db.execute(f'SELECT "{key}", _text_sha FROM "{kind}"')
+        return pd.Series({r[0]: r[1] for r in rows}, dtype=object)
+
     def index_config(self) -> IndexConfig:
         """The FAISS index settings of this store (chosen at creation)."""
         return self._index_config()

@@ -43,3 +43,36 @@ def test_soft_coverage_rewards_near_skills_and_is_monotone():
     np.testing.assert_allclose(got[3], (0.8 + 0.6) / 2, atol=1e-6)
     more = soft_coverage(R, H + sp.csr_matrix(np.eye(4, 3)), E, np.array([0, 0, 0, 1]))
     assert (more[~np.isnan(got)] >= got[~np.isnan(got)] - 1e-12).all()
+
+
+def test_bm25_rows_from_the_row_cache_equal_fresh_ones_and_only_new_texts_are_read(tmp_path):
+    import hashlib
+
+    from recsys.data import generate_world, load_world
+    from recsys.features import FeatureBuilder
+    from recsys.features.text import RowCache
+    from recsys.text import entity_texts
+
+    world = load_world(generate_world(tmp_path / "w", candidates=120, roles=12, seed=5))
+    model = FeatureBuilder(world)
+
+    def keys(w):
+        return {
+            k: entity_texts(w, k).map(lambda t: hashlib.sha256(t.encode()).hexdigest())
+            for k in ("candidates", "roles")
+        }
+
+    cache = {"candidates": RowCache(), "roles": RowCache()}
+    pairs = world.outcomes[["candidate_id", "role_id"]].head(300)
+    cached = FeatureBuilder(world, reference=model, text_keys=keys(world), row_cache=cache)
+    fresh = FeatureBuilder(world, reference=model)
+    cols = ["bm25_cand_role", "bm25_cand_role_per_term"]
+    assert cached.transform(pairs)[cols].equals(fresh.transform(pairs)[cols])
+    assert len(cache["candidates"]) == 120
+    # one résumé changes: its row is read anew, the others come from the cache
+    world.candidates.loc[0, "resume_text"] = "Kafka Kafka Kafka streaming platform engineer."
+    again = FeatureBuilder(world, reference=model, text_keys=keys(world), row_cache=cache)
+    docs = again.bm25_tables()[1]
+    assert len(cache["candidates"]) == 121
+    redo = FeatureBuilder(world, reference=model).bm25_tables()[1]
+    assert (docs != redo).nnz == 0
