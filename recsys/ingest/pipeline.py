@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 _EMBED_BATCH = 1024  # texts per encode + put_vectors (one index generation per batch)
+ONE_COMMIT = 256  # candidates + roles up to which an ingest is one transaction
 
 
 @dataclass
@@ -180,7 +182,6 @@ def ingest(
     """Read ``inputs`` (paths, or a :class:`ReadResult` already read) into ``store`` (see the
     module doc).  Bad records are reported in the result and skipped; nothing else stops."""
     from recsys.data.ats_skills import skills_table
-    from recsys.store.world_io import ENTITY_ORDER
 
     start = time.perf_counter()
     ing = ingestor or Ingestor(recommender=recommender, encoder=encoder)
@@ -243,6 +244,29 @@ def ingest(
     if missing:
         tables["skills"] = skills_table(missing, result.local_skills)
 
+    # a small batch (an API upsert) commits once: a server never serves it half-applied, nor
+    # rebuilds for each stage of it; a large one commits per stage, not to hold the write lock
+    # for the minutes its embedding takes
+    small = len(cands) + len(roles) <= ONE_COMMIT
+    with store.transaction() if small else nullcontext():
+        _write(store, tables, cands, read, holdings, ing, report)
+    report.skipped = len({(e.file, e.record) for e in errors if e.record is not None})
+    report.seconds = round(time.perf_counter() - start, 3)
+    return report
+
+
+def _write(
+    store: Any,
+    tables: dict[str, pd.DataFrame],
+    cands: pd.DataFrame,
+    read: list[list[str]],
+    holdings: pd.DataFrame | None,
+    ing: Ingestor,
+    report: IngestReport,
+) -> None:
+    """Upsert the batch's tables, its read skills and its new vectors (see :func:`ingest`)."""
+    from recsys.store.world_io import ENTITY_ORDER
+
     for name in ENTITY_ORDER:
         frame = tables.get(name)
         if frame is None or not len(frame):
@@ -262,9 +286,6 @@ def ingest(
         touched = set(tables["holdings"]["candidate_id"].astype(str))
     kinds = [k for k in ("candidates", "roles") if len(tables.get(k, ()))]
     report.embedded = ing.embed(store, kinds, touched)
-    report.skipped = len({(e.file, e.record) for e in errors if e.record is not None})
-    report.seconds = round(time.perf_counter() - start, 3)
-    return report
 
 
 def read_unread(store: Any, ingestor: Ingestor, batch: int = 500) -> int:

@@ -657,6 +657,14 @@ class Store(_Reader):
                 self._indexes["candidates"] = (self.generation(), index)
         return n
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction around several writes (upserts, read skills, vectors and the
+        index generation they publish): readers see all of them or none.  It holds the store's
+        write lock throughout; other writers wait for it."""
+        with self._collecting(), self._db.write():
+            yield
+
     def vacuum(self) -> list[int]:
         """Delete unpinned old generations, then compact the database and empty its log, so
         that erased rows leave no bytes on disk.  Returns the generations deleted."""
