@@ -166,6 +166,13 @@ def log_recommender(
     signature = infer_signature(
         example, output, params={"retention_weight": float(retention_weight)}
     )
+    texts = [c for c in TEXT_COLUMNS.values() if c in example]
+    whole = example[texts].notna().all(axis=1) if len(texts) == 2 else None
+    if whole is not None and whole.any() and not whole.all():
+        # the signature keeps the text columns optional (rows without them above); the logged
+        # example is the rows a model bundle scores without a store, so MLflow's check of it
+        # at logging passes
+        example = example[whole].reset_index(drop=True)
     with tempfile.TemporaryDirectory(prefix="recsys-pyfunc-") as tmp:
         entry = Path(tmp) / "recsys_model.py"
         entry.write_text(_ENTRY, encoding="utf-8")
