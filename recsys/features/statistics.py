@@ -165,7 +165,3 @@ class FeatureStatistics:
             df[z["terms"]] = z["df"]
         bm.n_docs_, bm.df_, bm.avgdl_ = b["n_docs"], df, b["avgdl"]
         return cls(skills, skill_extractor, rates, scale, bm, encoder=encoder)
-
-    @staticmethod
-    def saved_in(folder: str | Path) -> bool:
-        return (Path(folder) / _JSON).is_file()
