@@ -8,11 +8,13 @@ bundle, and ``configs/serve.yaml`` may override it at load time.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from recsys.recommender import RecommenderConfig
+from recsys.serving.keys import ApiKeys, given_keys, parse_api_keys
 
 
 class ApiConfig(BaseModel):
@@ -26,8 +28,14 @@ class ApiConfig(BaseModel):
     )
     max_pairs: int = Field(10_000, ge=1, description="most pairs per /v1/score request (413 above)")
     max_body_bytes: int = Field(16 << 20, ge=1024, description="request bodies above this get 413")
-    api_keys_env: str = Field("RECSYS_API_KEYS", description="env var with comma-separated keys")
-    key_file: Path | None = Field(None, description="file with one API key per line (# comments)")
+    api_keys_env: str = Field(
+        "RECSYS_API_KEYS",
+        description="env var with comma-separated keys, each KEY or KEY:SCOPE[+SCOPE] "
+        "(recruiter, auditor, admin; no scope = recruiter)",
+    )
+    key_file: Path | None = Field(
+        None, description="file with one API key per line, KEY or KEY:SCOPE[+SCOPE] (# comments)"
+    )
     request_threads: int | None = Field(
         1,
         ge=1,
@@ -87,21 +95,34 @@ def load_serve_config(path: str | Path | None) -> ServeConfig:
     return load_config(path, ServeConfig)
 
 
-def read_api_keys(config: ApiConfig, keys: list[str] | None = None) -> list[str]:
-    """Keys given explicitly, else from the env var, else from the key file; blank lines dropped."""
+def read_api_keys(
+    config: ApiConfig, keys: Sequence[str] | Mapping[str, str | Iterable[str]] | None = None
+) -> ApiKeys:
+    """Key → scopes: the keys given explicitly, else the env var's, else the key file's; blank
+    entries dropped.  Entries are ``KEY`` (a recruiter key) or ``KEY:SCOPE[+SCOPE]``
+    (:mod:`recsys.serving.keys`); a bad one raises :class:`~recsys.serving.keys.ApiKeyError`
+    naming it."""
     if keys:
-        return [k.strip() for k in keys if k.strip()]
+        return given_keys(keys)
     env = os.environ.get(config.api_keys_env, "")
-    found = [k.strip() for k in env.split(",") if k.strip()]
-    if found:
-        return found
+    entries = [
+        (f"{config.api_keys_env} entry {i}", e)
+        for i, e in enumerate(env.split(","), 1)
+        if e.strip()
+    ]
+    if entries:
+        return parse_api_keys(entries)
     if config.key_file is not None:
         path = Path(config.key_file)
         if not path.is_file():
             raise FileNotFoundError(f"The API key file {path} does not exist.")
-        lines = path.read_text("utf-8").splitlines()
-        return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    return []
+        lines = enumerate(path.read_text("utf-8").splitlines(), 1)
+        return parse_api_keys(
+            (f"{path}, line {n}", ln)
+            for n, ln in lines
+            if ln.strip() and not ln.lstrip().startswith("#")
+        )
+    return {}
 
 
 def limit_torch_threads(n: int | None) -> None:

@@ -1,0 +1,80 @@
+"""API keys with scopes: the env var, the key file and create_app's argument; old configs unchanged."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsys.serving.keys import ApiKeyError, given_keys, masked, parse_api_keys
+from recsys.serving.settings import ApiConfig, read_api_keys
+
+RECRUITER = frozenset({"recruiter"})
+AUDITOR = frozenset({"auditor", "recruiter"})
+
+
+def test_keys_without_scope_are_recruiter_keys_as_before(monkeypatch):
+    monkeypatch.setenv("RECSYS_API_KEYS", "key1, key2,,")
+    assert read_api_keys(ApiConfig()) == {"key1": RECRUITER, "key2": RECRUITER}
+
+
+def test_scopes_in_the_env_var(monkeypatch):
+    monkeypatch.setenv("RECSYS_API_KEYS", "rk,ak:auditor,both:auditor+admin,ad:admin")
+    keys = read_api_keys(ApiConfig())
+    assert keys["rk"] == RECRUITER
+    assert keys["ak"] == AUDITOR  # an auditor may call what a recruiter may
+    assert keys["both"] == {"auditor", "admin", "recruiter"}
+    assert keys["ad"] == {"admin", "recruiter"}  # admin does not read group data
+
+
+def test_key_file_lines_comments_and_line_numbers(monkeypatch, tmp_path):
+    monkeypatch.delenv("RECSYS_API_KEYS", raising=False)
+    path = tmp_path / "keys.txt"
+    path.write_text("# team keys\nplain-key\n\n  audit-key : auditor  \n", "utf-8")
+    keys = read_api_keys(ApiConfig(key_file=path))
+    assert keys == {"plain-key": RECRUITER, "audit-key": AUDITOR}
+    path.write_text("plain-key\nsecret-audit-key:auditr\n", "utf-8")
+    with pytest.raises(ApiKeyError) as err:
+        read_api_keys(ApiConfig(key_file=path))
+    message = str(err.value)
+    assert f"{path}, line 2 (key se…)" in message
+    assert "recruiter, auditor, admin" in message and "'auditr'" in message
+    assert "secret-audit-key" not in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ("supersecretkey:root", "found 'root'"),
+        ("supersecretkey:", "found ''"),
+        ("supersecretkey:auditor+", "found 'auditor+'"),
+        (":auditor", "found an empty key"),
+        ("super secret:auditor", "without spaces"),
+    ],
+)
+def test_bad_entries_name_the_entry_not_the_key(monkeypatch, entry, says):
+    monkeypatch.setenv("RECSYS_API_KEYS", f"ok-key,{entry}")
+    with pytest.raises(ApiKeyError, match="RECSYS_API_KEYS entry 2") as err:
+        read_api_keys(ApiConfig())
+    assert says in str(err.value)
+    assert "supersecretkey" not in str(err.value) and "super secret" not in str(err.value)
+
+
+def test_given_keys_as_entries_or_mapping():
+    assert given_keys(["a-key", "b-key:auditor"]) == {"a-key": RECRUITER, "b-key": AUDITOR}
+    got = given_keys({"a-key": "recruiter", "b-key": ["auditor", "admin"], "c-key": "auditor"})
+    assert got == {
+        "a-key": RECRUITER,
+        "b-key": {"auditor", "admin", "recruiter"},
+        "c-key": AUDITOR,
+    }
+    with pytest.raises(ApiKeyError, match=r"api_keys key 1 \(lo…\).*found 'boss'"):
+        given_keys({"long-secret": "boss"})
+    with pytest.raises(ApiKeyError, match="without ':'"):
+        given_keys({"long-secret:auditor": "auditor"})
+    with pytest.raises(ApiKeyError, match="wrap one key in a list"):
+        given_keys("a-single-key")
+
+
+def test_a_key_listed_twice_gets_both_scopes_and_short_keys_are_not_shown():
+    keys = parse_api_keys([("e1", "same-key"), ("e2", "same-key:auditor")])
+    assert keys == {"same-key": AUDITOR}
+    assert masked("abc") == "…" and masked("abcdefgh") == "ab…"
