@@ -60,6 +60,7 @@ from recsys.recommender_config import (
     _text,
 )
 from recsys.scoring import ScoringMixin
+from recsys.shortlist_fairness import check_option, fair_order
 
 __all__ = ["QUERY_ID", "WORLD_TABLES", "Recommender", "RecommenderConfig"]
 
@@ -351,15 +352,27 @@ class Recommender(ScoringMixin):
         filters: dict[str, Any] | None = None,
         retention_weight: float | None = None,
         explain: bool = True,
+        fairness: dict[str, Any] | None = None,
     ) -> Ranking:
         """The ``k`` best candidates for an indexed role or a free-text JD, with reasons.
 
         ``filters`` restrict candidates (see :mod:`recsys.index.attributes`), e.g.
         ``{"location_or_remote": "Berlin", "credential": "cr:12"}``.
+
+        ``fairness`` (off by default): re-rank the retrieved pool so the top ``k`` meets a
+        representation constraint, e.g. ``{"attribute": "gender", "min_ratio": 0.8}`` or
+        ``{"attribute": "gender", "targets": {"female": 0.45, "male": 0.45}}`` (optional
+        ``min_share``, default 0.02, and ``every_prefix``).  Labels come from the data's
+        ``groups`` table after scoring; scores never change.  The manifest's ``fairness`` entry
+        records it, with the NDCG cost; rows get ``original_rank``.  Adjusting rankings by a
+        protected attribute can be unlawful for selection decisions in some jurisdictions: see
+        :mod:`recsys.shortlist_fairness` and docs/fairness.md before using it.
         """
         start = time.perf_counter()
         _one_of(role_id, job_description, ("role_id", "job_description"), "shortlist")
         k = _check_k(k, self.config.max_k, "shortlist")
+        if fairness is not None:
+            check_option(fairness)  # before any work: a bad option costs no search
         fast, side, texts = self.fast_features(), None, None
         if role_id is not None:
             ri = self.features_.role_ids_.get_indexer([role_id])[0]
@@ -408,7 +421,12 @@ class Recommender(ScoringMixin):
             query=query,
             scored=scored,
             start=start,
+            fairness=fairness,
         )
+
+    def _fair_order(self, option, cand, score, order, k):
+        """The pool's order re-ranked for ``shortlist(fairness=...)`` (see its docstring)."""
+        return fair_order(option, self.world.groups, cand, score, order, k)
 
     def roles_for(
         self,

@@ -135,6 +135,7 @@ class ScoringMixin:
         query: dict[str, Any] | None = None,
         scored: Any = None,
         start: float | None = None,
+        fairness: Any = None,
     ) -> Ranking:
         start = time.perf_counter() if start is None else start
         if len(pairs) == 0:
@@ -147,7 +148,11 @@ class ScoringMixin:
         X, fit, ret = scored
         score = combine_scores(fit, ret, retention_weight, config=self.config.combine)
         cand, role = pairs["candidate_id"].to_numpy(), pairs["role_id"].to_numpy()
-        order = np.lexsort((cand if key == "candidate_id" else role, -fit, -score))[:k]
+        order = np.lexsort((cand if key == "candidate_id" else role, -fit, -score))
+        fair = None
+        if fairness is not None:  # after every score is fixed: labels move rows, never scores
+            order, fair = self._fair_order(fairness, cand, score, order, k)
+        order = order[:k]
         cols = {
             "rank": np.arange(1, len(order) + 1),
             "candidate_id": cand[order],
@@ -157,13 +162,16 @@ class ScoringMixin:
             "retention": ret[order],
             "score": score[order],
         }
+        if fair is not None:
+            cols["original_rank"] = fair.original_rank
         if explain:  # the k shown rows only
             top = pd.DataFrame({"candidate_id": cols["candidate_id"], "role_id": cols["role_id"]})
             why = self._explain(top, X.iloc[order], extra_roles, extra_candidates)
             cols.update({c: why[c].to_numpy() for c in why.columns})
-        return Ranking(
-            pd.DataFrame(cols), self._manifest(filters, retention_weight, k, query, start)
-        )
+        manifest = self._manifest(filters, retention_weight, k, query, start)
+        if fair is not None:
+            manifest["fairness"] = fair.manifest
+        return Ranking(pd.DataFrame(cols), manifest)
 
     def _title(self, role_ids: np.ndarray, extra_roles: Any) -> np.ndarray:
         extra = {}
