@@ -45,6 +45,42 @@ def _filters(values: list[str] | None) -> dict[str, object] | None:
     return out
 
 
+def _fairness(values: list[str] | None) -> dict[str, object] | None:
+    """``attribute=gender min_ratio=0.8`` or ``targets.female=0.45 …`` → shortlist's option."""
+    if not values:
+        return None
+    out: dict[str, object] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise typer.BadParameter(
+                "Fairness settings are KEY=VALUE: attribute=NAME, min_ratio=R or "
+                f"targets.GROUP=SHARE, min_share=S, every_prefix=true|false. Got {item!r} instead.",
+                param_hint="--fairness",
+            )
+        if key == "attribute":
+            out[key] = value
+        elif key == "every_prefix":
+            if value.lower() not in ("true", "false"):
+                raise typer.BadParameter(
+                    f"every_prefix is true or false. Got {value!r} instead.",
+                    param_hint="--fairness",
+                )
+            out[key] = value.lower() == "true"
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                raise typer.BadParameter(
+                    f"{key} takes a number. Got {value!r} instead.", param_hint="--fairness"
+                ) from None
+            if key.startswith("targets."):
+                out.setdefault("targets", {})[key.removeprefix("targets.")] = number  # type: ignore[index]
+            else:
+                out[key] = number  # unknown keys are named by the library's check
+    return out
+
+
 def _load(model: str, config: Path | None, store: str | None = None):
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from recsys.recommender import Recommender
@@ -83,7 +119,20 @@ def _print(result, as_json: bool, id_col: str) -> None:
             f"{row['retention']:>7.2f}  {'; '.join(reasons)}"
         )
     m = result.manifest
+    fair = m.get("fairness")
+    if fair:
+        cost = fair.get("ndcg_cost")
+        typer.echo(
+            f"re-ranked by {fair['attribute']} ({fair['mode']}): lowest impact ratio "
+            f"{_num(fair.get('min_impact_ratio_before'))} -> "
+            f"{_num(fair.get('min_impact_ratio_after'))}, NDCG cost "
+            f"{_num(cost)}{'' if fair.get('feasible') else ' (constraint not met: see --json)'}"
+        )
     typer.echo(f"model {m.get('name')} v{m.get('version')} · encoder {m['encoder']} · {m['time']}")
+
+
+def _num(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
 
 
 def shortlist(
@@ -100,8 +149,19 @@ def shortlist(
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     store: StoreOpt = None,
+    fairness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fairness",
+            help="Re-rank for representation (off by default; can be unlawful for selection "
+            "decisions in some jurisdictions: docs/fairness.md). KEY=VALUE, repeatable: "
+            "attribute=gender plus min_ratio=0.8 or targets.GROUP=SHARE; needs group data "
+            "(--store).",
+        ),
+    ] = None,
 ) -> None:
     """Rank candidates for a role (or a JD file) with fit, retention, combined score and reasons."""
+    option = _fairness(fairness)
     rec = _load(model, config, store)
     text = jd.read_text("utf-8") if jd is not None else None
     result = rec.shortlist(
@@ -110,6 +170,7 @@ def shortlist(
         k=k,
         filters=_filters(filter_),
         retention_weight=retention_weight,
+        fairness=option,
     )
     _print(result, as_json, "candidate_id")
 

@@ -123,3 +123,46 @@ def test_serve_workers_hands_the_model_to_each_worker(bundle, tmp_path, monkeypa
     assert api.app_from_env().state.model_uri == str(bundle)  # each worker's app
     no_keys = CliRunner().invoke(_app(), ["serve", "--model", str(bundle), "--workers", "2"])
     assert no_keys.exit_code != 0  # refused in the parent, before any worker starts
+
+
+def test_shortlist_fairness_over_a_store_with_groups(bundle, tmp_path, monkeypatch):
+    from recsys.data import load_world
+    from recsys.store import Store
+    from recsys.store.world_io import seed_store
+
+    monkeypatch.setenv("RECSYS_CACHE_DIR", str(tmp_path / "cache"))
+    rec = Recommender.load(bundle)
+    world = load_world(tiny_bundle().parent / "world")  # with its groups table
+    with Store.open(tmp_path / "store", create=True) as store:
+        seed_store(
+            store,
+            world,
+            indexes=rec.indexes,
+            extracted=pd.read_parquet(bundle / "text" / "resume_skills.parquet"),
+            reader_id=rec.reader_id,
+        )
+    role = some_role(rec)
+    args = ["shortlist", "--model", str(bundle), "--store", str(tmp_path / "store")]
+    args += ["--role", role, "--k", "10"]
+    fair = ["--fairness", "attribute=gender", "--fairness", "min_ratio=0.8"]
+    got = CliRunner().invoke(_app(), [*args, *fair, "--json"])
+    assert got.exit_code == 0, got.output
+    out = json.loads(got.output)
+    want = rec.over_world(world).shortlist(
+        role_id=role, k=10, fairness={"attribute": "gender", "min_ratio": 0.8}
+    )
+    assert [r["candidate_id"] for r in out["results"]] == want.frame["candidate_id"].tolist()
+    assert out["manifest"]["fairness"]["applied"] is True
+    assert "original_rank" in out["results"][0]
+    table = CliRunner().invoke(_app(), [*args, *fair])
+    assert table.exit_code == 0 and "re-ranked by gender (min_ratio)" in table.output
+    for bad, why in (("min_ratio", "KEY=VALUE"), ("min_ratio=high", "takes a number")):
+        res = CliRunner().invoke(
+            _app(), [*args, "--fairness", "attribute=gender", "--fairness", bad]
+        )
+        assert res.exit_code != 0 and why in res.output
+    no_groups = CliRunner().invoke(
+        _app(), ["shortlist", "--model", str(bundle), "--role", role, *fair]
+    )
+    assert no_groups.exit_code != 0
+    assert "holds no groups table" in str(no_groups.exception)
