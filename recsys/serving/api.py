@@ -2,7 +2,9 @@
 
 ``create_app(model_uri)`` returns the app; the recommender is loaded in the lifespan handler onto
 ``app.state.recommender``.  Every ``/v1`` route needs ``Authorization: Bearer <key>`` (keys from
-``RECSYS_API_KEYS``, comma-separated, or a key file); ``/``, ``/healthz``, ``/readyz``, ``/metrics`` and
+``RECSYS_API_KEYS``, comma-separated, or a key file) whose scopes allow it (:mod:`recsys.serving.keys`:
+``recruiter`` by default; ``/v1/audit/...`` needs ``auditor``, :mod:`recsys.serving.audit_routes`;
+``GET /v1/whoami`` tells a key its scopes); ``/``, ``/healthz``, ``/readyz``, ``/metrics`` and
 ``/docs`` are open.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
 
 **Live data.**  With ``store`` (a :mod:`recsys.store` folder) the app serves
@@ -24,11 +26,10 @@ object they started with, new ones get the new model, none is dropped.
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,6 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -47,6 +47,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from recsys.serving.audit_routes import add_audit_routes
+from recsys.serving.auth import Caller, KeyAuth
 from recsys.serving.schemas import (
     ErasedResponse,
     IngestResponse,
@@ -72,7 +74,6 @@ ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE, ENV_STORE = (
     "RECSYS_SERVE_KEY_FILE",
     "RECSYS_SERVE_STORE",
 )
-_bearer = HTTPBearer(auto_error=False)
 
 
 class _Metrics:
@@ -210,12 +211,13 @@ def create_app(
     *,
     recommender: Any = None,
     settings: ServeConfig | None = None,
-    api_keys: Sequence[str] | None = None,
+    api_keys: Sequence[str] | Mapping[str, str | Iterable[str]] | None = None,
     store: str | Path | None = None,
 ) -> FastAPI:
     """The service for ``model`` (bundle folder, ``models:/…`` or ``runs:/…``).
 
-    ``recommender`` (an already built one) skips loading; ``api_keys`` override the env/key file;
+    ``recommender`` (an already built one) skips loading; ``api_keys`` override the env/key file:
+    entries ``KEY`` / ``KEY:SCOPE[+SCOPE]`` or a mapping key → scopes (:mod:`recsys.serving.keys`);
     ``store`` (a store folder or ``sqlite:///`` URI; default ``settings.store``) serves and writes
     that live store (see the module doc).
     """
@@ -225,11 +227,11 @@ def create_app(
     limits: ApiConfig = settings.api
     if model is None and recommender is None:
         raise ValueError("create_app needs a 'model' URI or a 'recommender'. Got neither.")
-    keys = read_api_keys(limits, list(api_keys) if api_keys else None)
+    keys = read_api_keys(limits, api_keys or None)
     if not keys:
         raise ValueError(
-            f"No API keys configured: set {limits.api_keys_env}=key1,key2 or give a key file "
-            "(api.key_file in configs/serve.yaml, or --key-file)."
+            f"No API keys configured: set {limits.api_keys_env}=key1,key2:auditor or give a key "
+            "file (api.key_file in configs/serve.yaml, or --key-file)."
         )
     metrics = _Metrics()
     reload_limiter = anyio.CapacityLimiter(1)
@@ -256,18 +258,10 @@ def create_app(
     app.state.recommender = None
     app.state.model_uri = model
 
-    # async: a constant-time compare must not cost each request a hop through the thread pool
-    async def authorised(creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
-        if creds is None or creds.scheme.lower() != "bearer":
-            raise HTTPException(
-                401,
-                "Missing API key: send 'Authorization: Bearer <key>'.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        token = creds.credentials.encode()
-        if not any(hmac.compare_digest(token, k.encode()) for k in keys):
-            raise HTTPException(401, "Unknown API key.", headers={"WWW-Authenticate": "Bearer"})
-        return creds.credentials
+    auth = KeyAuth(keys)
+    # every route so far, /v1/admin/reload included, is a recruiter's (an auditor or admin key
+    # holds that scope too); restricting reload is Depends(auth.require("admin")) on its route
+    authorised = auth.require("recruiter")
 
     def current(request: Request) -> Any:
         rec = request.app.state.recommender
@@ -358,6 +352,13 @@ def create_app(
     @app.get("/metrics")
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/whoami")
+    async def whoami(caller: Caller = Depends(auth.caller)) -> dict[str, list[str]]:
+        """The scopes of the key sent (never the key): the page shows what the key may use."""
+        return {"scopes": sorted(caller.scopes)}
+
+    add_audit_routes(app, auth.require("auditor"), current, check_k, too_long)
 
     @app.post("/v1/shortlist", response_model=ShortlistResponse)
     def shortlist(body: ShortlistRequest, request: Request, _: str = Depends(authorised)) -> Any:

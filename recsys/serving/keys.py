@@ -104,9 +104,9 @@ def given_keys(keys: Sequence[str] | Mapping[str, str | Iterable[str]]) -> ApiKe
             entry = str(key).strip()
             if not entry or SEP in entry:
                 raise ApiKeyError(
-                    f"api_keys key {i}: expected a key without '{SEP}', found "
+                    f"api_keys entry {i}: expected a key without '{SEP}', found "
                     f"{masked(entry)!r} (give its scopes as the mapping's value)."
                 )
-            out[entry] = parse_scopes(scopes, f"api_keys key {i} ({masked(entry)})")
+            out[entry] = parse_scopes(scopes, f"api_keys entry {i} (key {masked(entry)})")
         return out
     return parse_api_keys((f"api_keys entry {i}", e) for i, e in enumerate(keys, 1) if e.strip())

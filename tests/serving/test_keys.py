@@ -66,7 +66,7 @@ def test_given_keys_as_entries_or_mapping():
         "b-key": {"auditor", "admin", "recruiter"},
         "c-key": AUDITOR,
     }
-    with pytest.raises(ApiKeyError, match=r"api_keys key 1 \(lo…\).*found 'boss'"):
+    with pytest.raises(ApiKeyError, match=r"api_keys entry 1 \(key lo…\).*found 'boss'"):
         given_keys({"long-secret": "boss"})
     with pytest.raises(ApiKeyError, match="without ':'"):
         given_keys({"long-secret:auditor": "auditor"})
