@@ -1,6 +1,8 @@
 // Recruiter page: calls /v1/role-list and /v1/shortlist with the key typed in (kept in localStorage).
+// The audit view of a shown shortlist is audit.js (auditor keys only).
 "use strict";
 const $ = (id) => document.getElementById(id);
+let autoAudit = false;  // deep link &audit=1: audit the first shortlist shown
 $("key").value = localStorage.getItem("recsys-key") || "";
 
 async function call(method, path, body) {
@@ -70,17 +72,21 @@ async function shortlist() {
     $("results").hidden = false;
     $("status").textContent = data.results.length + " candidates, model " +
       (data.manifest.version || "?") + ", " + data.manifest.elapsed_ms + " ms.";
+    auditReady(body, autoAudit);
+    autoAudit = false;
   } catch (e) { $("status").textContent = "Error: " + e.message; }
 }
 
 $("load-roles").addEventListener("click", loadRoles);
 $("go").addEventListener("click", shortlist);
 
-// Deep link: /?role=ROLE_ID&k=20 (key from localStorage, or &key= for kiosk/testing) runs at once.
+// Deep link: /?role=ROLE_ID&k=20 (key from localStorage, or &key= for kiosk/testing) runs at once;
+// &audit=1 then audits it (auditor keys).
 (function autorun() {
   const q = new URLSearchParams(location.search);
   if (q.get("key")) $("key").value = q.get("key");
   if (q.get("k")) $("k").value = q.get("k");
+  autoAudit = q.get("audit") === "1";
   if (q.get("role")) {
     $("role").add(new Option(q.get("role"), q.get("role")));
     $("role").value = q.get("role");

@@ -1,0 +1,84 @@
+"""The recruiter page's audit view in headless Chromium: impact ratios for an auditor key, the
+scope message for a recruiter key."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+
+import pandas as pd
+import pytest
+from serving_world import some_role, tiny_bundle
+
+from recsys.recommender import Recommender
+
+pytestmark = pytest.mark.browser
+K, WEIGHT, PORT = 20, 0.3, 8798  # WEIGHT: the page's default retention weight
+
+
+def dump_dom(chromium: str, url: str) -> str:
+    return subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+
+
+def test_audit_view_for_auditor_and_recruiter_keys():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("needs chromium (apt-get install -y chromium)")
+    import uvicorn
+
+    from recsys.serving.api import create_app
+
+    rec = Recommender.load(tiny_bundle())
+    role = some_role(rec)
+    size = max(rec.config.overfetch, K)
+    pool = rec.shortlist(role_id=role, k=size, retention_weight=WEIGHT, explain=False).frame
+    gender = ["male"] * K + ["female"] * (len(pool) - K)  # every selected candidate a man
+    rec.world.groups = pd.DataFrame({"candidate_id": pool["candidate_id"], "gender": gender})
+    keys = {"auditor-key": "auditor", "recruiter-key": "recruiter"}
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(recommender=rec, api_keys=keys),
+            host="127.0.0.1",
+            port=PORT,
+            log_level="error",
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{PORT}/?role={role}&k={K}&audit=1&key="
+    try:
+        auditor = dump_dom(chromium, url + "auditor-key")
+        recruiter = dump_dom(chromium, url + "recruiter-key")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    first = pool["candidate_id"].iloc[0]
+    assert f"<td>{first}</td>" in auditor, auditor[-3000:]  # the shortlist is still shown
+    assert "<h3>gender</h3>" in auditor and "Impact ratio" in auditor, auditor[-3000:]
+    assert '<tr class="flagged"><td>female</td>' in auditor
+    assert '<tr class=""><td>male</td>' in auditor and 'class="bar"' in auditor
+    assert "Lowest selection impact ratio: 0.00 (female, gender, flagged)" in auditor
+    assert f"Pool of {len(pool)} candidates, top {K} selected" in auditor
+
+    assert f"<td>{first}</td>" in recruiter, recruiter[-3000:]
+    assert "needs an API key with the auditor scope; this key has: recruiter" in recruiter
+    assert "<h3>gender</h3>" not in recruiter and "Impact ratio" not in recruiter
