@@ -1,6 +1,7 @@
 """The test-period adverse-impact audit of a training run, and the promotion gate's floor on it.
 
-After training, the ranker scores every test-period applicant of every test role; the top
+After training, the ranker scores every test-period pair of every test role (its applicants and
+its retrieved non-applicants, as the evaluation's pool has them); the top
 ``evaluate.audit_k`` per role count as selected, and :func:`recsys.fairness.audit` compares
 selection and scoring rates across the world's ``groups`` (the only place training reads them: the
 features never do).  The run logs ``audit/audit.json``, ``audit/audit.html`` (plots included) and
@@ -11,13 +12,14 @@ category and ratio.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["gate_refusal", "log_audit", "audit_test_period"]
+__all__ = ["gate_refusal", "log_audit", "audit_test_period", "write_audit"]
 
 
 def audit_test_period(prep: Any, ranker: Any, config: Any) -> Any:
@@ -51,15 +53,23 @@ def gate_refusal(report: Any, floor: float | None) -> str | None:
     )
 
 
+def write_audit(report: Any, folder: str | Path) -> list[Path]:
+    """Write the audit's files into ``folder``: ``audit.json`` (the whole ``to_dict()``) and
+    ``audit.html`` (plots embedded); what the run logs under ``audit/`` and the audit pack holds."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = folder / "audit.json"
+    doc.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True, default=str))
+    return [doc, report.to_html(folder / "audit.html")]
+
+
 def log_audit(report: Any) -> None:
     """Log the audit (JSON, HTML with its plots, minimum impact ratios) to the active run."""
     import mlflow
 
-    from training import tracking
-
-    tracking.log_json(report.to_dict(), "audit/audit.json")
     with tempfile.TemporaryDirectory(prefix="recsys-audit-") as tmp:
-        mlflow.log_artifact(str(report.to_html(Path(tmp) / "audit.html")), "audit")
+        for path in write_audit(report, tmp):
+            mlflow.log_artifact(str(path), "audit")
     for measure in ("selection", "scoring"):
         worst = report.min_impact_ratio(measure)
         if worst is not None:
