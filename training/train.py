@@ -11,7 +11,9 @@ The ranker early-stops on the validation slice (the newest requisitions before t
 retention model is fitted on the hires of the training and validation periods, with tenures censored
 at the test cutoff.  The recommender bundle (``recsys.recommender.Recommender.save``) is logged as the
 ``model`` of the run through :mod:`recsys.serving.pyfunc`, registered, and ``@champion`` moves only
-through :func:`recsys.registry.promote_if_better`.
+through :func:`recsys.registry.promote_if_better`.  Every run writes its audit pack (model card, the
+test-period audit, evaluation plots: :mod:`training.audit_pack`) to ``<out>/audit_pack`` and, when
+tracked, logs it as the run's ``audit_pack`` artifact folder.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class TrainResult:
     bundle: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     audit: dict[str, Any] | None = None  # the test-period audit's summary (training.audit)
+    audit_pack: Path | None = None  # <out>/audit_pack (training.audit_pack)
 
 
 def resolve_world(config: TrainConfig, world: str | Path | None) -> Path:
@@ -264,7 +267,17 @@ def train(
 
     fairness = audit_test_period(prep, ranker, config)
     result.audit = None if fairness is None else fairness.to_dict()["summary"]
+    pack = {
+        "prep": prep,
+        "config": config,
+        "ranker": ranker,
+        "retention": retention,
+        "text_ranker": text_ranker,
+        "evaluation": evaluation,
+        "fairness": fairness,
+    }
     if not track:
+        result.audit_pack = _write_pack(pack, result)
         result.timings["total_s"] = time.perf_counter() - t_all
         return result
 
@@ -299,11 +312,37 @@ def train(
                 run_id=run.info.run_id,
                 refuse=gate_refusal(fairness, config.evaluate.min_impact_ratio),
             )
+        from training.audit_pack import log_audit_pack
+
+        # written after registration so that the card names the version and the gate's decision
+        result.audit_pack = _write_pack(pack, result, config.tracking.model_name)
+        log_audit_pack(result.audit_pack)
         prep.timings["mlflow_s"] = time.perf_counter() - t0
         result.timings["total_s"] = time.perf_counter() - t_all
         tracking.log_metrics({f"time.{k}": v for k, v in prep.timings.items()})
         tracking.log_json(result.timings, "timings.json")
     return result
+
+
+def _write_pack(pack: dict[str, Any], result: TrainResult, name: str | None = None) -> Path:
+    """The run's audit pack at ``<out>/audit_pack`` (training.audit_pack), naming what is known of
+    the logged model."""
+    from training.audit_pack import write_audit_pack
+
+    t0 = time.perf_counter()
+    d = result.decision
+    model = {
+        "run_id": result.run_id,
+        "model_uri": result.model_uri,
+        "registered_name": name if result.version else None,
+        "version": result.version,
+        "promoted": None if d is None else d.promoted,
+        "promotion_reason": None if d is None else d.reason,
+    }
+    out = Path(pack["config"].out) / "audit_pack"
+    path = write_audit_pack(out, **pack, model=model)
+    result.timings["audit_pack_s"] = time.perf_counter() - t0
+    return path
 
 
 def _fingerprint(manifest: dict[str, Any]) -> str:
