@@ -6,18 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-from trained import tiny_config, tiny_world
 
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    from training.train import train
-
-    root = tmp_path_factory.mktemp("train")
-    world = tiny_world(root / "world")
-    config = tiny_config(root, world)
-    result = train(config)
-    return root, world, config, result
+# ``trained``: tests/training/conftest.py (one run per session, shared with test_audit_pack.py)
 
 
 def test_run_holds_params_metrics_plots_and_registered_champion(trained):
@@ -49,6 +39,21 @@ def test_run_holds_params_metrics_plots_and_registered_champion(trained):
     }
     assert 0 < run.data.metrics["audit.selection.min_impact_ratio"] <= 1
     assert result.audit is not None and result.audit["pairs"] > 0
+    # the audit pack (tests/training/test_audit_pack.py checks what it holds), next to the model
+    pack = {a.path for a in client.list_artifacts(result.run_id, "audit_pack")}
+    assert {
+        "audit_pack/model_card.md",
+        "audit_pack/model_card.json",
+        "audit_pack/audit",
+        "audit_pack/plots",
+    } <= pack
+    assert {a.path for a in client.list_artifacts(result.run_id, "audit_pack/audit")} == {
+        "audit_pack/audit/audit.json",
+        "audit_pack/audit/audit.html",
+    }
+    assert "audit_pack/plots/per_category.png" in {
+        a.path for a in client.list_artifacts(result.run_id, "audit_pack/plots")
+    }
 
 
 def test_registered_model_holds_no_candidate_pool(trained):
