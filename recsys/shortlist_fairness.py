@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-__all__ = ["FairOrder", "OPTION_KEYS", "fair_order"]
+__all__ = ["FairOrder", "OPTION_KEYS", "check_option", "fair_order", "recruiter_view"]
 
 OPTION_KEYS = ("attribute", "min_ratio", "targets", "min_share", "every_prefix")
 # categories under 2% of the pool get no ratio and no minimum, as in the audit's LL144 exclusion
@@ -82,6 +82,17 @@ def fair_order(
     position = out["original_rank"].to_numpy() - 1
     manifest = {"applied": True, "pool": len(frame), **report.to_dict()}
     return order[position], FairOrder(out["original_rank"].to_numpy()[:k], manifest)
+
+
+# per-group composition and the ids moved in or out: group data an auditor, not a recruiter, reads
+GROUP_DETAIL = ("groups", "entered", "left", "unmet", "unknown")
+
+
+def recruiter_view(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest's ``fairness`` entry without :data:`GROUP_DETAIL`: that it was applied, how
+    (attribute, mode, params), whether it was met, the lowest impact ratio before and after, and
+    the NDCG cost."""
+    return {k: v for k, v in entry.items() if k not in GROUP_DETAIL}
 
 
 def _labels(groups: pd.DataFrame | None, attribute: str, ids: np.ndarray) -> np.ndarray:

@@ -70,13 +70,15 @@ def audit_shortlist(
     alpha: float = 0.05,
     threshold: float = 0.8,
     min_share: float = 0.02,
+    fairness: dict[str, Any] | None = None,
 ) -> ShortlistAudit:
     """Audit the top ``k`` of ``rec``'s shortlist for a role or a JD against its retrieved pool.
 
     The query arguments are :meth:`Recommender.shortlist`'s.  ``groups``: ``candidate_id`` plus
     attributes (default: ``rec.world.groups``; :class:`NoGroupDataError` when there is none).
     ``attributes``: default every attribute of ``groups``.  ``alpha``, ``threshold``,
-    ``min_share``: :func:`recsys.fairness.audit`'s.
+    ``min_share``: :func:`recsys.fairness.audit`'s.  ``fairness``: audit the shortlist as
+    re-ranked with that option (``Recommender.shortlist(fairness=...)``): selected = its rows.
     """
     limit = int(rec.config.max_k)
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= limit:
@@ -110,10 +112,23 @@ def audit_shortlist(
             f"with filters {filters!r}."
         )
     scores = frame[["role_id", "candidate_id", "rank", "fit", "score"]]
+    if fairness is not None:  # the re-ranked top k, drawn from the same pool
+        shown = rec.shortlist(
+            role_id=role_id,
+            job_description=job_description,
+            k=int(k),
+            filters=filters,
+            retention_weight=retention_weight,
+            explain=False,
+            fairness=fairness,
+        )
+        chosen = set(shown.frame["candidate_id"])
+        scores = scores.assign(selected=scores["candidate_id"].isin(chosen).to_numpy())
+        ranking = shown
     report = audit(
         scores,
         groups,
-        k=int(k),
+        k=None if fairness is not None else int(k),
         attributes=attributes,
         alpha=alpha,
         threshold=threshold,

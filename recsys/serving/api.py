@@ -47,6 +47,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from recsys.eventlog import EventLog
 from recsys.serving.audit_routes import add_audit_routes
 from recsys.serving.auth import Caller, KeyAuth
 from recsys.serving.schemas import (
@@ -66,6 +67,7 @@ from recsys.serving.settings import (
     limit_torch_threads,
     read_api_keys,
 )
+from recsys.shortlist_fairness import recruiter_view
 
 STATIC = Path(__file__).parent / "static"
 ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE, ENV_STORE = (
@@ -258,6 +260,7 @@ def create_app(
     app.state.recommender = None
     app.state.model_uri = model
 
+    events = EventLog(Path(settings.event_log)) if settings.event_log else None
     auth = KeyAuth(keys)
     # every route so far, /v1/admin/reload included, is a recruiter's (an auditor or admin key
     # holds that scope too); restricting reload is Depends(auth.require("admin")) on its route
@@ -360,22 +363,37 @@ def create_app(
 
     add_audit_routes(app, auth.require("auditor"), current, check_k, too_long)
 
+    def logged(kind: str, body: Any, result: Any, caller: Caller, id_col: str) -> None:
+        if events is not None:  # after the answer is computed: a failed request logs nothing
+            ids = result.frame[id_col].tolist()
+            events.record(kind, body.model_dump(), result.manifest, ids, caller.key_id)
+
     @app.post("/v1/shortlist", response_model=ShortlistResponse)
-    def shortlist(body: ShortlistRequest, request: Request, _: str = Depends(authorised)) -> Any:
+    def shortlist(
+        body: ShortlistRequest, request: Request, caller: Caller = Depends(authorised)
+    ) -> Any:
         """Rank candidates for an indexed role or a free-text job description."""
         too_long("job_description", body.job_description)
         check_k(body.k)
+        fairness = body.fairness.model_dump(exclude_none=True) if body.fairness else None
         result = current(request).shortlist(
             role_id=body.role_id,
             job_description=body.job_description,
             k=body.k,
             filters=body.filters,
             retention_weight=body.retention_weight,
+            fairness=fairness,
         )
-        return _json(result.to_dict())
+        logged("shortlist", body, result, caller, "candidate_id")
+        answer = result.to_dict()
+        if fairness is not None and "auditor" not in caller.scopes:
+            answer["manifest"]["fairness"] = recruiter_view(answer["manifest"]["fairness"])
+        return _json(answer)
 
     @app.post("/v1/roles-for", response_model=ShortlistResponse)
-    def roles_for(body: RolesForRequest, request: Request, _: str = Depends(authorised)) -> Any:
+    def roles_for(
+        body: RolesForRequest, request: Request, caller: Caller = Depends(authorised)
+    ) -> Any:
         """Rank roles for a known candidate or a free-text résumé."""
         too_long("resume_text", body.resume_text)
         check_k(body.k)
@@ -386,6 +404,7 @@ def create_app(
             filters=body.filters,
             retention_weight=body.retention_weight,
         )
+        logged("roles_for", body, result, caller, "role_id")
         return _json(result.to_dict())
 
     @app.post("/v1/score", response_model=ScoreResponse)

@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from recsys.serving.auth import Caller
+from recsys.serving.schemas import FairnessOption
 
 
 class AuditShortlistRequest(BaseModel):
@@ -33,6 +34,9 @@ class AuditShortlistRequest(BaseModel):
     retention_weight: float | None = Field(None, ge=0.0, le=1.0)
     attributes: list[str] | None = Field(
         None, description="protected attributes to audit (default: every one in the groups table)"
+    )
+    fairness: FairnessOption | None = Field(
+        None, description="audit the list as re-ranked with this option (as /v1/shortlist's)"
     )
 
     @model_validator(mode="after")
@@ -81,6 +85,7 @@ def add_audit_routes(
                 filters=body.filters,
                 retention_weight=body.retention_weight,
                 attributes=body.attributes,
+                fairness=body.fairness.model_dump(exclude_none=True) if body.fairness else None,
             )
         except NoGroupDataError as err:
             raise HTTPException(409, str(err)) from None

@@ -11,6 +11,29 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FairnessOption(_Request):
+    """Re-rank the retrieved pool for representation (off unless given; read docs/fairness.md:
+    adjusting rankings by a protected attribute can be unlawful for selection decisions)."""
+
+    attribute: str = Field(description="a column of the served groups table, e.g. 'gender'")
+    min_ratio: float | None = Field(
+        None, gt=0.0, le=1.0, description="lowest impact ratio allowed in the top k, e.g. 0.8"
+    )
+    targets: dict[str, float] | None = Field(
+        None, description="or: minimum share of the top k per group, e.g. {'female': 0.45}"
+    )
+    min_share: float | None = Field(
+        None, ge=0.0, lt=1.0, description="groups under this share of the pool are not constrained"
+    )
+    every_prefix: bool | None = Field(None, description="minimums hold at every prefix (default)")
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> FairnessOption:
+        if (self.min_ratio is None) == (self.targets is None):
+            raise ValueError("Give exactly one of 'min_ratio' or 'targets'.")
+        return self
+
+
 class ShortlistRequest(_Request):
     role_id: str | None = Field(None, description="an indexed role")
     job_description: str | None = Field(None, description="free-text JD (used when no role_id)")
@@ -19,6 +42,9 @@ class ShortlistRequest(_Request):
         None, description="candidate filters, e.g. {'location_or_remote': 'Berlin'}"
     )
     retention_weight: float | None = Field(None, ge=0.0, le=1.0)
+    fairness: FairnessOption | None = Field(
+        None, description="representation re-ranking (off by default; docs/fairness.md)"
+    )
 
     @model_validator(mode="after")
     def _one_query(self) -> ShortlistRequest:
@@ -81,6 +107,9 @@ class Row(BaseModel):
     fit: float
     retention: float
     score: float
+    original_rank: int | None = Field(
+        None, description="rank before representation re-ranking (only when 'fairness' was asked)"
+    )
     reasons: Reasons | None = None
 
 

@@ -78,6 +78,11 @@ class ServeConfig(BaseModel):
         description="live store (folder or sqlite:/// URI) the service ranks and writes "
         "(/v1/candidates, /v1/roles); None = the model's own world, read-only",
     )
+    event_log: str | None = Field(
+        None,
+        description="folder of the append-only event log of answered shortlists and roles-for "
+        "requests (recsys.eventlog; `recsys serve` defaults it to logs/events); None = off",
+    )
     store_poll_seconds: float = Field(
         0.5,
         gt=0,

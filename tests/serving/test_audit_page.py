@@ -67,6 +67,7 @@ def test_audit_view_for_auditor_and_recruiter_keys():
     try:
         auditor = dump_dom(chromium, url + "auditor-key")
         recruiter = dump_dom(chromium, url + "recruiter-key")
+        fair = dump_dom(chromium, url + "auditor-key&fair=gender&ratio=0.8")
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -82,3 +83,9 @@ def test_audit_view_for_auditor_and_recruiter_keys():
     assert f"<td>{first}</td>" in recruiter, recruiter[-3000:]
     assert "needs an API key with the auditor scope; this key has: recruiter" in recruiter
     assert "<h3>gender</h3>" not in recruiter and "Impact ratio" not in recruiter
+
+    # the Representation control: the list re-ranked, moved rows marked, the audit passes
+    assert "Re-ranked by gender: lowest impact ratio 0.000 → " in fair, fair[-3000:]
+    assert " (was " in fair
+    assert "Lowest selection impact ratio: 0.00" not in fair
+    assert '<tr class="flagged"><td>female</td>' not in fair

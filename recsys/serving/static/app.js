@@ -50,10 +50,20 @@ function reasons(r) {
   return div;
 }
 
+function fairnessNote(f) {
+  if (!f) return "";
+  const num = (x) => (x === null || x === undefined ? "n/a" : x.toFixed(3));
+  return " Re-ranked by " + f.attribute + ": lowest impact ratio " +
+    num(f.min_impact_ratio_before) + " → " + num(f.min_impact_ratio_after) + ", NDCG cost " +
+    num(f.ndcg_cost) + (f.feasible ? "." : " (constraint not met in this pool).");
+}
+
 async function shortlist() {
   const role = $("role").value, jd = $("jd").value.trim();
   const body = { k: Number($("k").value), retention_weight: Number($("w").value) };
   if (role) body.role_id = role; else body.job_description = jd;
+  const attribute = $("fair-attr").value.trim();  // off unless an attribute is named
+  if (attribute) body.fairness = { attribute, min_ratio: Number($("fair-ratio").value) };
   $("status").textContent = "Ranking…";
   try {
     const data = await call("POST", "/v1/shortlist", body);
@@ -61,7 +71,9 @@ async function shortlist() {
     tbody.replaceChildren();
     for (const row of data.results) {
       const tr = document.createElement("tr");
-      tr.append(text("td", row.rank), text("td", row.candidate_id),
+      const moved = row.original_rank && row.original_rank !== row.rank;
+      tr.append(text("td", moved ? row.rank + " (was " + row.original_rank + ")" : row.rank),
+        text("td", row.candidate_id),
         text("td", row.score.toFixed(3), "num"), text("td", row.fit.toFixed(3), "num"),
         text("td", row.retention.toFixed(2), "num"));
       const why = document.createElement("td");
@@ -71,7 +83,8 @@ async function shortlist() {
     }
     $("results").hidden = false;
     $("status").textContent = data.results.length + " candidates, model " +
-      (data.manifest.version || "?") + ", " + data.manifest.elapsed_ms + " ms.";
+      (data.manifest.version || "?") + ", " + data.manifest.elapsed_ms + " ms." +
+      fairnessNote(data.manifest.fairness);
     auditReady(body, autoAudit);
     autoAudit = false;
   } catch (e) { $("status").textContent = "Error: " + e.message; }
@@ -86,6 +99,8 @@ $("go").addEventListener("click", shortlist);
   const q = new URLSearchParams(location.search);
   if (q.get("key")) $("key").value = q.get("key");
   if (q.get("k")) $("k").value = q.get("k");
+  if (q.get("fair")) $("fair-attr").value = q.get("fair");
+  if (q.get("ratio")) $("fair-ratio").value = q.get("ratio");
   autoAudit = q.get("audit") === "1";
   if (q.get("role")) {
     $("role").add(new Option(q.get("role"), q.get("role")));
