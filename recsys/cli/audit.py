@@ -117,6 +117,27 @@ def audit(
     )
 
 
+def verify_events(
+    folder: Annotated[Path, typer.Argument(help="The event log folder (serve's --event-log).")],
+) -> None:
+    """Check the served-recommendation event log: every day's file parses and its hash chain is
+    unbroken (an edited, inserted or removed line is named); prints the events per file."""
+    from recsys.eventlog import EventLogError, verify
+
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder.", param_hint="FOLDER")
+    try:
+        counts = verify(folder)
+    except EventLogError as err:
+        typer.echo(f"FAILED: {err}", err=True)
+        raise typer.Exit(1) from None
+    for name, n in counts.items():
+        typer.echo(f"{name}: {n} events, chain intact")
+    if not counts:
+        typer.echo(f"No events-*.jsonl files in {folder}.")
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the main app."""
     app.command()(audit)
+    app.command("verify-events")(verify_events)

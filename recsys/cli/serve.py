@@ -31,6 +31,9 @@ StoreOpt = Annotated[
 ]
 
 
+DEFAULT_EVENT_LOG = "logs/events"  # relative to where the server runs
+
+
 def _filters(values: list[str] | None) -> dict[str, object] | None:
     if not values:
         return None
@@ -221,6 +224,14 @@ def serve(
         ),
     ] = 1,
     store: StoreOpt = None,
+    event_log: Annotated[
+        str | None,
+        typer.Option(
+            "--event-log",
+            help="Folder of the append-only log of answered requests (EU AI Act Art. 12; "
+            "docs/serving.md); 'off' to disable. Default: event_log in --config, else logs/events.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (/v1/shortlist, /v1/roles-for, /v1/score, /metrics, /docs) and the web
     page; with --store also POST /v1/candidates, POST /v1/roles and DELETE /v1/candidates/{id}."""
@@ -233,6 +244,9 @@ def serve(
     settings = load_serve_config(config)
     if key_file is not None:
         settings.api.key_file = key_file
+    if event_log is not None or settings.event_log is None:
+        chosen = event_log or DEFAULT_EVENT_LOG
+        settings.event_log = None if chosen.lower() == "off" else chosen
     app = api.create_app(model, settings=settings, store=store)  # keys checked, model loaded later
     if workers == 1:
         uvicorn.run(app, host=host, port=port, log_level=log_level)
@@ -247,6 +261,7 @@ def serve(
             os.environ[name] = str(Path(path).resolve())
     if store is not None:
         os.environ[api.ENV_STORE] = store
+    os.environ[api.ENV_EVENT_LOG] = settings.event_log or "off"
     share_of_cores(workers)
     run_workers("recsys.serving.api:app_from_env", workers, host, port, log_level)
 

@@ -70,11 +70,12 @@ from recsys.serving.settings import (
 from recsys.shortlist_fairness import recruiter_view
 
 STATIC = Path(__file__).parent / "static"
-ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE, ENV_STORE = (
+ENV_MODEL, ENV_CONFIG, ENV_KEY_FILE, ENV_STORE, ENV_EVENT_LOG = (
     "RECSYS_SERVE_MODEL",
     "RECSYS_SERVE_CONFIG",
     "RECSYS_SERVE_KEY_FILE",
     "RECSYS_SERVE_STORE",
+    "RECSYS_SERVE_EVENT_LOG",
 )
 
 
@@ -493,4 +494,7 @@ def app_from_env() -> FastAPI:
     settings = load_serve_config(os.environ.get(ENV_CONFIG) or None)
     if os.environ.get(ENV_KEY_FILE):
         settings.api.key_file = Path(os.environ[ENV_KEY_FILE])
+    if os.environ.get(ENV_EVENT_LOG):
+        chosen = os.environ[ENV_EVENT_LOG]
+        settings.event_log = None if chosen.lower() == "off" else chosen
     return create_app(model, settings=settings, store=os.environ.get(ENV_STORE) or None)

@@ -88,3 +88,17 @@ def test_a_scores_file_without_score_is_a_clear_error(tmp_path):
     assert result.exit_code == 2
     assert "scores.csv: expected column(s) ['score']" in result.output
     assert not out.exists()
+
+
+def test_verify_events_reports_an_intact_chain_and_names_a_tampered_line(tmp_path):
+    from recsys.eventlog import EventLog
+
+    log = EventLog(tmp_path / "events")
+    for i in range(3):
+        log.record("shortlist", {"role_id": f"R{i}"}, {"k": 1}, [f"C{i}"])
+    ok = CliRunner().invoke(_app(), ["verify-events", str(tmp_path / "events")])
+    assert ok.exit_code == 0 and "3 events, chain intact" in ok.output
+    [path] = (tmp_path / "events").glob("events-*.jsonl")
+    path.write_text(path.read_text().replace('"C1"', '"C9"'))
+    bad = CliRunner().invoke(_app(), ["verify-events", str(tmp_path / "events")])
+    assert bad.exit_code == 1 and "line 3" in bad.output

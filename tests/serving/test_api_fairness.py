@@ -124,3 +124,23 @@ def test_every_answer_is_logged_without_its_text_and_the_log_verifies(served):
     assert short["requester"] != mobility["requester"]  # key fingerprints, never the keys
     text = "".join(p.read_text() for p in log.glob("*.jsonl"))
     assert "Kafka" not in text and "rec-key" not in text and "audit-key" not in text
+
+
+def test_workers_built_from_the_environment_log_where_serve_said(tmp_path, monkeypatch):
+    from recsys.serving import api
+
+    monkeypatch.setenv(api.ENV_MODEL, str(tiny_bundle()))
+    monkeypatch.setenv("RECSYS_API_KEYS", "k1")
+    monkeypatch.setenv(api.ENV_EVENT_LOG, str(tmp_path / "ev"))
+    with TestClient(api.app_from_env()) as client:
+        body = {"role_id": some_role(client.app.state.recommender), "k": 3}
+        assert client.post(
+            "/v1/shortlist", json=body, headers={"Authorization": "Bearer k1"}
+        ).is_success
+    assert sum(verify(tmp_path / "ev").values()) == 1
+    monkeypatch.setenv(api.ENV_EVENT_LOG, "off")
+    with TestClient(api.app_from_env()) as client:
+        assert client.post(
+            "/v1/shortlist", json=body, headers={"Authorization": "Bearer k1"}
+        ).is_success
+    assert sum(verify(tmp_path / "ev").values()) == 1
