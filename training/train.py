@@ -203,17 +203,45 @@ def _log_run(
     return info.model_uri, getattr(info, "model_id", "")
 
 
+# The registered model's input example: texts written here, never the training data's (the
+# registry must not hold a résumé), with ids that name no one.
+EXAMPLE_TEXTS = [
+    (
+        "Backend engineer, 6 years. Python, PostgreSQL, Kafka; built payment APIs and their "
+        "monitoring. AWS Certified Developer.",
+        "Senior backend engineer for our payments platform: Python, SQL, event streaming; you "
+        "will own the payments API and its on-call.",
+    ),
+    (
+        "Registered nurse, 4 years in intensive care; patient assessment, medication "
+        "administration, electronic health records.",
+        "ICU nurse: patient monitoring and assessment, medication administration, shift work.",
+    ),
+    (
+        "Financial analyst: budgeting, forecasting, Excel and Power BI reporting for a retail "
+        "group; CFA level I.",
+        "Financial planning analyst: forecasts, budget variance reports, Power BI dashboards.",
+    ),
+]
+
+
 def _input_example(prep: Prepared) -> Any:
-    """Five test pairs as the registered model takes them: ids, with the résumé and job
-    description as texts in the first three (a model bundle scores texts without a store)."""
-    pairs = prep.pairs["test"][["candidate_id", "role_id"]].head(5).reset_index(drop=True)
-    w = prep.world
-    resume = w.candidates.set_index("candidate_id")["resume_text"]
-    jd = w.roles.set_index("role_id")["description"]
-    text = pairs.index < 3
-    pairs["candidate_text"] = pairs["candidate_id"].map(resume).where(text, None)
-    pairs["role_text"] = pairs["role_id"].map(jd).where(text, None)
-    return pairs
+    """Five pairs as the registered model takes them: three free-text pairs (:data:`EXAMPLE_TEXTS`,
+    what the logged example holds: a model bundle scores texts without a store) and two id pairs
+    of the test period (run once to infer the signature, where they keep the text columns
+    optional; not logged)."""
+    import pandas as pd
+
+    texts = pd.DataFrame(
+        {
+            "candidate_id": [f"example-candidate-{i}" for i in range(1, 4)],
+            "role_id": [f"example-role-{i}" for i in range(1, 4)],
+            "candidate_text": [c for c, _ in EXAMPLE_TEXTS],
+            "role_text": [r for _, r in EXAMPLE_TEXTS],
+        }
+    )
+    ids = prep.pairs["test"][["candidate_id", "role_id"]].head(2)
+    return pd.concat([texts, ids.assign(candidate_text=None, role_text=None)], ignore_index=True)
 
 
 def train(

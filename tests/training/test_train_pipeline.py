@@ -83,6 +83,11 @@ def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
     example = model.input_example
     assert list(example.columns) == ["candidate_id", "role_id", "candidate_text", "role_text"]
     texts = example[example["candidate_text"].notna()]
+    assert len(texts) == len(example)  # the logged example: texts only
+    # written for the example, not taken from the training data: the registry holds no résumé
+    w = load_world(world)
+    assert not set(example["candidate_id"]) & set(w.candidates["candidate_id"].astype(str))
+    assert not set(example["candidate_text"]) & set(w.candidates["resume_text"])
     out = model.predict(texts)  # free text needs no data
     assert list(out.columns) == ["candidate_id", "role_id", "fit", "retention", "score"]
     assert out[["candidate_id", "role_id"]].equals(texts[["candidate_id", "role_id"]])
@@ -95,7 +100,13 @@ def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
     served = mlflow.pyfunc.load_model(
         "models:/recsys@champion", model_config={"store": str(tmp_path / "store")}
     )
-    ids = example[["candidate_id", "role_id"]]
+    w = load_world(world)
+    ids = pd.DataFrame(
+        {
+            "candidate_id": w.candidates["candidate_id"].head(3).astype(str).tolist(),
+            "role_id": w.roles["role_id"].head(3).astype(str).tolist(),
+        }
+    )
     out = served.predict(ids)
     assert len(out) == len(ids) and out["retention"].between(0, 1).all()
     # the pyfunc scores equal the recommender's own over the same store
