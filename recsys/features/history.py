@@ -73,8 +73,8 @@ class JobTable:
         return out
 
     def features(self, ci: np.ndarray, as_of: np.ndarray) -> dict[str, np.ndarray]:
-        """n_jobs, mean/last finished tenure, current tenure and longest career break (months), as
-        of each pair; NaN for a candidate with no history recorded at all."""
+        """n_jobs, mean/last finished tenure and current tenure (months), as of each pair; NaN
+        for a candidate with no history recorded at all."""
         n = len(ci)
         p, row = self.seen(ci, as_of)
         started, ended = self.started_[row], self.ended_[row]
@@ -94,39 +94,12 @@ class JobTable:
             is_last = np.r_[fp[o][1:] != fp[o][:-1], True]
             last[fp[o][is_last]] = months[finished][o][is_last]
         current = group_max(p[~finished], months[~finished], n, 0.0)
-        longest = self._longest_break(p, started, np.where(finished, ended, as_of[p]), n, as_of)
         unknown = self.count_[ci] == 0  # no history recorded (a free-text candidate): unknown,
         n_jobs[unknown] = np.nan  # not "never worked"
         current[unknown] = np.nan
-        longest[unknown] = np.nan
         return {
             "n_jobs": n_jobs,
             "mean_tenure_months": mean_tenure,
             "last_tenure_months": last,
             "current_tenure_months": current,
-            "longest_break_months": longest,
         }
-
-    @staticmethod
-    def _longest_break(p, started, end, n, as_of) -> np.ndarray:
-        """Per pair: the longest stretch, in months, covered by no job started by ``as_of``,
-        between the first job's start and ``as_of`` (a break still running counts up to ``as_of``;
-        overlapping jobs leave none).  0 with no job seen by then."""
-        out = np.zeros(n)
-        if not p.size:
-            return out
-        epoch = np.datetime64("1970-01-01", "ns")
-        start_d, end_d = _days(started, epoch), _days(end, epoch)
-        o = np.lexsort((start_d, p))
-        p, start_d, end_d = p[o], start_d[o], end_d[o]
-        # the latest end so far within each pair: a running max made monotone across pairs by a
-        # per-pair offset larger than the span of all the days
-        offset = p * (max(end_d.max(), start_d.max()) - min(end_d.min(), start_d.min()) + 1.0)
-        reach = np.maximum.accumulate(end_d + offset) - offset
-        first = np.r_[True, p[1:] != p[:-1]]
-        gap = np.where(first, 0.0, start_d - np.r_[0.0, reach[:-1]])
-        np.maximum.at(out, p, np.maximum(gap, 0.0))
-        last = np.r_[p[1:] != p[:-1], True]  # the pair's reach after its last job
-        tail = _days(as_of[p[last]], epoch) - reach[last]
-        np.maximum.at(out, p[last], np.maximum(tail, 0.0))
-        return out / _MONTH_DAYS

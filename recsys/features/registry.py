@@ -227,12 +227,6 @@ _SPECS = [
         "career",
     ),
     Feature(
-        "longest_break_months",
-        "longest time between jobs, or since the last one ended, in months",
-        0,
-        "career",
-    ),
-    Feature(
         "occ_match",
         "similarity of the candidate's latest occupation (else read from the résumé) and the role's",
         1,
