@@ -7,6 +7,8 @@ For every test-period role (the newest ``--test-fraction`` of roles by ``opened_
 split) the recommender over the world ranks its retrieved pool (``overfetch`` candidates); its top
 ``--k`` are the shortlist.  Reported:
 
+- **historical decisions**: the same audit of the recorded funnel of those roles (applicants;
+  selected = reached an interview, stage >= 2): where a planted bias lives;
 - **audit** of the unconstrained shortlists (:func:`recsys.fairness.audit`, selected = top k of
   each role's scored pool): the lowest selection impact ratio of ``--attribute`` and of every
   attribute, the flagged categories (four-fifths line *and* Holm-adjusted Fisher test);
@@ -150,6 +152,14 @@ def run(model: str, world_dir: Path, k: int, attribute: str, min_ratio: float, f
             }
         )
     rank_s = time.perf_counter() - t1
+    # the recorded decisions of the same roles: selected = reached an interview (stage >= 2)
+    past = out[out["role_id"].isin(set(roles))]
+    history = audit(
+        past[["candidate_id", "role_id"]].assign(
+            score=past["stage"].astype(float), selected=(past["stage"] >= 2).to_numpy()
+        ),
+        world.groups,
+    )
     scored = pd.concat(pools, ignore_index=True)
     before = audit(scored, world.groups, k=k)
     after = audit(pd.concat(fair_rows, ignore_index=True), world.groups)
@@ -176,6 +186,11 @@ def run(model: str, world_dir: Path, k: int, attribute: str, min_ratio: float, f
         "attribute": attribute,
         "cpus": len(os.sched_getaffinity(0)),
         "seconds": {"load": round(load_s, 1), "rank_and_rerank": round(rank_s, 1)},
+        "historical_decisions": {
+            "applications": len(past),
+            f"min_{attribute}_impact_ratio": _min_ratio(history, attribute),
+            "flagged": _flagged(history),
+        },
         "unconstrained": {
             f"min_{attribute}_impact_ratio": _min_ratio(before, attribute),
             "min_impact_ratio_any": _min_ratio(before),
