@@ -31,10 +31,11 @@ SHOWN = {
     "ci_high": "CI high",
     "share": "share",
     "impact_ratio": "impact ratio",
-    "p_value": "p (Fisher)",
+    "p_value": "p",
     "p_adjusted": "p adjusted",
     "status": "status",
 }
+_TESTS = {"fisher": "Fisher", "permutation": "candidate-level permutation"}
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}
@@ -141,8 +142,9 @@ def render(report: AuditReport) -> str:
         f"selected: {'top ' + str(p['k']) + ' per role' if p['k'] else 'the selected column'}"
         f"{picked}; applicants: "
         f"{'the scored rows' if p['pool'] == 'scores' else 'every groups row, for every role'}. "
-        f"Flag: impact ratio &lt; {threshold:g} <b>and</b> Fisher p ({p['adjust']}) &lt; "
-        f"{p['alpha']:g}; categories under {p['min_share']:.0%} of the pairs get no ratio.</p>",
+        f"Flag: impact ratio &lt; {threshold:g} <b>and</b> {_TESTS[p.get('test', 'fisher')]} p "
+        f"({p['adjust']}) &lt; {p['alpha']:g}; categories under {p['min_share']:.0%} of the pairs "
+        "get no ratio.</p>",
     ]
     flagged = t[t["flagged"]]
     summary = [

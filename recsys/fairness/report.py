@@ -37,11 +37,13 @@ class AuditReport:
 
     ``table``: one row per grouping (an attribute or an intersection) × measure (``selection``,
     ``scoring``) × category present in the data, with ``n`` (pairs), ``hits`` (selected or above
-    the median), ``rate`` and its Wilson interval ``ci_low, ci_high`` (confidence 1 - alpha),
+    the median), ``rate`` and its Wilson interval ``ci_low, ci_high`` (confidence 1 - alpha; over
+    pairs with Fisher's test, at the candidate-clustered effective size with the permutation test),
     ``share`` of the grouping's pairs (unknowns included), ``excluded`` (share < min_share: no
-    impact ratio), ``reference`` (the highest-rate category), ``impact_ratio``, Fisher ``p_value``
-    against the reference and ``p_adjusted``, ``four_fifths`` (ratio < threshold) and ``flagged``
-    (ratio < threshold and p_adjusted < alpha), and one column per attribute of the category.
+    impact ratio), ``reference`` (the highest-rate category), ``impact_ratio``, ``p_value`` of the
+    test against the reference (``params["test"]``: ``fisher`` or ``permutation``) and
+    ``p_adjusted``, ``four_fifths`` (ratio < threshold) and ``flagged`` (ratio < threshold and
+    p_adjusted < alpha), and one column per attribute of the category.
     ``unknown``: per grouping, the pairs and people with an unknown category.
     """
 
@@ -56,7 +58,7 @@ class AuditReport:
 
     @property
     def flagged(self) -> pd.DataFrame:
-        """Rows flagged by the four-fifths rule *and* the exact test."""
+        """Rows flagged by the four-fifths rule *and* the test."""
         return self.table[self.table["flagged"]].reset_index(drop=True)
 
     def excluded(self) -> pd.DataFrame:

@@ -18,7 +18,9 @@ def _row(report, grouping: str, measure: str, category: str) -> pd.Series:
 
 def test_hand_computed_selection_rates_ratios_and_fisher():
     scores, groups = hand_case()
-    report = audit(scores, groups, k=2, attributes=["sex"])
+    # the same ten candidates in both roles: auto would pick the permutation test; these are
+    # Fisher's numbers by hand
+    report = audit(scores, groups, k=2, attributes=["sex"], test="fisher")
     f = _row(report, "sex", "selection", "female")
     m = _row(report, "sex", "selection", "male")
     # selected: R1 C5, C6 (men); R2 C0 (woman), C7 (man)
@@ -37,7 +39,7 @@ def test_hand_computed_selection_rates_ratios_and_fisher():
 
 def test_hand_computed_scoring_rate_is_share_above_each_roles_median():
     scores, groups = hand_case()
-    report = audit(scores, groups, attributes=["sex"])
+    report = audit(scores, groups, attributes=["sex"], test="fisher")
     f = _row(report, "sex", "scoring", "female")
     m = _row(report, "sex", "scoring", "male")
     # above the median (5.5/10) of each role: R1 C5–C9; R2 C0, C1, C7, C8, C9
@@ -81,11 +83,14 @@ def test_the_reference_category_has_ratio_one_in_every_table():
     assert included.groupby(["grouping", "measure"])["impact_ratio"].max().eq(1.0).all()
 
 
-def test_planted_bias_is_flagged():
+@pytest.mark.parametrize("test", ["fisher", "permutation"])
+def test_planted_bias_is_flagged(test):
     scores, groups = pool(shift=0.8, seed=1)
-    report = audit(scores, groups, k=40, attributes=["sex"])
+    report = audit(scores, groups, k=40, attributes=["sex"], test=test)
     f = _row(report, "sex", "selection", "female")
-    assert f["impact_ratio"] < 0.5 and f["p_adjusted"] < 1e-10
+    # no shuffle of the labels comes near: the permutation p-value is its floor 1 / (1 + 2000)
+    floor = 1e-10 if test == "fisher" else 1 / 2000
+    assert f["impact_ratio"] < 0.5 and f["p_adjusted"] < floor
     assert f["four_fifths"] and f["flagged"]
     assert _row(report, "sex", "scoring", "female")["flagged"]
     low = report.min_impact_ratio("selection")
