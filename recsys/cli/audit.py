@@ -46,7 +46,7 @@ def audit(
         typer.Option(help="Comma-separated attributes to audit (default: every groups column)."),
     ] = None,
     alpha: Annotated[
-        float, typer.Option(help="Significance level of the exact tests (intervals: 1 - alpha).")
+        float, typer.Option(help="Significance level of the tests (intervals: 1 - alpha).")
     ] = 0.05,
     min_share: Annotated[
         float, typer.Option(help="Categories under this share of the pairs get no impact ratio.")
@@ -58,10 +58,28 @@ def audit(
             "for a shortlist, which lists only the selected)."
         ),
     ] = "scores",
+    test: Annotated[
+        str,
+        typer.Option(
+            help="Significance test: 'fisher' (exact test over pairs: assumes independent pairs), "
+            "'permutation' (shuffles the candidates' labels: valid when a candidate is in many "
+            "roles' pools) or 'auto' (fisher when every candidate is at most one pair, else "
+            "permutation)."
+        ),
+    ] = "auto",
+    permutations: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Permutations of the permutation test (p-values no smaller than 1/(N+1))."
+        ),
+    ] = 2000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the permutation test.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
 ) -> None:
     """Adverse-impact audit (NYC Local Law 144): selection and scoring rates, impact ratios, the
-    four-fifths flag confirmed by Fisher's exact test, per category and intersection."""
+    four-fifths flag confirmed by a significance test (Fisher's exact test over pairs, or a
+    candidate-level permutation test when candidates repeat across roles), per category and
+    intersection."""
     from recsys.fairness import AuditInputError
     from recsys.fairness import audit as run
 
@@ -69,6 +87,10 @@ def audit(
     if pool not in ("scores", "groups"):
         raise typer.BadParameter(
             f"expected 'scores' or 'groups', got {pool!r}.", param_hint="--pool"
+        )
+    if test not in ("auto", "fisher", "permutation"):
+        raise typer.BadParameter(
+            f"expected 'auto', 'fisher' or 'permutation', got {test!r}.", param_hint="--test"
         )
     try:
         report = run(
@@ -79,6 +101,9 @@ def audit(
             alpha=alpha,
             min_share=min_share,
             pool=pool,  # type: ignore[arg-type]
+            test=test,  # type: ignore[arg-type]
+            permutations=permutations,
+            seed=seed,
         )
     except AuditInputError as err:
         typer.echo(f"error: {err}", err=True)
@@ -113,7 +138,8 @@ def audit(
     for note in info["notes"]:
         typer.echo(f"note: {note}")
     typer.echo(
-        f"{s['flagged']} flagged ({s['four_fifths']} under the four-fifths line); wrote {out}"
+        f"{s['flagged']} flagged ({s['four_fifths']} under the four-fifths line; "
+        f"{info['params']['test']} test); wrote {out}"
     )
 
 

@@ -102,3 +102,28 @@ def test_verify_events_reports_an_intact_chain_and_names_a_tampered_line(tmp_pat
     path.write_text(path.read_text().replace('"C1"', '"C9"'))
     bad = CliRunner().invoke(_app(), ["verify-events", str(tmp_path / "events")])
     assert bad.exit_code == 1 and "line 3" in bad.output
+
+
+def test_audit_test_option_chooses_and_reports_the_test(tmp_path):
+    scores, groups = pool(roles=10, candidates=200, shift=0.8, seed=5)  # candidates repeat
+    scores.to_parquet(tmp_path / "scores.parquet")
+    groups.to_csv(tmp_path / "groups.csv", index=False)
+    base = ["--scores", tmp_path / "scores.parquet", "--groups", tmp_path / "groups.csv",
+            "--k", 20, "--attributes", "sex", "--out", tmp_path / "r.html"]  # fmt: skip
+    auto = _run(*base, "--permutations", 300, "--seed", 4, "--json")
+    assert auto.exit_code == 0, auto.output
+    params = json.loads(auto.stdout)["params"]
+    assert (params["test"], params["test_requested"]) == ("permutation", "auto")
+    assert (params["permutations"], params["seed"]) == (300, 4)
+    p = {r["category"]: r["p_value"] for r in json.loads(auto.stdout)["rows"]}
+    assert p["female"] >= 1 / 301  # a permutation p-value: never below 1 / (1 + N)
+    fisher = _run(*base, "--test", "fisher")
+    assert fisher.exit_code == 0, fisher.output
+    assert "fisher test); wrote" in fisher.output and "although candidates repeat" in fisher.output
+    text = _run(*base)
+    assert (
+        "permutation test); wrote" in text.output and "up to 10 pairs per candidate" in text.output
+    )
+    bad = _run(*base, "--test", "bootstrap")
+    assert bad.exit_code == 2 and "--test" in bad.output
+    assert _run(*base, "--permutations", 0).exit_code == 2
