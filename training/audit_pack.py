@@ -206,7 +206,7 @@ def build_card(
             **dict(model or {}),
             "recsys_version": recsys.__version__,
             "fit_objective": config.fit.objective,
-            "encoder": config.embedding.model,
+            "encoder": getattr(prep.encoder, "model_id", None) or config.embedding.model,
             "seed": config.seed,
             "best_iteration": getattr(ranker, "best_iteration_", None),
             "text_model": text_ranker is not None,

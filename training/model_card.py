@@ -160,13 +160,14 @@ def limitations(
         "Résumé text, claimed skills, location and remote preference are the profile as it "
         "stands, not as of each application (docs/training.md, reference-time rule)."
     )
-    hashing = str(config.embedding.model).startswith("hashing")
+    encoder = config.embedding.model or "the packaged default sentence model"
+    hashing = str(encoder).startswith("hashing")
     out.append(
         "Text is read in English only (the ESCO/O*NET vocabulary, BM25 terms, the encoder"
         + (
             "; this run used the hashing stand-in encoder, not a sentence model)."
             if hashing
-            else f" {config.embedding.model})."
+            else f": {encoder})."
         )
     )
     if "skipped" in report.get("retention", {}):
