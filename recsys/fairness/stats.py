@@ -116,14 +116,22 @@ def permutation_vs(
     size = len(labels)
     batch = int(max(1, min(permutations, 2**21 // max(size, 1))))
     offsets = (np.arange(batch, dtype=np.int64) * c)[:, None]
-    tiled_n = np.tile(n, batch)
+    # the shuffle is most of the time: shuffling 1- or 2-byte codes is faster than 8-byte ones
+    small = labels.astype(np.int8 if c <= 127 else np.int16 if c <= 32767 else np.int64)
+    same_n = size > 0 and bool((n == n[0]).all())  # then every shuffle keeps each Σ n
+    tiled_n = None if same_n else np.tile(n, batch)
     tiled_hits = [np.tile(h, batch) for h in hits]
     done = 0
     while done < permutations:
         b = min(batch, permutations - done)
-        shuffled = rng.permuted(np.broadcast_to(labels, (b, size)), axis=1)
-        idx = (shuffled + offsets[:b]).ravel()
-        perm_n = np.bincount(idx, weights=tiled_n[: b * size], minlength=b * c).reshape(b, c)
+        shuffled = rng.permuted(np.broadcast_to(small, (b, size)), axis=1)
+        idx = shuffled.astype(np.int64)
+        idx += offsets[:b]
+        idx = idx.ravel()
+        if tiled_n is None:
+            perm_n = np.broadcast_to(total_n, (b, c))
+        else:
+            perm_n = np.bincount(idx, weights=tiled_n[: b * size], minlength=b * c).reshape(b, c)
         for m in rows:
             perm_h = np.bincount(idx, weights=tiled_hits[m][: b * size], minlength=b * c)
             with np.errstate(divide="ignore", invalid="ignore"):
