@@ -57,19 +57,10 @@ def ndcg(shown: list[str], pool_gain: pd.Series, k: int) -> float | None:
 
 
 def _min_ratio(report, attribute: str | None = None) -> dict | None:
-    table = report.table
-    rows = table[(table["measure"] == "selection") & table["impact_ratio"].notna()]
-    if attribute is not None:
-        rows = rows[rows["grouping"] == attribute]
-    if rows.empty:
+    worst = report.min_impact_ratio("selection", grouping=attribute)
+    if worst is None:
         return None
-    row = rows.loc[rows["impact_ratio"].idxmin()]
-    return {
-        "grouping": row["grouping"],
-        "category": row["category"],
-        "impact_ratio": round(float(row["impact_ratio"]), 4),
-        "flagged": bool(row["flagged"]),
-    }
+    return {**worst, "impact_ratio": round(worst["impact_ratio"], 4)}
 
 
 def _flagged(report, lowest: int = 5) -> dict:

@@ -68,10 +68,15 @@ class AuditReport:
             ["grouping", "category", "n", "share"]
         ]
 
-    def min_impact_ratio(self, measure: str = "selection") -> dict[str, Any] | None:
-        """The lowest impact ratio of ``measure`` over every grouping: grouping, category, ratio,
-        p_adjusted, flagged; ``None`` when the measure has no ratio."""
+    def min_impact_ratio(
+        self, measure: str = "selection", grouping: str | None = None
+    ) -> dict[str, Any] | None:
+        """The lowest impact ratio of ``measure`` over every grouping (or over ``grouping`` only,
+        e.g. ``"gender"``): grouping, category, ratio, p_adjusted, flagged; ``None`` when the
+        measure has no ratio there."""
         rows = self.table[(self.table["measure"] == measure) & self.table["impact_ratio"].notna()]
+        if grouping is not None:
+            rows = rows[rows["grouping"] == grouping]
         if rows.empty:
             return None
         row = rows.loc[rows["impact_ratio"].idxmin()]

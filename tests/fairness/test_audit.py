@@ -95,6 +95,8 @@ def test_planted_bias_is_flagged(test):
     assert _row(report, "sex", "scoring", "female")["flagged"]
     low = report.min_impact_ratio("selection")
     assert (low["grouping"], low["category"], low["flagged"]) == ("sex", "female", True)
+    assert report.min_impact_ratio("selection", grouping="sex") == low
+    assert report.min_impact_ratio("selection", grouping="shoe size") is None
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

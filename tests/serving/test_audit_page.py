@@ -3,13 +3,9 @@ scope message for a recruiter key."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import threading
-import time
-
 import pandas as pd
 import pytest
+from browser import chromium_or_skip, dump_dom, served
 from serving_world import some_role, tiny_bundle
 
 from recsys.recommender import Recommender
@@ -18,30 +14,8 @@ pytestmark = pytest.mark.browser
 K, WEIGHT, PORT = 20, 0.3, 8798  # WEIGHT: the page's default retention weight
 
 
-def dump_dom(chromium: str, url: str) -> str:
-    return subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-
-
 def test_audit_view_for_auditor_and_recruiter_keys():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("needs chromium (apt-get install -y chromium)")
-    import uvicorn
-
+    chromium = chromium_or_skip()
     from recsys.serving.api import create_app
 
     rec = Recommender.load(tiny_bundle())
@@ -51,26 +25,11 @@ def test_audit_view_for_auditor_and_recruiter_keys():
     gender = ["male"] * K + ["female"] * (len(pool) - K)  # every selected candidate a man
     rec.world.groups = pd.DataFrame({"candidate_id": pool["candidate_id"], "gender": gender})
     keys = {"auditor-key": "auditor", "recruiter-key": "recruiter"}
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(recommender=rec, api_keys=keys),
-            host="127.0.0.1",
-            port=PORT,
-            log_level="error",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{PORT}/?role={role}&k={K}&audit=1&key="
-    try:
+    with served(create_app(recommender=rec, api_keys=keys), PORT) as base:
+        url = f"{base}/?role={role}&k={K}&audit=1&key="
         auditor = dump_dom(chromium, url + "auditor-key")
         recruiter = dump_dom(chromium, url + "recruiter-key")
         fair = dump_dom(chromium, url + "auditor-key&fair=gender&ratio=0.8")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
     first = pool["candidate_id"].iloc[0]
     assert f"<td>{first}</td>" in auditor, auditor[-3000:]  # the shortlist is still shown
