@@ -110,11 +110,15 @@ def load_index(
     model_id: str | None = None,
     dim: int | None = None,
     config: IndexConfig | None = None,
+    mmap: bool = False,
 ) -> VectorIndex:
     """Load and verify the ``kind`` index in ``folder``.
 
     ``model_id`` / ``dim``: those of the encoder that will embed queries; a mismatch is refused.
     ``config``: search-time settings (nprobe, efSearch, threads…); default = the ones saved.
+    ``mmap``: map the FAISS file instead of copying it (``IO_FLAG_MMAP_IFC``: the codes stay in
+    the page cache, shared by every process that maps the same file); for searching only — an
+    index loaded so must not be added to or removed from.
     """
     p = paths(folder, kind)
     manifest = read_manifest(folder, kind)
@@ -139,7 +143,7 @@ def load_index(
             )
     config = config or IndexConfig.model_validate(manifest.get("config", {}))
     index = VectorIndex(kind, int(manifest["dim"]), manifest["model_id"], config)
-    index.index_ = faiss.read_index(str(p["faiss"]))
+    index.index_ = faiss.read_index(str(p["faiss"]), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
     index.factory_ = manifest["factory"]
     attrs = pd.read_parquet(p["attrs"])
     for col in attrs.columns:

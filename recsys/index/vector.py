@@ -337,11 +337,12 @@ class VectorIndex:
         model_id: str | None = None,
         dim: int | None = None,
         config: IndexConfig | None = None,
+        mmap: bool = False,
     ) -> VectorIndex:
         """See :func:`recsys.index.store.load_index`."""
         from recsys.index.store import load_index
 
-        return load_index(folder, kind, model_id=model_id, dim=dim, config=config)
+        return load_index(folder, kind, model_id=model_id, dim=dim, config=config, mmap=mmap)
 
 
 def _hnsw(index: Any) -> Any:

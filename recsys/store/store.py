@@ -222,25 +222,35 @@ class _Reader:
         return gens.pin(self.folder / "indexes", gen)
 
     def index(self, kind: str) -> VectorIndex | None:
-        """The FAISS index of ``kind`` in this reader's generation (loaded once, cached)."""
+        """The FAISS index of ``kind`` in this reader's generation (loaded once, cached).
+
+        Memory-mapped: every process serving the same generation shares its codes through the
+        page cache (a mapping outlives the generation's collection: Linux frees the file's pages
+        when the last mapping goes).  Writers change a private copy (:meth:`_writable_index`)."""
         _embedded(kind)
+        cached = self._indexes.get(kind)
+        if cached is not None and cached[0] == self.generation():
+            return cached[1]
+        gen, index = self._load_index(kind, mmap=True)
+        if gen:
+            self._indexes[kind] = (gen, index)
+        return index
+
+    def _load_index(self, kind: str, *, mmap: bool) -> tuple[int, VectorIndex | None]:
+        """(generation, its ``kind`` index) read under a pin (0, None before any index)."""
         for _ in range(50):
             gen = self.generation()
-            cached = self._indexes.get(kind)
-            if cached is not None and cached[0] == gen:
-                return cached[1]
             if gen == 0:
-                return None
+                return 0, None
             handle = self._pin(gen)
             if handle is None:  # collected since we read the pointer: read it again
                 time.sleep(0.01)
                 continue
             try:
-                index = gens.load(self.folder / "indexes", gen, kind, self._index_config())
+                config = self._index_config()
+                return gen, gens.load(self.folder / "indexes", gen, kind, config, mmap=mmap)
             finally:
                 self._unpin(handle)
-            self._indexes[kind] = (gen, index)
-            return index
         raise RuntimeError(f"{self.folder}: could not pin an index generation (50 tries)")
 
     def _unpin(self, handle: IO[bytes]) -> None:
@@ -558,11 +568,12 @@ class Store(_Reader):
             gens.collect(self.folder / "indexes", self.generation())
 
     def _writable_index(self, kind: str) -> VectorIndex | None:
-        """The current ``kind`` index, to be changed and published (the cache is dropped: an
-        aborted transaction must not leave a changed index behind)."""
-        index = self.index(kind)
+        """The current ``kind`` index as a private, changeable copy (not the mapped one readers
+        search), to be changed and published; the cache is dropped: an aborted transaction must
+        not leave a changed index behind."""
+        _embedded(kind)
         self._indexes.pop(kind, None)
-        return index
+        return self._load_index(kind, mmap=False)[1]
 
     def put_vectors(
         self,

@@ -63,11 +63,14 @@ def kinds(root: Path, gen: int) -> list[str]:
     return sorted(p.name[: -len(".json")] for p in folder(root, gen).glob("*.json"))
 
 
-def load(root: Path, gen: int, kind: str, config: IndexConfig | None = None) -> VectorIndex | None:
-    """The ``kind`` index of generation ``gen`` (sha256-checked), or None when it has none."""
+def load(
+    root: Path, gen: int, kind: str, config: IndexConfig | None = None, *, mmap: bool = False
+) -> VectorIndex | None:
+    """The ``kind`` index of generation ``gen`` (sha256-checked), or None when it has none;
+    ``mmap``: mapped for searching (shared by processes), not to be changed."""
     if gen == 0 or not paths(folder(root, gen), kind)["manifest"].exists():
         return None
-    return VectorIndex.load(folder(root, gen), kind, config=config)
+    return VectorIndex.load(folder(root, gen), kind, config=config, mmap=mmap)
 
 
 def publish(root: Path, old: int, new: int, changed: dict[str, VectorIndex | None]) -> Path:

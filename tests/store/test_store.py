@@ -124,6 +124,30 @@ def test_a_second_reader_sees_committed_writes(store, tmp_path):
     other.close()
 
 
+def _codes_owned(index) -> bool:
+    import faiss
+
+    base = faiss.downcast_index(index.index_.index)  # IDMap2 around Flat at this size
+    return bool(base.codes.is_owned)
+
+
+def test_readers_map_the_index_and_writers_change_a_private_copy(store, tmp_path):
+    ids = store.ids("candidates")
+    vecs = unit_vectors(len(ids))
+    store.put_vectors("candidates", ids[:-1], vecs[:-1], "m")
+    reader = Store.open(tmp_path / "store")
+    served = reader.index("candidates")
+    assert not _codes_owned(served)  # mapped: the page cache's copy, shared across processes
+    reader.put_vectors("candidates", ids[-1:], vecs[-1:], "m")  # a write through the reader
+    assert len(served) == len(ids) - 1  # the mapped index it was serving is untouched
+    assert len(reader.index("candidates")) == len(ids)
+    hits = reader.search("candidates", vecs[-1], k=1)
+    assert hits.row(0)[0][0] == ids[-1]
+    again = Store.open(tmp_path / "store").index("candidates")
+    assert not _codes_owned(again) and len(again) == len(ids)
+    reader.close()
+
+
 def test_open_refuses_a_folder_that_is_not_a_store(tmp_path):
     with pytest.raises(FileNotFoundError, match="create=True"):
         Store.open(tmp_path / "nothing")
