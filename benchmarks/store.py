@@ -6,7 +6,8 @@
 
 Measures: bulk upsert (10k rows, ~1.5 kB résumé, list column) through ``Store.upsert``; vectors
 put + index build; a **fresh reader process** that opens the store and does 100 lookups of 1,000
-random ids + 100 ANN searches (p50s, RSS and peak RSS); the same reader while a writer upserts;
+random ids + 100 ANN searches (p50s, RSS, PSS and peak RSS); four such readers at once (each
+one's RSS and PSS: the index is memory-mapped, so the PSS sum is what four workers cost); the same reader while a writer upserts;
 erasure of 100 candidates.  ``--engines`` measures SQLite (stdlib, WAL) and DuckDB on the same
 rows without the store around them (needs ``pip install duckdb``).
 """
@@ -76,14 +77,28 @@ def rss_mb() -> tuple[float, float]:
     return int(get["VmRSS"]) / 1024, int(get["VmHWM"]) / 1024
 
 
-def reader(folder: str, n: int, dim: int, out: mp.Queue) -> None:
-    """A fresh serving-like process: open, 100 × get(1,000 ids), 100 × search."""
+def pss_mb() -> float:
+    """Proportional set size of this process in MB: pages shared with other processes (a
+    memory-mapped index, the page cache of the same files) count once across them."""
+    rollup = Path("/proc/self/smaps_rollup").read_text()
+    return int(next(ln.split()[1] for ln in rollup.splitlines() if ln.startswith("Pss:"))) / 1024
+
+
+def reader(
+    folder: str, n: int, dim: int, out: mp.Queue, hold: float = 0.0, mmap: bool = True
+) -> None:
+    """A fresh serving-like process: open, 100 × get(1,000 ids), 100 × search; ``mmap=False``
+    reads the index into private memory (as before the store mapped it), for comparison."""
     from recsys.store import Store
+    from recsys.store import vectors as gens
 
     base = rss_mb()[0]
     t0 = time.perf_counter()
     store = Store.open(folder)
-    index = store.index("candidates")
+    if mmap:
+        index = store.index("candidates")
+    else:
+        index = gens.load(store.folder / "indexes", store.generation(), "candidates")
     load_s = time.perf_counter() - t0
     rng = np.random.default_rng(7)
     lookup, ann = [], []
@@ -98,9 +113,11 @@ def reader(folder: str, n: int, dim: int, out: mp.Queue) -> None:
         t = time.perf_counter()
         index.search(q, k=100)
         ann.append(time.perf_counter() - t)
+    time.sleep(hold)  # readers run side by side: measure while the others hold their maps
     rss, peak = rss_mb()
     out.put(
         {
+            "pss_mb": round(pss_mb()),
             "open_and_load_index_s": round(load_s, 2),
             "lookup_1000_ids_p50_ms": round(1000 * float(np.median(lookup)), 1),
             "lookup_1000_ids_p95_ms": round(1000 * float(np.quantile(lookup, 0.95)), 1),
@@ -117,6 +134,29 @@ def run_reader(folder: Path, n: int, dim: int) -> tuple[mp.Process, mp.Queue]:
     proc = mp.get_context("spawn").Process(target=reader, args=(str(folder), n, dim, queue))
     proc.start()
     return proc, queue
+
+
+def run_readers(folder: Path, n: int, dim: int, count: int, mmap: bool = True) -> dict:
+    """``count`` reader processes at once (as serving workers): each one's RSS and PSS, and the
+    sums.  A memory-mapped index's pages are shared: the PSS sum is what they cost together."""
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    procs = [
+        ctx.Process(target=reader, args=(str(folder), n, dim, queue, 5.0, mmap))
+        for _ in range(count)
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=900) for _ in procs]
+    for p in procs:
+        p.join()
+    return {
+        "readers": count,
+        "rss_mb_each": [r["rss_mb"] for r in results],
+        "pss_mb_each": [r["pss_mb"] for r in results],
+        "rss_mb_sum": sum(r["rss_mb"] for r in results),
+        "pss_mb_sum": sum(r["pss_mb"] for r in results),
+    }
 
 
 def bench_store(folder: Path, n: int, dim: int) -> dict:
@@ -158,6 +198,8 @@ def bench_store(folder: Path, n: int, dim: int) -> dict:
     proc, queue = run_reader(folder, n, dim)
     out["reader"] = queue.get(timeout=600)
     proc.join()
+    for mmap in (True, False):  # side by side: mapped (what Store.index does) and private
+        out[f"four_readers_{'mmap' if mmap else 'private'}"] = run_readers(folder, n, dim, 4, mmap)
     # the same reader while this process upserts 10k changed rows
     proc, queue = run_reader(folder, n, dim)
     time.sleep(3)

@@ -144,6 +144,7 @@ def load_index(
     config = config or IndexConfig.model_validate(manifest.get("config", {}))
     index = VectorIndex(kind, int(manifest["dim"]), manifest["model_id"], config)
     index.index_ = faiss.read_index(str(p["faiss"]), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
+    index.mapped_ = bool(mmap)
     index.factory_ = manifest["factory"]
     attrs = pd.read_parquet(p["attrs"])
     for col in attrs.columns:

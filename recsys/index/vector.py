@@ -75,6 +75,7 @@ class VectorIndex:
             faiss.omp_set_num_threads(self.config.threads)
         self.index_: Any = None
         self.factory_: str | None = None
+        self.mapped_ = False  # FAISS codes memory-mapped from a file: search only, never change
         self._names: list[str] = []  # int id -> entity id (never shrinks)
         self._rows: dict[str, int] = {}  # live entity id -> int id
         self._attrs = pd.DataFrame(index=pd.Index([], dtype="int64", name="int_id"))
@@ -137,6 +138,7 @@ class VectorIndex:
         self, ids: Sequence[str], vectors: np.ndarray, attributes: pd.DataFrame | None = None
     ) -> None:
         """Add new entities (``ids`` must not be in the index yet: use :meth:`update`)."""
+        self._check_changeable("add")
         if self.index_ is None:
             self._create(
                 resolve_factory(len(ids), self.config, self.dim), np.asarray(vectors, np.float32)
@@ -167,6 +169,7 @@ class VectorIndex:
 
     def remove(self, ids: Sequence[str]) -> int:
         """Remove entities by id (unknown ids are ignored); returns how many were removed."""
+        self._check_changeable("remove")
         int_ids = np.array([self._rows.pop(str(i)) for i in ids if str(i) in self._rows], np.int64)
         if len(int_ids) == 0:
             return 0
@@ -177,6 +180,13 @@ class VectorIndex:
         self._attrs = self._attrs.drop(index=int_ids)
         self._exploded = {}
         return len(int_ids)
+
+    def _check_changeable(self, what: str) -> None:
+        if self.mapped_:  # FAISS would write into (or reallocate) memory it does not own
+            raise RuntimeError(
+                f"Cannot {what} on the {self.kind!r} index: it is memory-mapped for searching. "
+                "Load it with mmap=False to change it."
+            )
 
     def update(
         self, ids: Sequence[str], vectors: np.ndarray, attributes: pd.DataFrame | None = None

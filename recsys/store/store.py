@@ -572,7 +572,9 @@ class Store(_Reader):
         search), to be changed and published; the cache is dropped: an aborted transaction must
         not leave a changed index behind."""
         _embedded(kind)
-        self._indexes.pop(kind, None)
+        cached = self._indexes.pop(kind, None)
+        if cached is not None and cached[0] == self.generation() and not cached[1].mapped_:
+            return cached[1]  # this writer's own copy of the current generation: no re-read
         return self._load_index(kind, mmap=False)[1]
 
     def put_vectors(
