@@ -16,34 +16,19 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
 from recsys.serving.auth import Caller
-from recsys.serving.schemas import FairnessOption
+from recsys.serving.schemas import ShortlistRequest
 
 
-class AuditShortlistRequest(BaseModel):
-    """A shortlist query (as ``/v1/shortlist``'s) and the attributes to audit."""
+class AuditShortlistRequest(ShortlistRequest):
+    """A ``/v1/shortlist`` query (its top ``k`` are the selected; ``fairness`` audits the list as
+    re-ranked) and the attributes to audit."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    role_id: str | None = Field(None, description="an indexed role")
-    job_description: str | None = Field(None, description="free-text JD (used when no role_id)")
-    k: int = Field(50, ge=1, description="the shortlist's length: its top k are selected")
-    filters: dict[str, Any] | None = Field(None, description="candidate filters, as /v1/shortlist")
-    retention_weight: float | None = Field(None, ge=0.0, le=1.0)
     attributes: list[str] | None = Field(
         None, description="protected attributes to audit (default: every one in the groups table)"
     )
-    fairness: FairnessOption | None = Field(
-        None, description="audit the list as re-ranked with this option (as /v1/shortlist's)"
-    )
-
-    @model_validator(mode="after")
-    def _one_query(self) -> AuditShortlistRequest:
-        if (self.role_id is None) == (self.job_description is None):
-            raise ValueError("Give exactly one of 'role_id' or 'job_description'.")
-        return self
 
 
 class AuditShortlistResponse(BaseModel):
