@@ -8,7 +8,8 @@ Measures: bulk upsert (10k rows, ~1.5 kB résumé, list column) through ``Store.
 put + index build; a **fresh reader process** that opens the store and does 100 lookups of 1,000
 random ids + 100 ANN searches (p50s, RSS, PSS and peak RSS); four such readers at once (each
 one's RSS and PSS: the index is memory-mapped, so the PSS sum is what four workers cost); the same reader while a writer upserts;
-erasure of 100 candidates.  ``--engines`` measures SQLite (stdlib, WAL) and DuckDB on the same
+erasure of 100 candidates, and of one as `recsys store erase` does it, verified by a scan of
+every file.  ``--engines`` measures SQLite (stdlib, WAL) and DuckDB on the same
 rows without the store around them (needs ``pip install duckdb``).
 """
 
@@ -211,8 +212,38 @@ def bench_store(folder: Path, n: int, dim: int) -> dict:
     t = time.perf_counter()
     store.delete_candidates([f"C{i:08d}" for i in range(100, 200)])
     out["delete_100_candidates_s"] = round(time.perf_counter() - t, 2)
+    out["erase_one"] = erase_one(store, "C00000300")
     store.close()
     return out
+
+
+def erase_one(store, cid: str) -> dict:
+    """Erasure of one candidate as ``recsys store erase`` runs it (rows, vectors, index
+    generation, write-ahead log emptied; no VACUUM), then a scan of every file of the store for
+    the id: the scan verifies, it is not part of the erasure's time."""
+    from recsys.ingest import erase_candidates
+
+    t = time.perf_counter()
+    n = erase_candidates(store, [cid])
+    seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    control = f"C{int(cid[1:]) + 1:08d}"  # a kept candidate: the scan can find ids
+    found: dict[str, list[str]] = {cid: [], control: []}
+    for path in sorted(p for p in store.folder.rglob("*") if p.is_file()):
+        with path.open("rb") as fh:
+            tail = b""
+            while chunk := fh.read(1 << 24):
+                for key, files in found.items():
+                    if key.encode() in tail + chunk and files[-1:] != [path.name]:
+                        files.append(path.name)
+                tail = chunk[-16:]
+    return {
+        "erased": n,
+        "seconds": round(seconds, 3),
+        "files_holding_id_after": found[cid],
+        "files_holding_a_kept_id": found[control],
+        "scan_s": round(time.perf_counter() - t, 1),
+    }
 
 
 def engine_reader(engine: str, path: str, n: int, out: mp.Queue) -> None:

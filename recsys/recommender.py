@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,21 @@ from recsys.recommender_config import (
 from recsys.scoring import ScoringMixin
 from recsys.shortlist_fairness import check_option, fair_order
 
-__all__ = ["QUERY_ID", "WORLD_TABLES", "Recommender", "RecommenderConfig"]
+__all__ = ["QUERY_ID", "WORLD_TABLES", "Recommender", "RecommenderConfig", "ShortlistQuery"]
+
+
+@dataclass(frozen=True)
+class ShortlistQuery:
+    """A shortlist's query: its vector, the role id scored (``QUERY_ID`` for a free-text JD),
+    that role's position in the model's roles, the free-text role rows and texts (or ``None``)
+    and what the manifest records of it."""
+
+    vector: np.ndarray
+    role_id: str
+    position: int
+    extra: pd.DataFrame | None
+    texts: list[str] | None
+    manifest: dict[str, Any]
 
 
 class Recommender(ScoringMixin):
@@ -137,7 +152,8 @@ class Recommender(ScoringMixin):
         self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
         self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
-        self._explainers: dict[str, Any] = {}  # contributions kind → explainer (built on first use)
+        # contributions kind → explainer (built on first use; one per model, shared by its views)
+        self._explainers: dict[str, Any] = base._explainers if base is not None else {}
         self._reasons = ReasonIndex(
             world,
             pd.Timestamp(self.features_.now_),
@@ -369,46 +385,71 @@ class Recommender(ScoringMixin):
         :mod:`recsys.shortlist_fairness` and docs/fairness.md before using it.
         """
         start = time.perf_counter()
+        k = self._check_shortlist(role_id, job_description, k, fairness)
+        query = self.shortlist_query(role_id, job_description)
+        hits = self.indexes["candidates"].search_batch(
+            query.vector[None, :], max(self.config.overfetch, k), filters
+        )
+        ids = np.asarray([i for i in hits.ids[0] if i is not None], dtype=object)
+        return self.rank_pool(
+            query, ids, k, filters, retention_weight, explain, fairness=fairness, start=start
+        )
+
+    def _check_shortlist(self, role_id: Any, job_description: Any, k: Any, fairness: Any) -> int:
+        """The shortlist's argument checks (before any work); returns ``k``."""
         _one_of(role_id, job_description, ("role_id", "job_description"), "shortlist")
         k = _check_k(k, self.config.max_k, "shortlist")
         if fairness is not None:
             check_option(fairness)  # before any work: a bad option costs no search
-        fast, side, texts = self.fast_features(), None, None
+        return k
+
+    def shortlist_query(self, role_id: str | None, job_description: str | None) -> ShortlistQuery:
+        """The query vector and role inputs of a shortlist (an indexed role or a free-text JD)."""
+        fast = self.fast_features()
         if role_id is not None:
             ri = self.features_.role_ids_.get_indexer([role_id])[0]
             if ri < 0:
                 raise KeyError(f"Unknown role_id {role_id!r}.{self._no_data_hint()}")
+            q = None
             if fast is not None and fast.world_roles.vectors is not None:
                 q = fast.world_roles.vectors[ri].astype(np.float32)  # the index's own vector
                 q = q if np.isfinite(q).all() else None
-            else:
-                q = None
             if q is None:
                 rows = self.world.roles[self.world.roles["role_id"] == role_id]
                 q = self._vector_of("roles", role_id, rows)
-            extra, rid = None, role_id
-            query: dict[str, Any] = {"role_id": role_id}
-        else:
-            text = _text(job_description, "job_description")
-            extra, texts = self._adhoc("roles", [QUERY_ID], [text])
-            q, rid, ri = extra["vector"].iloc[0], QUERY_ID, 0
-            query = {
-                "job_description_chars": len(job_description),
-                "extracted_skills": list(extra["required_skills"].iloc[0]),
-            }
-        want = max(self.config.overfetch, k)
-        hits = self.indexes["candidates"].search_batch(
-            np.asarray(q, np.float32)[None, :], want, filters
-        )
-        ids = np.asarray([i for i in hits.ids[0] if i is not None], dtype=object)
-        pairs = pd.DataFrame({"candidate_id": ids, "role_id": rid})
-        scored = None
+            return ShortlistQuery(
+                np.asarray(q, np.float32), role_id, int(ri), None, None, {"role_id": role_id}
+            )
+        text = _text(job_description, "job_description")
+        extra, texts = self._adhoc("roles", [QUERY_ID], [text])
+        query = {
+            "job_description_chars": len(job_description),
+            "extracted_skills": list(extra["required_skills"].iloc[0]),
+        }
+        vector = np.asarray(extra["vector"].iloc[0], np.float32)
+        return ShortlistQuery(vector, QUERY_ID, 0, extra, texts, query)
+
+    def rank_pool(
+        self,
+        query: ShortlistQuery,
+        ids: np.ndarray,
+        k: int,
+        filters: dict[str, Any] | None = None,
+        retention_weight: float | None = None,
+        explain: bool = True,
+        *,
+        fairness: dict[str, Any] | None = None,
+        start: float | None = None,
+    ) -> Ranking:
+        """The best ``k`` of the candidates ``ids`` (retrieved for ``query``), scored and
+        explained: the second half of :meth:`shortlist`."""
+        fast, scored = self.fast_features(), None
+        pairs = pd.DataFrame({"candidate_id": ids, "role_id": query.role_id})
         if fast is not None and len(ids):
             ci = fast.positions(ids)
             if (ci >= 0).all():
-                if extra is not None:
-                    side = fast.adhoc_roles(extra, texts)
-                ri_all = np.full(len(ci), ri, dtype=np.intp)
+                side = None if query.extra is None else fast.adhoc_roles(query.extra, query.texts)
+                ri_all = np.full(len(ci), query.position, dtype=np.intp)
                 scored = self._score_fast(fast, ci, ri_all, side)
         return self._rank(
             pairs,
@@ -417,8 +458,8 @@ class Recommender(ScoringMixin):
             filters,
             retention_weight,
             explain,
-            extra_roles=extra,
-            query=query,
+            extra_roles=query.extra,
+            query=query.manifest,
             scored=scored,
             start=start,
             fairness=fairness,

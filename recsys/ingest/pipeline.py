@@ -337,8 +337,9 @@ def load_world_into(store: Any, world: Any, model: Any = None) -> dict[str, Any]
 
 def erase_candidates(store: Any, ids: Sequence[str], *, encoder: Any = None) -> int:
     """Erase candidates from the store (rows, children, vectors, read skills) and their texts'
-    vectors from ``encoder``'s embedding cache, then compact, so no file keeps their text.
-    Returns how many existed."""
+    vectors from ``encoder``'s embedding cache, then empty the write-ahead log and drop old index
+    generations, so no file keeps their text (the database zeroes deleted cells; ``recsys store
+    compact`` gives the space back).  Returns how many existed."""
     ids = [str(i) for i in ids]
     texts = store.texts("candidates", ids).tolist()
     n = store.delete_candidates(ids)
@@ -346,5 +347,5 @@ def erase_candidates(store: Any, ids: Sequence[str], *, encoder: Any = None) -> 
         forget = getattr(encoder, "forget", None)
         if forget is not None:
             forget(texts)
-    store.vacuum()
+    store.vacuum(full=False)
     return n

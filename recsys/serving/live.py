@@ -8,15 +8,22 @@
 **Following the store.**  The served :class:`recsys.recommender.Recommender` is built from one
 pinned store snapshot (:meth:`Recommender.over_store`).  Any call checks, at most every
 ``poll_seconds``, the store's write counter (``Store.version``: one indexed SQLite read); when another
-process has written, a new recommender is built in a background thread and swapped in when ready.
-Calls keep being answered by the previous one meanwhile, so a store change never fails a request:
-a write becomes visible within ``poll_seconds`` plus one rebuild: the snapshot read and the
-serving fast path, built before the swap so that no query waits for it, with the BM25 rows of
-unchanged texts reused from the model's row cache (keyed by the store's text sha256); its
-self-check against the feature builder runs just after the swap.  Writes made through this object
-(:meth:`ingest`, :meth:`erase`) rebuild before they return, so the caller sees them at once, and
-then re-lay any index that outgrew its layout in a background thread
-(:mod:`recsys.store.compaction`; ``compact=False`` leaves it to ``recsys store compact``).
+process has written, a background thread takes over and calls keep being answered by what is served
+meanwhile, so a store change never fails a request:
+
+1. when the writes touched only candidates (at most ``recsys.serving.delta.DELTA_LIMIT``), it
+   reads just those and serves them beside the snapshot (:mod:`recsys.serving.delta`: the same
+   shortlists a full rebuild gives, in a fraction of its time);
+2. then it rebuilds in full (the snapshot read and the serving fast path, built before the swap so
+   that no query waits for it, with the BM25 rows of unchanged texts reused from the model's row
+   cache keyed by the store's text sha256) and swaps that in; the fast path's self-check against
+   the feature builder runs just after the swap.
+
+Writes made through this object are served before they return: :meth:`ingest` as a delta (the
+full rebuild follows in the background), :meth:`erase` by a full rebuild (an erased person must
+vanish from every answer at once).  Both then re-lay any index that outgrew its layout in a
+background thread (:mod:`recsys.store.compaction`; ``compact=False`` leaves it to ``recsys store
+compact``).
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ class LiveRecommender:
         self._building: threading.Thread | None = None
         self._checked = time.monotonic()
         self._version = self.store.version()
-        self._current = model.over_store(self.store)
+        self._current = self._full = model.over_store(self.store)
         self._ingestor: Any = None
 
     # ------------------------------------------------------------------ following the store
@@ -62,20 +69,58 @@ class LiveRecommender:
         if now - self._checked >= self.poll_seconds and self._write.acquire(blocking=False):
             try:
                 self._checked = now
-                moved = self.store.version() != self._version
+                # the store moved on, or a delta is served and its full rebuild is still owed
+                moved = self.store.version() != self._version or self._owed()
             finally:
                 self._write.release()
             if moved:
                 self._start_rebuild()
         return self._current
 
+    def _owed(self) -> bool:
+        return int(self._full.info["store_version"]) < self._version
+
     def _start_rebuild(self) -> None:
         with self._swap:
             if self._building is not None and self._building.is_alive():
                 return
-            self._building = threading.Thread(target=self.refresh, name="recsys-store-refresh")
+            self._building = threading.Thread(target=self._follow, name="recsys-store-refresh")
             self._building.daemon = True
             self._building.start()
+
+    def _follow(self) -> None:
+        """Serve the writes since the last full rebuild beside it at once (a delta, when they
+        touched a few candidates only: :mod:`recsys.serving.delta`), then rebuild in full."""
+        self._serve_delta()
+        self.refresh()
+
+    def _serve_delta(self) -> bool:
+        """Serve the store's writes as a delta beside the last full rebuild, if they allow one."""
+        from recsys.serving.delta import build_delta
+
+        try:
+            view = build_delta(self._full, self.store)
+        except Exception as err:  # noqa: BLE001 - the full rebuild below serves the write anyway
+            import warnings
+
+            warnings.warn(f"store delta not served ({err!r}); rebuilding in full", stacklevel=1)
+            view = None
+        if view is None:
+            return False
+        view.settle = self._settle
+        with self._swap:
+            if view.info["store_version"] > self._version:
+                self._current, self._version = view, view.info["store_version"]
+        return True
+
+    def _settle(self) -> Any:
+        """The full rebuild of what a delta serves (waits for the one under way)."""
+        building = self._building
+        if building is not None and building is not threading.current_thread():
+            building.join()
+        if int(self._full.info["store_version"]) >= self._version:
+            return self._full
+        return self.refresh()
 
     def refresh(self) -> Any:
         """Rebuild over the store's committed content now and serve it; returns it."""
@@ -87,6 +132,8 @@ class LiveRecommender:
         # feature builder just after the swap (it stops itself on a difference)
         rec.fast_features(check=False)
         with self._swap:
+            if version >= int(self._full.info["store_version"]):
+                self._full = rec
             if version >= self._version:
                 self._current, self._version = rec, version
         # the check runs on its own thread, so the next store version's rebuild need not wait
@@ -110,7 +157,10 @@ class LiveRecommender:
             if self._ingestor is None:
                 self._ingestor = Ingestor(recommender=self.model)
             report = ingest(self.store, inputs, kind=kind, ingestor=self._ingestor)
-            self.refresh()
+            if self._serve_delta():  # served now; the full rebuild follows in the background
+                self._start_rebuild()
+            else:
+                self.refresh()
             self._compact_if_due()
         return report
 
@@ -119,6 +169,9 @@ class LiveRecommender:
         from recsys.ingest.pipeline import erase_candidates
 
         with self._write:
+            building = self._building  # its snapshot pins the index generation holding them
+            if building is not None and building.is_alive():
+                building.join()
             n = erase_candidates(self.store, candidate_ids, encoder=self.model.encoder)
             self.refresh()
             self._compact_if_due()
@@ -141,7 +194,7 @@ class LiveRecommender:
         return self
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("model", "store", "_current", "_compacting"):
+        if name.startswith("__") or name in ("model", "store", "_current", "_full", "_compacting"):
             raise AttributeError(name)
         return getattr(self.current, name)
 

@@ -38,8 +38,9 @@ class Backend(Protocol):
     def read(self) -> Any:
         """Context manager: every statement inside sees one consistent committed state."""
 
-    def vacuum(self) -> None:
-        """Give back space and physically overwrite deleted rows (erasure)."""
+    def vacuum(self, full: bool = True) -> None:
+        """Physically overwrite deleted rows (erasure); ``full`` also gives back space (rewrites
+        the whole database: minutes at millions of rows)."""
 
     def close(self) -> None: ...
 
@@ -95,17 +96,17 @@ class SQLiteBackend:
     def read(self) -> Any:
         return self._transaction("BEGIN DEFERRED")
 
-    def vacuum(self) -> None:
-        # VACUUM rewrites the file from live rows only; TRUNCATE empties the WAL, whose old
-        # frames still hold page images of deleted rows.  Both need no reader pinned to old data:
-        # wait at most 2 s for one (not the 60 s writers wait for each other).
+    def vacuum(self, full: bool = True) -> None:
+        # secure_delete has zeroed deleted cells and freed pages in the database; TRUNCATE
+        # empties the WAL, whose old frames still hold page images of deleted rows.  VACUUM
+        # (``full``) rewrites the file from live rows only, giving the free pages back.  All need
+        # no reader pinned to old data: wait at most 2 s for one (not the 60 s writers wait).
         self._db.execute("PRAGMA busy_timeout = 2000")
+        steps = ["PRAGMA wal_checkpoint(TRUNCATE)"]
+        if full:
+            steps += ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
         try:
-            for step in (
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-                "VACUUM",
-                "PRAGMA wal_checkpoint(TRUNCATE)",
-            ):
+            for step in steps:
                 row = self._db.execute(step).fetchone()
                 if row is not None and row[0]:
                     raise RuntimeError(

@@ -36,6 +36,7 @@ from recsys.store.tables import CHILDREN, EMBEDDED, decode, encode, row_sha, spe
 from recsys.text import entity_texts
 
 FORMAT_VERSION = 1
+CHANGE_LOG_SECONDS = 24 * 3600  # how long the change log keeps an entry (see Store.changes)
 _CHUNK = 500  # ids per IN (...) query (SQLite's default variable limit is 32766)
 
 
@@ -141,6 +142,25 @@ class _Reader:
             frame = self.get(kind, ids)
             return _texts(self, kind, frame)
 
+    def changes(self, since: int) -> dict[str, set[str]] | None:
+        """What the writes after version ``since`` changed: ``{kind: ids}`` ("candidates" covers
+        their holdings, history, outcomes, groups, read skills and vectors; "index" a re-laid
+        index; "erased" an erasure, without ids), or ``None`` when the log no longer reaches back
+        to ``since`` (entries are kept ``CHANGE_LOG_SECONDS``)."""
+        with self._db.read():
+            now = self.version()
+            rows = self._db.execute(
+                "SELECT version, kind, entity_id FROM changes WHERE version > ?", [int(since)]
+            )
+        if len({r[0] for r in rows}) != now - int(since):
+            return None
+        out: dict[str, set[str]] = {}
+        for _, kind, entity_id in rows:
+            ids = out.setdefault(kind, set())
+            if entity_id:
+                ids.add(entity_id)
+        return out
+
     # ------------------------------------------------------------------ embeddings
     def stale(self, kind: str, model_id: str | None = None) -> list[str]:
         """Ids of ``kind`` whose text changed since it was embedded, never embedded, or (when
@@ -181,10 +201,13 @@ class _Reader:
         )
         return [r[0] for r in self._db.execute(sql, [kind, reader_id])]
 
-    def extracted(self, kind: str, reader_id: str | None = None) -> pd.DataFrame:
-        """Skills read from the texts of ``kind`` (by ``reader_id`` when given): one row per
-        (entity id, skill id), plus a row with a missing ``skill_id`` for a text read with none
-        found; the id column is named as the entity's (``candidate_id``, ``role_id``)."""
+    def extracted(
+        self, kind: str, reader_id: str | None = None, ids: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Skills read from the texts of ``kind`` (by ``reader_id`` when given; of ``ids`` when
+        given, else of all): one row per (entity id, skill id), plus a row with a missing
+        ``skill_id`` for a text read with none found; the id column is named as the entity's
+        (``candidate_id``, ``role_id``)."""
         _embedded(kind)
         key = spec(kind).key
         sql = "SELECT entity_id, skills FROM extracted WHERE kind = ?"
@@ -192,12 +215,19 @@ class _Reader:
         if reader_id is not None:
             sql += " AND reader_id = ?"
             params.append(reader_id)
-        ids, skills = [], []
-        for entity_id, cell in self._db.execute(sql + " ORDER BY 1", params):
+        rows: list[tuple[str, str]] = []
+        with self._db.read():
+            if ids is None:
+                rows = self._db.execute(sql + " ORDER BY 1", params)
+            for chunk in _chunks([str(i) for i in dict.fromkeys(ids or [])]):
+                where = f" AND entity_id IN ({_marks(len(chunk))}) ORDER BY 1"
+                rows += self._db.execute(sql + where, [*params, *chunk])
+        found_ids, skills = [], []
+        for entity_id, cell in rows:
             found = json.loads(cell) or [None]
-            ids += [entity_id] * len(found)
+            found_ids += [entity_id] * len(found)
             skills += found
-        return pd.DataFrame({key: ids, "skill_id": skills, "read": ids})
+        return pd.DataFrame({key: found_ids, "skill_id": skills, "read": found_ids})
 
     def to_world(self) -> Any:
         """Every table as a validated :class:`recsys.data.io.World` (reads the whole store: for
@@ -265,12 +295,22 @@ class _Reader:
             raise LookupError(f"{self.folder}: no {kind!r} index yet (put_vectors first)")
         return index.search_batch(np.atleast_2d(queries), k, filters)
 
-    def text_keys(self, kind: str) -> pd.Series:
-        """sha256 of each ``kind`` entity's text (the one its vector embeds), by id: what a
-        served model keys the rows it derives from texts by (``recsys.features.text.RowCache``)."""
+    def text_keys(self, kind: str, ids: Sequence[str] | None = None) -> pd.Series:
+        """sha256 of each ``kind`` entity's text (the one its vector embeds), by id (of ``ids``
+        when given): what a served model keys the rows it derives from texts by
+        (``recsys.features.text.RowCache``)."""
         _embedded(kind)
         key = spec(kind).key
-        rows = self._db.execute(f'SELECT "{key}", _text_sha FROM "{kind}"')
+        sql = f'SELECT "{key}", _text_sha FROM "{kind}"'
+        if ids is None:
+            rows = self._db.execute(sql)
+        else:
+            rows = []
+            with self._db.read():
+                for chunk in _chunks([str(i) for i in dict.fromkeys(ids)]):
+                    rows += self._db.execute(
+                        f'{sql} WHERE "{key}" IN ({_marks(len(chunk))})', chunk
+                    )
         return pd.Series({r[0]: r[1] for r in rows}, dtype=object)
 
     def index_config(self) -> IndexConfig:
@@ -393,6 +433,13 @@ class Store(_Reader):
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
             db.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+            # which entities each version changed: a server follows a few writes by serving
+            # them beside its snapshot (recsys.serving.delta) instead of re-reading everything
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS changes (version INTEGER NOT NULL, kind TEXT NOT "
+                "NULL, entity_id TEXT NOT NULL, at REAL NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS changes_version ON changes (version)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS extracted (kind TEXT NOT NULL, entity_id TEXT NOT "
                 "NULL, reader_id TEXT NOT NULL, text_sha TEXT, skills TEXT NOT NULL, "
@@ -424,9 +471,16 @@ class Store(_Reader):
         return Snapshot(self.folder)
 
     # ------------------------------------------------------------------ writes
-    def _bump(self) -> None:
-        """Inside a write transaction: raise :meth:`version` (readers poll it)."""
+    def _bump(self, kind: str = "index", ids: Sequence[str] = ("",)) -> None:
+        """Inside a write transaction: raise :meth:`version` (readers poll it) and log what
+        changed (``kind`` and ids; "index" for a new index layout, "erased" without ids for an
+        erasure: the log never keeps an erased id).  Entries older than ``CHANGE_LOG_SECONDS`` go."""
         self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'version'")
+        now = time.time()
+        version = self.version()
+        rows = [(version, kind, str(i), now) for i in ids] or [(version, kind, "", now)]
+        self._db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?)", rows)
+        self._db.execute("DELETE FROM changes WHERE at < ?", [now - CHANGE_LOG_SECONDS])
 
     def _text_shas(
         self, kind: str, ids: list[str], given: Sequence[str] | None, caller: str
@@ -466,7 +520,7 @@ class Store(_Reader):
                     for i, sha, found in zip(ids, shas, skills, strict=True)
                 ],
             )
-            self._bump()
+            self._bump(kind, ids)
 
     def upsert(self, kind: str, frame: pd.DataFrame) -> UpsertSummary:
         """Insert or replace rows of ``kind`` after validating them against its pandera model.
@@ -503,7 +557,7 @@ class Store(_Reader):
                 write,
             )
             if write:
-                self._bump()
+                self._bump(kind, [row[key] for row in write])
         return UpsertSummary(added, updated, len(rows) - added - updated)
 
     def _replace_children(
@@ -543,7 +597,7 @@ class Store(_Reader):
             [row for c in changed for row in new[c]],
         )
         if changed:
-            self._bump()
+            self._bump("candidates", changed)
         added = sum(c not in old_by for c in changed)
         return UpsertSummary(added, len(changed) - added, len(new) - len(changed))
 
@@ -614,6 +668,7 @@ class Store(_Reader):
                 )
             else:
                 index.update(ids, vecs, attributes)
+            self._bump(kind, ids)
             return self._publish({kind: index})
 
     def rebuild_index(self, kind: str, model_id: str, config: IndexConfig | None = None) -> int:
@@ -662,7 +717,11 @@ class Store(_Reader):
                         f"DELETE FROM {derived} WHERE kind = 'candidates' AND entity_id IN ({marks})",
                         chunk,
                     )
-            self._bump()
+                self._db.execute(
+                    f"DELETE FROM changes WHERE kind = 'candidates' AND entity_id IN ({marks})",
+                    chunk,
+                )
+            self._bump("erased")
             index = self._writable_index("candidates")
             if index is not None and index.remove(ids):
                 self._publish({"candidates": index})
@@ -678,12 +737,14 @@ class Store(_Reader):
         with self._collecting(), self._db.write():
             yield
 
-    def vacuum(self) -> list[int]:
-        """Delete unpinned old generations, then compact the database and empty its log, so
-        that erased rows leave no bytes on disk.  Returns the generations deleted."""
+    def vacuum(self, full: bool = True) -> list[int]:
+        """Delete unpinned old generations and empty the write-ahead log, so that erased rows
+        leave no bytes on disk (``secure_delete`` zeroes them in the database file); ``full``
+        also compacts the database (``VACUUM``: rewrites it, minutes at 10^6 candidates).
+        Returns the generations deleted."""
         with self._db.write():
             gone = gens.collect(self.folder / "indexes", self.generation())
-        self._db.vacuum()
+        self._db.vacuum(full=full)
         return gone
 
     def close(self) -> None:

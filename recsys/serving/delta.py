@@ -1,0 +1,216 @@
+"""Serving a few writes beside a snapshot, so they are visible without re-reading the store.
+
+A served :class:`recsys.recommender.Recommender` is built from one store snapshot
+(``Recommender.over_store``): the tables of every candidate are read and their serving inputs
+built, which takes seconds at thousands of candidates and grows with the pool.  After a write that
+touched only some candidates (an ingest, an update, an erasure), :func:`build_delta` reads just
+those candidates (the store's change log, :meth:`recsys.store.Store.changes`) and builds the same
+model over them alone; :class:`DeltaView` serves both:
+
+- **shortlist**: the pool is retrieved from the store's *current* candidate index (memory-mapped,
+  the write's generation), split into candidates the write touched (scored by the delta) and the
+  others (scored by the snapshot's recommender), and the two ranked halves are merged.  Every score
+  is a function of its pair alone (the features use the model's fixed reference statistics), so
+  the merged list equals the one a full rebuild would serve: same pool, same scores, same order
+  (``tests/serving/test_delta.py`` compares them).  Erased candidates are no longer in the index,
+  so they never enter a pool.
+- ``roles_for`` / ``score_pairs`` of touched candidates are answered by the delta, others by the
+  snapshot's recommender; every other call by the snapshot's recommender.
+- A ``fairness`` shortlist re-ranks the whole pool at once; it waits for the full rebuild
+  (``settle``) instead of merging.
+
+Roles, skills, credentials or contracts changed, more than ``limit`` candidates touched, or a change
+log that no longer reaches back to the snapshot: no delta (``None``), the caller rebuilds in full.
+The :class:`recsys.serving.live.LiveRecommender` serves a delta at once and replaces it with a full
+rebuild in the background.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recsys.explain import Ranking
+
+__all__ = ["DELTA_LIMIT", "DeltaView", "build_delta"]
+
+DELTA_LIMIT = 2000  # most candidates a delta serves; beyond it a full rebuild is as cheap
+_CHILDREN = ("holdings", "history", "outcomes", "groups")
+
+
+def build_delta(base: Any, store: Any, limit: int = DELTA_LIMIT) -> DeltaView | None:
+    """``base`` (a recommender over a snapshot of ``store``) plus the candidates written since,
+    or ``None`` when a full rebuild is needed (see the module doc)."""
+    since = base.info.get("store_version")
+    model = base.base
+    if since is None or model is None:
+        return None
+    with store.snapshot() as snap:
+        version = snap.version()
+        changes = snap.changes(int(since))
+        if changes is None or set(changes) - {"candidates", "index", "erased"}:
+            return None
+        touched = sorted(changes.get("candidates", ()))
+        if len(touched) > limit:
+            return None
+        index = snap.index("candidates")
+        if index is None or index.model_id != model.encoder.model_id:
+            return None
+        found, vectors = snap.vectors("candidates", touched)
+        keep = [i for i in found if i in index]  # searchable: what a full rebuild would serve
+        delta = None
+        if keep:
+            world = copy.copy(base.world)
+            world.candidates = snap.get("candidates", keep)
+            for kind in _CHILDREN:
+                setattr(world, kind, snap.rows_of(kind, keep))
+            if world.groups is not None and not len(world.groups):
+                world.groups = None
+            known = snap.extracted("candidates", model.reader_id, ids=keep)
+            keys = {
+                "candidates": snap.text_keys("candidates", keep),
+                "roles": snap.text_keys("roles"),
+            }
+            pos = pd.Index(found).get_indexer(keep)
+            from recsys.index import VectorIndex
+
+            own = VectorIndex.build("candidates", keep, vectors[pos], index.model_id)
+            indexes = {**base.indexes, "candidates": own}
+            info = {"store": str(store.folder), "store_version": version}
+            delta = model._over(world, indexes, known if len(known) else None, info, keys)
+            delta.fast_features(check=False)
+    return DeltaView(base, delta, touched, index, version)
+
+
+class DeltaView:
+    """The Recommender API over a snapshot's recommender plus a delta (see the module doc)."""
+
+    def __init__(
+        self,
+        base: Any,
+        delta: Any,
+        touched: list[str],
+        index: Any,
+        version: int,
+        settle: Callable[[], Any] | None = None,
+    ) -> None:
+        self.snapshot_recommender = base
+        self.delta = delta
+        self.touched = frozenset(touched)
+        self._touched = np.asarray(sorted(self.touched), dtype=object)
+        self.index = index  # the store's candidate index at ``version``
+        self.info = {**base.info, "store_version": version}
+        self.settle = settle  # returns the fully rebuilt recommender (waits for it)
+
+    # ------------------------------------------------------------------ queries
+    def shortlist(
+        self,
+        role_id: str | None = None,
+        job_description: str | None = None,
+        k: int = 50,
+        filters: dict[str, Any] | None = None,
+        retention_weight: float | None = None,
+        explain: bool = True,
+        fairness: dict[str, Any] | None = None,
+    ) -> Ranking:
+        """:meth:`Recommender.shortlist` over the snapshot and the delta (see the module doc)."""
+        base = self.snapshot_recommender
+        if fairness is not None and self.settle is not None:
+            return self.settle().shortlist(
+                role_id, job_description, k, filters, retention_weight, explain, fairness
+            )
+        start = time.perf_counter()
+        k = base._check_shortlist(role_id, job_description, k, fairness)
+        query = base.shortlist_query(role_id, job_description)
+        hits = self.index.search_batch(
+            query.vector[None, :], max(base.config.overfetch, k), filters
+        )
+        ids = np.asarray([i for i in hits.ids[0] if i is not None], dtype=object)
+        new = np.isin(ids, self._touched)
+        if self.delta is None or not new.any():
+            ranking = base.rank_pool(
+                query,
+                ids[~new],
+                k,
+                filters,
+                retention_weight,
+                explain,
+                fairness=fairness,
+                start=start,
+            )
+            return self._stamp(ranking)
+        parts = [
+            rec.rank_pool(query, part, k, filters, retention_weight, explain, start=start)
+            for rec, part in ((base, ids[~new]), (self.delta, ids[new]))
+        ]
+        return self._stamp(_merge(parts, k, "candidate_id", start))
+
+    def roles_for(self, candidate_id: str | None = None, *args: Any, **kwargs: Any) -> Ranking:
+        """:meth:`Recommender.roles_for`, by the delta for a candidate the writes touched."""
+        rec = self._owner(candidate_id)
+        return self._stamp(rec.roles_for(candidate_id, *args, **kwargs))
+
+    def score_pairs(self, frame: pd.DataFrame, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """:meth:`Recommender.score_pairs`, touched candidates' pairs scored by the delta."""
+        base = self.snapshot_recommender
+        if self.delta is None or "candidate_id" not in frame:
+            return base.score_pairs(frame, *args, **kwargs)
+        new = frame["candidate_id"].astype(str).isin(self.touched).to_numpy()
+        if not new.any():
+            return base.score_pairs(frame, *args, **kwargs)
+        if new.all():
+            return self.delta.score_pairs(frame, *args, **kwargs)
+        frame = frame.reset_index(drop=True)
+        a = base.score_pairs(frame[~new], *args, **kwargs).set_axis(np.flatnonzero(~new))
+        b = self.delta.score_pairs(frame[new], *args, **kwargs).set_axis(np.flatnonzero(new))
+        return pd.concat([a, b]).sort_index().reset_index(drop=True)
+
+    def describe(self) -> dict[str, Any]:
+        out = self.snapshot_recommender.describe()
+        out["index_sha256"] = {
+            **out["index_sha256"],
+            "candidates": getattr(self.index, "sha256_", None),
+        }
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("snapshot_recommender", "delta"):
+            raise AttributeError(name)
+        return getattr(self.snapshot_recommender, name)
+
+    # ------------------------------------------------------------------ helpers
+    def _owner(self, candidate_id: Any) -> Any:
+        if self.delta is not None and candidate_id is not None and candidate_id in self.touched:
+            return self.delta
+        return self.snapshot_recommender
+
+    def _stamp(self, ranking: Ranking) -> Ranking:
+        """The manifest names what served the answer: the write's version and index."""
+        manifest = dict(ranking.manifest)
+        manifest.update({k: v for k, v in self.describe().items() if k in manifest})
+        return Ranking(ranking.frame, manifest)
+
+    def __repr__(self) -> str:
+        return f"DeltaView(store_version={self.info['store_version']}, touched={len(self.touched)})"
+
+
+def _merge(parts: list[Ranking], k: int, key: str, start: float) -> Ranking:
+    """Two rankings of disjoint pools as one: the order of ``Recommender._rank`` (score, then
+    fit, descending; then the id), cut to ``k`` and renumbered."""
+    frames = [p.frame for p in parts if len(p.frame)]
+    if not frames:
+        return parts[0]
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    order = np.lexsort(
+        (frame[key].to_numpy(), -frame["fit"].to_numpy(), -frame["score"].to_numpy())
+    )[:k]
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    manifest = dict(parts[0].manifest)
+    manifest["elapsed_ms"] = round(1000 * (time.perf_counter() - start), 3)
+    return Ranking(frame, manifest)

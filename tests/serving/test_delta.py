@@ -1,0 +1,101 @@
+"""A few writes served beside the snapshot (recsys.serving.delta) rank exactly as a full rebuild."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from serving_world import some_role, tiny_bundle  # noqa: E402
+
+from recsys.ingest import erase_candidates, ingest  # noqa: E402
+from recsys.recommender import Recommender  # noqa: E402
+from recsys.serving.delta import DeltaView, build_delta  # noqa: E402
+from recsys.store import Store  # noqa: E402
+from recsys.store.world_io import seed_store  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model():
+    return Recommender.from_uri(tiny_bundle())
+
+
+@pytest.fixture
+def store(tmp_path, model):
+    st = Store.open(tmp_path / "store", create=True)
+    seed_store(st, model.world, indexes=model.indexes)
+    yield st
+    st.close()
+
+
+def _resume(model, role: str, cid: str, tmp_path: Path) -> Path:
+    skills = model.world.roles.set_index("role_id").loc[role, "required_skills"]
+    labels = model.world.skills.set_index("skill_id").loc[skills, "label"].tolist()
+    doc = {
+        "basics": {"label": "Specialist", "summary": "Expert in " + ", ".join(labels) + "."},
+        "skills": [{"name": label} for label in labels],
+        "meta": {"id": cid},
+    }
+    file = tmp_path / f"{cid}.json"
+    file.write_text(json.dumps(doc))
+    return file
+
+
+def _same(a, b) -> None:
+    a, b = a.to_frame(), b.to_frame()
+    assert a["candidate_id"].tolist() == b["candidate_id"].tolist()
+    assert a["score"].round(9).tolist() == b["score"].round(9).tolist()
+    assert a["rank"].tolist() == list(range(1, len(a) + 1))
+    assert a["matched_skills"].tolist() == b["matched_skills"].tolist()
+
+
+def test_a_delta_ranks_as_a_full_rebuild(tmp_path, model, store):
+    snapshot = model.over_store(store)
+    role = some_role(model)
+    top = snapshot.shortlist(role_id=role, k=5).to_frame()["candidate_id"].tolist()
+    with Store.open(store.folder) as writer:  # another process's ingest, update and erasure
+        ingest(writer, [_resume(model, role, "new-person", tmp_path)], recommender=model)
+        changed = writer.get("candidates", [top[1]])
+        changed["years_experience"] = 0.0
+        changed["skills"] = [[]]
+        writer.upsert("candidates", changed)
+        erase_candidates(writer, [top[0]])
+    view = build_delta(snapshot, store)
+    assert isinstance(view, DeltaView)
+    assert view.touched == {"new-person", top[1]}  # the erased id is not in the log
+    full = model.over_store(store)
+    for query in ({"role_id": role}, {"job_description": "Data engineer: Python, SQL, Spark."}):
+        got = view.shortlist(**query, k=20)
+        _same(got, full.shortlist(**query, k=20))
+        assert top[0] not in set(got.to_frame()["candidate_id"])
+    assert "new-person" in set(view.shortlist(role_id=role, k=20).to_frame()["candidate_id"])
+    _same(view.roles_for("new-person", k=5), full.roles_for("new-person", k=5))
+    pairs = pd.DataFrame({"candidate_id": ["new-person", top[2], top[1]], "role_id": role})
+    a, b = view.score_pairs(pairs), full.score_pairs(pairs)
+    assert a["candidate_id"].tolist() == pairs["candidate_id"].tolist()
+    assert a["score"].round(9).tolist() == b["score"].round(9).tolist()
+    assert view.info["store_version"] == store.version()
+
+
+def test_changes_outside_candidates_need_a_full_rebuild(model, store):
+    snapshot = model.over_store(store)
+    role = store.get("roles", [some_role(model)])
+    role["title"] = "Renamed role"
+    store.upsert("roles", role)
+    assert store.changes(int(snapshot.info["store_version"])) == {"roles": {some_role(model)}}
+    assert build_delta(snapshot, store) is None
+
+
+def test_a_change_log_that_no_longer_reaches_back_means_a_full_rebuild(model, store):
+    snapshot = model.over_store(store)
+    store.upsert(
+        "candidates",
+        store.get("candidates", store.ids("candidates")[:1]).assign(years_experience=41.0),
+    )
+    store._db.execute("DELETE FROM changes")  # as after CHANGE_LOG_SECONDS
+    assert store.changes(int(snapshot.info["store_version"])) is None
+    assert build_delta(snapshot, store) is None
