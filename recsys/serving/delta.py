@@ -84,7 +84,7 @@ def build_delta(base: Any, store: Any, limit: int = DELTA_LIMIT) -> DeltaView | 
             info = {"store": str(store.folder), "store_version": version}
             delta = model._over(world, indexes, known if len(known) else None, info, keys)
             delta.fast_features(check=False)
-    return DeltaView(base, delta, touched, index, version)
+    return DeltaView(base, delta, touched, index, version, erased="erased" in changes)
 
 
 class DeltaView:
@@ -98,6 +98,8 @@ class DeltaView:
         index: Any,
         version: int,
         settle: Callable[[], Any] | None = None,
+        *,
+        erased: bool = False,
     ) -> None:
         self.snapshot_recommender = base
         self.delta = delta
@@ -106,6 +108,9 @@ class DeltaView:
         self.index = index  # the store's candidate index at ``version``
         self.info = {**base.info, "store_version": version}
         self.settle = settle  # returns the fully rebuilt recommender (waits for it)
+        # someone was erased: the snapshot's recommender still knows them (a full rebuild is due)
+        self.erased = erased
+        self.created = time.monotonic()
 
     # ------------------------------------------------------------------ queries
     def shortlist(

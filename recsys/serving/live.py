@@ -14,13 +14,15 @@ meanwhile, so a store change never fails a request:
 1. when the writes touched only candidates (at most ``recsys.serving.delta.DELTA_LIMIT``), it
    reads just those and serves them beside the snapshot (:mod:`recsys.serving.delta`: the same
    shortlists a full rebuild gives, in a fraction of its time);
-2. then it rebuilds in full (the snapshot read and the serving fast path, built before the swap so
+2. it rebuilds in full (the snapshot read and the serving fast path, built before the swap so
    that no query waits for it, with the BM25 rows of unchanged texts reused from the model's row
-   cache keyed by the store's text sha256) and swaps that in; the fast path's self-check against
-   the feature builder runs just after the swap.
+   cache keyed by the store's text sha256) and swaps that in when no delta can serve the writes,
+   when they erased someone, or when the delta served is ``rebuild_after`` seconds old (default
+   30: a burst of writes costs one full rebuild, which competes with requests for the
+   interpreter); the fast path's self-check against the feature builder runs after the swap.
 
 Writes made through this object are served before they return: :meth:`ingest` as a delta (the
-full rebuild follows in the background), :meth:`erase` by a full rebuild (an erased person must
+full rebuild follows when due), :meth:`erase` by a full rebuild (an erased person must
 vanish from every answer at once).  Both then re-lay any index that outgrew its layout in a
 background thread (:mod:`recsys.store.compaction`; ``compact=False`` leaves it to ``recsys store
 compact``).
@@ -41,7 +43,13 @@ class LiveRecommender:
     """The :class:`~recsys.recommender.Recommender` API over a live store (see the module doc)."""
 
     def __init__(
-        self, model: Any, store: Any, *, poll_seconds: float = 0.5, compact: bool = True
+        self,
+        model: Any,
+        store: Any,
+        *,
+        poll_seconds: float = 0.5,
+        compact: bool = True,
+        rebuild_after: float = 30.0,
     ) -> None:
         from recsys.store import Store
 
@@ -50,9 +58,12 @@ class LiveRecommender:
         self._compacting: threading.Thread | None = None
         self.store = store if isinstance(store, Store) else Store.open(store)
         self.poll_seconds = float(poll_seconds)
+        # how long a delta is served before the full rebuild (at once after an erasure)
+        self.rebuild_after = float(rebuild_after)
         self._write = threading.Lock()  # one write (ingest/erase) of this process at a time
         self._swap = threading.Lock()
         self._building: threading.Thread | None = None
+        self._delta: threading.Thread | None = None
         self._checked = time.monotonic()
         self._version = self.store.version()
         self._current = self._full = model.over_store(self.store)
@@ -69,29 +80,45 @@ class LiveRecommender:
         if now - self._checked >= self.poll_seconds and self._write.acquire(blocking=False):
             try:
                 self._checked = now
-                # the store moved on, or a delta is served and its full rebuild is still owed
-                moved = self.store.version() != self._version or self._owed()
+                newer = self.store.version() != self._version
             finally:
                 self._write.release()
-            if moved:
-                self._start_rebuild()
+            # the store moved on, or a delta is served and its full rebuild is still owed
+            if newer or self._owed():
+                self._start_rebuild(newer)
         return self._current
 
     def _owed(self) -> bool:
-        return int(self._full.info["store_version"]) < self._version
+        """A full rebuild is due: what is served is a delta that holds an erasure or is older
+        than ``rebuild_after`` (a burst of writes rebuilds once, not once per write)."""
+        if int(self._full.info["store_version"]) >= self._version:
+            return False
+        view = self._current
+        young = time.monotonic() - getattr(view, "created", 0.0) < self.rebuild_after
+        return getattr(view, "erased", True) or not young
 
-    def _start_rebuild(self) -> None:
+    def _start_rebuild(self, newer: bool = True) -> None:
+        """Follow the store in the background: a delta then a full rebuild, or, while a full
+        rebuild is under way, a delta of the ``newer`` writes (served before that rebuild ends)."""
         with self._swap:
-            if self._building is not None and self._building.is_alive():
-                return
-            self._building = threading.Thread(target=self._follow, name="recsys-store-refresh")
-            self._building.daemon = True
-            self._building.start()
+            if self._building is None or not self._building.is_alive():
+                follow = lambda: self._follow(newer)  # noqa: E731
+                self._building = self._thread(follow, "recsys-store-refresh")
+            elif newer and (self._delta is None or not self._delta.is_alive()):
+                self._delta = self._thread(self._serve_delta, "recsys-store-delta")
 
-    def _follow(self) -> None:
-        """Serve the writes since the last full rebuild beside it at once (a delta, when they
-        touched a few candidates only: :mod:`recsys.serving.delta`), then rebuild in full."""
-        self._serve_delta()
+    @staticmethod
+    def _thread(target: Any, name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _follow(self, newer: bool = True) -> None:
+        """Serve the ``newer`` writes since the last full rebuild beside it at once (a delta,
+        when they touched a few candidates only: :mod:`recsys.serving.delta`); rebuild in full
+        when no delta can serve them or one is due (:meth:`_owed`)."""
+        if newer and self._serve_delta() and not self._owed():
+            return
         self.refresh()
 
     def _serve_delta(self) -> bool:
@@ -157,9 +184,7 @@ class LiveRecommender:
             if self._ingestor is None:
                 self._ingestor = Ingestor(recommender=self.model)
             report = ingest(self.store, inputs, kind=kind, ingestor=self._ingestor)
-            if self._serve_delta():  # served now; the full rebuild follows in the background
-                self._start_rebuild()
-            else:
+            if not self._serve_delta():  # else served now, rebuilt in full when due
                 self.refresh()
             self._compact_if_due()
         return report
@@ -169,9 +194,9 @@ class LiveRecommender:
         from recsys.ingest.pipeline import erase_candidates
 
         with self._write:
-            building = self._building  # its snapshot pins the index generation holding them
-            if building is not None and building.is_alive():
-                building.join()
+            for thread in (self._building, self._delta):  # their snapshots pin old generations
+                if thread is not None and thread.is_alive():
+                    thread.join()
             n = erase_candidates(self.store, candidate_ids, encoder=self.model.encoder)
             self.refresh()
             self._compact_if_due()

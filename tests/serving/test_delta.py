@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -99,3 +100,33 @@ def test_a_change_log_that_no_longer_reaches_back_means_a_full_rebuild(model, st
     store._db.execute("DELETE FROM changes")  # as after CHANGE_LOG_SECONDS
     assert store.changes(int(snapshot.info["store_version"])) is None
     assert build_delta(snapshot, store) is None
+
+
+def _wait(cond, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_served_store_serves_writes_as_a_delta_and_rebuilds_after_an_erasure(
+    tmp_path, model, store
+):
+    live = Recommender.from_uri(tiny_bundle(), store=store.folder, poll_seconds=0.0)
+    role = some_role(model)
+    with Store.open(store.folder) as writer:  # another process's ingest
+        ingest(writer, [_resume(model, role, "new-person", tmp_path)], recommender=model)
+
+    def listed() -> bool:
+        frame = live.shortlist(role_id=role, k=30).to_frame()
+        return "new-person" in set(frame["candidate_id"])
+
+    assert _wait(listed)
+    assert isinstance(live._current, DeltaView)  # served beside the snapshot, not rebuilt
+    assert not live._owed()  # a burst of writes is rebuilt once, `rebuild_after` later
+    with Store.open(store.folder) as writer:
+        erase_candidates(writer, ["new-person"])
+    assert _wait(lambda: not listed() and not isinstance(live._current, DeltaView))
+    assert live.version == store.version()
