@@ -281,20 +281,27 @@ class Recommender(ScoringMixin):
         known: Any,
         info: dict[str, Any],
         text_keys: dict[str, pd.Series] | None = None,
+        now: Any = None,
     ) -> Recommender:
-        """This model (its models, config, reader and feature statistics) over other data."""
+        """This model (its models, config, reader and feature statistics) over other data.
+        ``now``: the features' reference time (default: the data's, see FeatureBuilder); a part
+        of a larger snapshot (a delta, a counterfactual) passes the snapshot's, so its pairs are
+        scored as of the same day."""
         for kind in ("contracts", "credentials"):
             if indexes.get(kind) is None:  # none in the data: the model's own
                 indexes[kind] = self.indexes[kind]
         if len(world.skills) == 0:
             world.skills = self.world.skills
+        config = self.config
+        if now is not None:
+            config = config.model_copy(update={"features": {**config.features, "now": now}})
         return Recommender(
             world,
             self.encoder,
             indexes,
             self.fit_ranker,
             self.retention_model,
-            self.config,
+            config,
             {**self.info, **info},
             known,
             self.text_ranker,

@@ -82,7 +82,14 @@ def build_delta(base: Any, store: Any, limit: int = DELTA_LIMIT) -> DeltaView | 
             own = VectorIndex.build("candidates", keep, vectors[pos], index.model_id)
             indexes = {**base.indexes, "candidates": own}
             info = {"store": str(store.folder), "store_version": version}
-            delta = model._over(world, indexes, known if len(known) else None, info, keys)
+            delta = model._over(
+                world,
+                indexes,
+                known if len(known) else None,
+                info,
+                keys,
+                now=base.features_.now_,  # the snapshot's day, not the touched rows' own
+            )
             delta.fast_features(check=False)
     return DeltaView(base, delta, touched, index, version, erased="erased" in changes)
 

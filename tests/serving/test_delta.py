@@ -130,3 +130,35 @@ def test_a_served_store_serves_writes_as_a_delta_and_rebuilds_after_an_erasure(
         erase_candidates(writer, ["new-person"])
     assert _wait(lambda: not listed() and not isinstance(live._current, DeltaView))
     assert live.version == store.version()
+
+
+def test_a_delta_scores_as_of_the_snapshots_day(tmp_path, model, store):
+    """A touched candidate without outcomes is scored as of the snapshot's day, not today: a
+    credential valid then and expired since counts, as in a full rebuild."""
+    snapshot = model.over_store(store)
+    day = pd.Timestamp(snapshot.features_.now_)
+    assert day < pd.Timestamp.now() - pd.Timedelta(days=60)  # the fixture's world is dated
+    role = some_role(model)
+    with Store.open(store.folder) as writer:
+        ingest(writer, [_resume(model, role, "new-person", tmp_path)], recommender=model)
+        creds = model.world.credentials["credential_id"].head(3).tolist()
+        writer.upsert(
+            "holdings",
+            pd.DataFrame(
+                {
+                    "candidate_id": "new-person",
+                    "credential_id": creds,
+                    "issued_at": day - pd.Timedelta(days=30),
+                    "expires_at": day + pd.Timedelta(days=30),
+                    "verified": True,
+                }
+            ),
+        )
+    view = build_delta(snapshot, store)
+    assert isinstance(view, DeltaView)
+    assert view.delta.features_.now_ == snapshot.features_.now_
+    pairs = pd.DataFrame({"candidate_id": ["new-person"], "role_id": [role]})
+    full = model.over_store(store)
+    assert view.score_pairs(pairs)["score"].round(9).tolist() == (
+        full.score_pairs(pairs)["score"].round(9).tolist()
+    )
