@@ -717,8 +717,10 @@ class Store(_Reader):
                         f"DELETE FROM {derived} WHERE kind = 'candidates' AND entity_id IN ({marks})",
                         chunk,
                     )
+                # the log keeps every version (a reader's delta needs it whole) but not the id
                 self._db.execute(
-                    f"DELETE FROM changes WHERE kind = 'candidates' AND entity_id IN ({marks})",
+                    f"UPDATE changes SET kind = 'erased', entity_id = '' "
+                    f"WHERE kind = 'candidates' AND entity_id IN ({marks})",
                     chunk,
                 )
             self._bump("erased")

@@ -162,3 +162,24 @@ def test_a_delta_scores_as_of_the_snapshots_day(tmp_path, model, store):
     assert view.score_pairs(pairs)["score"].round(9).tolist() == (
         full.score_pairs(pairs)["score"].round(9).tolist()
     )
+
+
+def test_erasing_someone_written_since_the_snapshot_is_served_as_a_delta(tmp_path, model, store):
+    """The change log keeps the versions of an erased person's writes (without the id), so a
+    write-then-erase within one snapshot's life is still served at once, without them."""
+    snapshot = model.over_store(store)
+    role = some_role(model)
+    with Store.open(store.folder) as writer:
+        ingest(writer, [_resume(model, role, "brief-person", tmp_path)], recommender=model)
+        erase_candidates(writer, ["brief-person"])
+    log = store.changes(int(snapshot.info["store_version"]))
+    assert log is not None and "brief-person" not in set().union(*log.values())
+    view = build_delta(snapshot, store)
+    assert isinstance(view, DeltaView) and view.erased
+    assert "brief-person" not in view.touched
+    got = view.shortlist(role_id=role, k=30).to_frame()["candidate_id"].tolist()
+    assert "brief-person" not in got
+    assert (
+        got
+        == model.over_store(store).shortlist(role_id=role, k=30).to_frame()["candidate_id"].tolist()
+    )
