@@ -570,6 +570,21 @@ class Recommender(ScoringMixin):
         pairs["score"] = combine_scores(fit, ret, retention_weight, config=cfg)
         return pairs
 
+    def pathway(self, candidate_id: str, role_id: str, **kwargs: Any) -> Any:
+        """A candidate's gaps for a role, the cheapest catalogue credentials closing them and
+        the fit, retention and shortlist rank with them (re-scored by this model):
+        :func:`recsys.pathways.plan.pathway`."""
+        from recsys.pathways.plan import pathway
+
+        return pathway(self, candidate_id, role_id, **kwargs)
+
+    def moves(self, candidate_id: str, **kwargs: Any) -> Any:
+        """Internal roles the candidate reaches with few new credentials, by predicted fit x
+        retention after the move: :func:`recsys.pathways.plan.moves`."""
+        from recsys.pathways.plan import moves
+
+        return moves(self, candidate_id, **kwargs)
+
     def _check_known(self, pairs: pd.DataFrame, extra_roles: Any, extra_candidates: Any) -> None:
         known_c = pd.Index(self.world.candidates["candidate_id"])
         known_r = self._titles.index

@@ -52,14 +52,21 @@ class ScoringMixin:
                 self.config.features,
             )
         X = builder.transform(pairs)
+        fit, ret = self._predict(X, self._text_only(pairs, extra_roles, extra_candidates))
+        return X, fit, ret
+
+    def _predict(
+        self, X: pd.DataFrame, text: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fit and retention of feature rows ``X``; ``text`` marks text-only pairs (scored by
+        the text model when the bundle has one)."""
         fit = np.asarray(self.fit_ranker.predict(X), dtype=float)
-        text = self._text_only(pairs, extra_roles, extra_candidates)
-        if text.any():  # both sides free text: the model of text-only pairs
+        if text is not None and text.any():  # both sides free text: the model of text-only pairs
             fit[text] = np.asarray(self.text_ranker.predict(X[text]), dtype=float)
         ret = np.asarray(
             self.retention_model.predict_survival(X, self.config.horizon_days), dtype=float
         )
-        return X, fit, np.clip(ret, 0.0, 1.0)
+        return fit, np.clip(ret, 0.0, 1.0)
 
     def _text_only(
         self, pairs: pd.DataFrame, extra_roles: Any, extra_candidates: Any

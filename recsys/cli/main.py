@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import typer
 
-from recsys.cli import ats, audit, data, index, occupations, serve, skills, store, train
+from recsys.cli import (
+    ats,
+    audit,
+    data,
+    index,
+    occupations,
+    pathways,
+    serve,
+    skills,
+    store,
+    train,
+)
 
 app = typer.Typer(
     name="recsys",
@@ -17,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for area in (data, ats, index, skills, occupations, train, serve, store, audit):
+for area in (data, ats, index, skills, occupations, train, serve, pathways, store, audit):
     area.register(app)
 
 

@@ -53,6 +53,10 @@ from recsys.serving.auth import Caller, KeyAuth
 from recsys.serving.schemas import (
     ErasedResponse,
     IngestResponse,
+    MovesRequest,
+    MovesResponse,
+    PathwayRequest,
+    PathwayResponse,
     ReloadRequest,
     RoleListResponse,
     RolesForRequest,
@@ -407,6 +411,21 @@ def create_app(
         )
         logged("roles_for", body, result, caller, "role_id")
         return _json(result.to_dict())
+
+    @app.post("/v1/pathways", response_model=PathwayResponse)
+    def pathways(body: PathwayRequest, request: Request, _: str = Depends(authorised)) -> Any:
+        """A candidate's gaps for a role, the cheapest credentials closing them and the rank,
+        fit and retention before and after (re-scored by the model)."""
+        result = current(request).pathway(
+            body.candidate_id, body.role_id, retention_weight=body.retention_weight
+        )
+        return _json(result.to_dict())
+
+    @app.post("/v1/moves", response_model=MovesResponse)
+    def moves(body: MovesRequest, request: Request, _: str = Depends(authorised)) -> Any:
+        """Internal roles an employee reaches with at most ``max_new`` new credentials."""
+        found = current(request).moves(body.candidate_id, max_new=body.max_new, k=body.k)
+        return _json({"candidate_id": body.candidate_id, "moves": [m.to_dict() for m in found]})
 
     @app.post("/v1/score", response_model=ScoreResponse)
     def score(body: ScoreRequest, request: Request, _: str = Depends(authorised)) -> Any:

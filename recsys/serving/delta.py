@@ -182,6 +182,19 @@ class DeltaView:
         b = self.delta.score_pairs(frame[new], *args, **kwargs).set_axis(np.flatnonzero(new))
         return pd.concat([a, b]).sort_index().reset_index(drop=True)
 
+    def pathway(self, candidate_id: str, role_id: str, **kwargs: Any) -> Any:
+        """:meth:`Recommender.pathway`: scored by the part holding the candidate, ranked in
+        this view's shortlist."""
+        from recsys.pathways.plan import pathway
+
+        return pathway(self, candidate_id, role_id, **kwargs)
+
+    def moves(self, candidate_id: str, **kwargs: Any) -> Any:
+        """:meth:`Recommender.moves` by the part holding the candidate."""
+        from recsys.pathways.plan import moves
+
+        return moves(self, candidate_id, **kwargs)
+
     def describe(self) -> dict[str, Any]:
         out = self.snapshot_recommender.describe()
         out["index_sha256"] = {

@@ -155,3 +155,66 @@ class IngestResponse(BaseModel):
 
 class ErasedResponse(BaseModel):
     erased: str = Field(description="the candidate id erased")
+
+
+class PathwayRequest(_Request):
+    candidate_id: str = Field(..., description="a known candidate")
+    role_id: str = Field(..., description="a known role")
+    retention_weight: float | None = Field(None, ge=0.0, le=1.0)
+
+
+class PathwayResponse(BaseModel):
+    """:class:`recsys.pathways.plan.Pathway`: gaps, the cheapest covering credentials, and the
+    model's prediction with and without them."""
+
+    candidate_id: str
+    role_id: str
+    as_of: str = Field(description="the day gaps are read and new credentials issued")
+    verified: list[str] = Field(description="required skills certified by a verified credential")
+    claimed_unverified: list[str] = Field(description="required skills claimed, not verified")
+    absent: list[str] = Field(description="required skills neither claimed nor credentialed")
+    missing_contracts: list[str] = Field(description="the role's contracts no held credential maps")
+    credentials: list[str] = Field(description="the cheapest catalogue credentials covering them")
+    cost: float
+    cost_source: str = Field(description="'cost' (catalogue column) or 'level'")
+    method: str = Field(description="'exact' (ILP) or 'greedy' (within bound x optimum)")
+    greedy_cost: float
+    bound: float = Field(description="H(n): greedy cost ≤ bound x the optimum")
+    uncovered_skills: list[str]
+    uncovered_contracts: list[str]
+    fit_before: float
+    fit_after: float
+    retention_before: float
+    retention_after: float
+    score_before: float
+    score_after: float
+    rank_before: int = Field(description="place in the role's shortlist as is")
+    rank_after: int = Field(description="place with the credentials (same others)")
+    pool: int = Field(description="others ranked in the role's shortlist")
+    labels: dict[str, str] = Field(description="names of the skill, credential and contract ids")
+
+
+class MovesRequest(_Request):
+    candidate_id: str = Field(..., description="an employee (a known candidate)")
+    max_new: int = Field(2, ge=0, le=10, description="most new credentials per move")
+    k: int = Field(10, ge=1, le=1000, description="how many roles")
+
+
+class Move(BaseModel):
+    role_id: str
+    title: str
+    credentials: list[str]
+    cost: float
+    contracts_unlocked: list[str]
+    missing_skills: list[str]
+    uncovered_skills: list[str]
+    fit: float
+    retention: float
+    value: float = Field(description="fit (model sigmoid) x retention after the move")
+    value_before: float
+    labels: dict[str, str]
+
+
+class MovesResponse(BaseModel):
+    candidate_id: str
+    moves: list[Move]

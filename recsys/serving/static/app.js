@@ -3,6 +3,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 let autoAudit = false;  // deep link &audit=1: audit the first shortlist shown
+let autoCandidate = null;  // deep link &candidate=ID: open that candidate's view
 $("key").value = localStorage.getItem("recsys-key") || "";
 
 async function call(method, path, body) {
@@ -72,8 +73,14 @@ async function shortlist() {
     for (const row of data.results) {
       const tr = document.createElement("tr");
       const moved = row.original_rank && row.original_rank !== row.rank;
+      const who = document.createElement("td");
+      const open = text("button", row.candidate_id, "who");
+      open.type = "button";
+      open.title = "Gaps, credential path and rank with it";
+      open.addEventListener("click", () => showPathway(row.candidate_id, role));
+      who.append(open);
       tr.append(text("td", moved ? row.rank + " (was " + row.original_rank + ")" : row.rank),
-        text("td", row.candidate_id),
+        who,
         text("td", row.score.toFixed(3), "num"), text("td", row.fit.toFixed(3), "num"),
         text("td", row.retention.toFixed(2), "num"));
       const why = document.createElement("td");
@@ -87,6 +94,8 @@ async function shortlist() {
       fairnessNote(data.manifest.fairness);
     auditReady(body, autoAudit);
     autoAudit = false;
+    if (autoCandidate) showPathway(autoCandidate, role);
+    autoCandidate = null;
   } catch (e) { $("status").textContent = "Error: " + e.message; }
 }
 
@@ -94,7 +103,7 @@ $("load-roles").addEventListener("click", loadRoles);
 $("go").addEventListener("click", shortlist);
 
 // Deep link: /?role=ROLE_ID&k=20 (key from localStorage, or &key= for kiosk/testing) runs at once;
-// &audit=1 then audits it (auditor keys).
+// &audit=1 then audits it (auditor keys); &candidate=ID opens that candidate's view (pathway.js).
 (function autorun() {
   const q = new URLSearchParams(location.search);
   if (q.get("key")) $("key").value = q.get("key");
@@ -102,6 +111,7 @@ $("go").addEventListener("click", shortlist);
   if (q.get("fair")) $("fair-attr").value = q.get("fair");
   if (q.get("ratio")) $("fair-ratio").value = q.get("ratio");
   autoAudit = q.get("audit") === "1";
+  autoCandidate = q.get("candidate");
   if (q.get("role")) {
     $("role").add(new Option(q.get("role"), q.get("role")));
     $("role").value = q.get("role");
