@@ -32,14 +32,14 @@ def test_audit_view_for_auditor_and_recruiter_keys():
         fair = dump_dom(chromium, url + "auditor-key&fair=gender&ratio=0.8")
 
     first = pool["candidate_id"].iloc[0]
-    assert f"<td>{first}</td>" in auditor, auditor[-3000:]  # the shortlist is still shown
+    assert f">{first}</button></td>" in auditor, auditor[-3000:]  # the shortlist is still shown
     assert "<h3>gender</h3>" in auditor and "Impact ratio" in auditor, auditor[-3000:]
     assert '<tr class="flagged"><td>female</td>' in auditor
     assert '<tr class=""><td>male</td>' in auditor and 'class="bar"' in auditor
     assert "Lowest selection impact ratio: 0.00 (female, gender, flagged)" in auditor
     assert f"Pool of {len(pool)} candidates, top {K} selected" in auditor
 
-    assert f"<td>{first}</td>" in recruiter, recruiter[-3000:]
+    assert f">{first}</button></td>" in recruiter, recruiter[-3000:]
     assert "needs an API key with the auditor scope; this key has: recruiter" in recruiter
     assert "<h3>gender</h3>" not in recruiter and "Impact ratio" not in recruiter
 
