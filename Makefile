@@ -88,8 +88,8 @@ taxonomy: install
 	$(PY) scripts/build_taxonomy.py --src ../shared/data --out recsys/data/taxonomy
 
 lint: install
-	$(VENV)/bin/ruff check recsys training tests benchmarks scripts notebooks/*.py
-	$(VENV)/bin/ruff format --check recsys training tests benchmarks scripts notebooks/*.py
+	$(VENV)/bin/ruff check recsys recsys_training tests benchmarks scripts notebooks/*.py
+	$(VENV)/bin/ruff format --check recsys recsys_training tests benchmarks scripts notebooks/*.py
 
 clean:
 	rm -rf worlds stores artifacts mlruns mlflow.db .cache .pytest_cache

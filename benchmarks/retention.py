@@ -3,7 +3,7 @@
     python benchmarks/retention.py --config configs/train.yaml --embedding hashing:256 \
         --worlds worlds/w20k /tmp/w20k-s11 /tmp/w20k-s12 /tmp/w20k-s13 --json
 
-Per world, exactly what ``recsys train`` does for retention (``training.pipeline.prepare`` split by hire
+Per world, exactly what ``recsys train`` does for retention (``recsys_training.pipeline.prepare`` split by hire
 date, ``RetentionModel`` from the config's ``retention`` section, ``retention_metrics`` with the planted
 oracle), without the ranker.  One world's test period holds ~650 hires, ~65 per decile, so its
 calibration deciles are dominated by sampling noise (the planted truth itself scores ~0.1); pooling the
@@ -37,8 +37,8 @@ _KEYS = (
 
 def _one_world(config, world: Path) -> tuple[dict, dict[str, np.ndarray], np.ndarray, np.ndarray]:
     from recsys.models.retention import RetentionModel
-    from training.evaluate import PlantedSurvival, retention_metrics
-    from training.pipeline import hire_pairs, prepare, select, with_as_of
+    from recsys_training.evaluate import PlantedSurvival, retention_metrics
+    from recsys_training.pipeline import hire_pairs, prepare, select, with_as_of
 
     prep = prepare(config, world)
     (ptr, dtr, etr), (pte, dte, ete) = (
@@ -72,7 +72,7 @@ def _one_world(config, world: Path) -> tuple[dict, dict[str, np.ndarray], np.nda
 
 def main() -> None:
     from recsys import metrics
-    from training.config import TrainConfig
+    from recsys_training.config import TrainConfig
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", type=Path, default=Path("configs/train.yaml"))

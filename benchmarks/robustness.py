@@ -5,7 +5,7 @@
 
 Per seed: ``generate_world`` with ``scenario: {kind: drawn}`` (the planted process drawn from the
 priors of ``recsys.data.planted.ScenarioPriors``; the seed picks the world and its scenario), then
-exactly ``recsys train`` (``training.train.train``, no MLflow) with the given config.  The seeds 7101+
+exactly ``recsys train`` (``recsys_training.train.train``, no MLflow) with the given config.  The seeds 7101+
 were never used while developing the features (development used 5, 9001 and the demo world's 42).
 
 Printed per world: the scenario id; test-period NDCG@10 of the ranker, the oracle (planted true fit),
@@ -47,13 +47,13 @@ def _ratios(ndcg: dict[str, float]) -> dict[str, float]:
 
 def observable_formula_ndcg(world: Path, config) -> float:
     """NDCG@10 on the test applicants of the planted formula applied to claimed skills, without the
-    hidden term (``training.baselines.observable_formula_scores``): the most a perfect copy of the
+    hidden term (``recsys_training.baselines.observable_formula_scores``): the most a perfect copy of the
     generator could reach from the data, beside the oracle, which sees true skills and noise."""
     import pandas as pd
 
-    from training.baselines import observable_formula_scores
-    from training.evaluate import ranking_metrics
-    from training.split import split_by_time
+    from recsys_training.baselines import observable_formula_scores
+    from recsys_training.evaluate import ranking_metrics
+    from recsys_training.split import split_by_time
 
     roles = pd.read_parquet(world / "roles.parquet", columns=["role_id", "opened_at"])
     split = split_by_time(roles, config.split.test_fraction, config.split.valid_fraction)
@@ -64,7 +64,7 @@ def observable_formula_ndcg(world: Path, config) -> float:
 
 
 def _config(args: argparse.Namespace, world: Path, folder: Path):
-    from training.config import TrainConfig
+    from recsys_training.config import TrainConfig
 
     raw = yaml.safe_load(Path(args.config).read_text())
     raw.update(world=str(world), out=str(folder / "train"))
@@ -76,7 +76,7 @@ def _config(args: argparse.Namespace, world: Path, folder: Path):
 def one_world(seed: int, args: argparse.Namespace, folder: Path) -> dict:
     """Generate (unless present), train and report one drawn-scenario world."""
     from recsys.data.generate import WorldConfig, generate_world
-    from training.train import train
+    from recsys_training.train import train
 
     done = folder / "result.json"
     if done.exists() and not args.retrain:

@@ -30,10 +30,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from recsys.data.generate import generate_world
-from training import plots
-from training.config import TrainConfig
-from training.pipeline import evaluate_models, prepare
-from training.train import fit_models
+from recsys_training import plots
+from recsys_training.config import TrainConfig
+from recsys_training.pipeline import evaluate_models, prepare
+from recsys_training.train import fit_models
 
 base = Path(os.environ.get("RECSYS_NOTEBOOK_DIR", "artifacts/notebooks"))
 world_dir = os.environ.get("RECSYS_WORLD")

@@ -302,7 +302,7 @@ def calibration_noise(
 
     Draws "stayed past the horizon" ~ Bernoulli(p_i) for every person ``n_sim`` times, bins by ``p`` as
     :func:`calibration_at_horizon` does and measures |mean p − observed share| per bin.  Assumes every
-    person is followed to the horizon (true of ``training.split.retention_periods`` test hires), so the
+    person is followed to the horizon (true of ``recsys_training.split.retention_periods`` test hires), so the
     per-bin Kaplan–Meier estimate is the observed share.  Returns the median and 95th percentile of the
     max and of the mean error over bins.
     """

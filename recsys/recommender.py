@@ -21,7 +21,7 @@ which other pairs share its call or chunk (batch, Spark and HTTP agree).
 
 **Two fit models.**  A pair whose candidate *and* role are both free text (a recruiter's pool of
 résumés against job descriptions) is scored by ``text_ranker``, fitted on the training pairs with
-every entity masked to its free-text form (``training.masking``); every other pair by
+every entity masked to its free-text form (``recsys_training.masking``); every other pair by
 ``fit_ranker``.  The main model saw text-only entities too, but as a minority beside structured
 profiles, and weighs text by what separates structured applicants; the text model learns only from
 what text gives.  Both predict the expected funnel stage, so their scores share a scale.

@@ -90,7 +90,7 @@ def promote_if_better(
 ) -> PromotionDecision:
     """Move ``name@alias`` to ``version`` if ``value`` beats the current champion's; log the decision.
     ``refuse``: a reason the version may not be promoted whatever its value (e.g. the fairness
-    floor of ``training.audit``); it becomes the decision's reason."""
+    floor of ``recsys_training.audit``); it becomes the decision's reason."""
     if value is None or not math.isfinite(float(value)):
         raise ValueError(
             f"The 'value' parameter of promote_if_better must be a finite number. Got {value!r}."

@@ -23,8 +23,8 @@ def model(tmp_path_factory):
     from trained import tiny_world
 
     from recsys.recommender import Recommender
-    from training.config import TrainConfig
-    from training.train import train
+    from recsys_training.config import TrainConfig
+    from recsys_training.train import train
 
     root = tmp_path_factory.mktemp("realtext")
     world = tiny_world(root / "world", candidates=1500, roles=150, seed=11)

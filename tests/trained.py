@@ -13,7 +13,7 @@ def tiny_world(path: Path, candidates: int = 400, roles: int = 60, seed: int = 3
 
 def tiny_config(root: Path, world: Path, **updates):
     """A TrainConfig on the HashingEncoder with a per-test MLflow store under ``root``."""
-    from training.config import TrainConfig
+    from recsys_training.config import TrainConfig
 
     raw = {
         "world": str(world),

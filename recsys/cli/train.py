@@ -22,7 +22,7 @@ def _env() -> None:
 
 def _config(path: Path | None, world: Path | None):
     from recsys.config import load_config
-    from training.config import TrainConfig
+    from recsys_training.config import TrainConfig
 
     cfg = load_config(path, TrainConfig) if path else TrainConfig()
     return cfg.model_copy(update={"world": world}) if world is not None else cfg
@@ -87,8 +87,8 @@ def train_cmd(
 ) -> None:
     """Split by time, fit ranker + retention, evaluate vs baselines, log to MLflow, gate @champion."""
     _env()
-    from training.pipeline import prepare
-    from training.train import resolve_world, train
+    from recsys_training.pipeline import prepare
+    from recsys_training.train import resolve_world, train
 
     cfg = _config(config, world)
     world_dir = resolve_world(cfg, None)
@@ -233,7 +233,7 @@ def evaluate_cmd(
         return
     if labels is not None:
         raise typer.BadParameter("--labels needs --pool.", param_hint="--labels")
-    from training.evaluate_model import evaluate_model
+    from recsys_training.evaluate_model import evaluate_model
 
     out = evaluate_model(model, world)
     if as_json:
@@ -256,7 +256,7 @@ def tune_cmd(
 ) -> None:
     """Optuna search over ranker hyper-parameters on the validation slice; writes the best config."""
     _env()
-    from training.tune import tune
+    from recsys_training.tune import tune
 
     result = tune(_config(config, world), trials=trials, out=out)
     typer.echo(

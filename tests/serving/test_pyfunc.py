@@ -13,7 +13,7 @@ from trained import tiny_config, tiny_world
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory):
     from recsys.serving.pyfunc import log_recommender
-    from training.train import train
+    from recsys_training.train import train
 
     root = tmp_path_factory.mktemp("pyfunc")
     world = tiny_world(root / "world")

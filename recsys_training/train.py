@@ -2,8 +2,8 @@
 
 One call does the whole run::
 
-    from training.config import TrainConfig
-    from training.train import train
+    from recsys_training.config import TrainConfig
+    from recsys_training.train import train
     result = train(TrainConfig(), "worlds/demo")
     result.report["ranking"]["ranker"]["ndcg@10"], result.decision.promoted
 
@@ -12,7 +12,7 @@ retention model is fitted on the hires of the training and validation periods, w
 at the test cutoff.  The recommender bundle (``recsys.recommender.Recommender.save``) is logged as the
 ``model`` of the run through :mod:`recsys.serving.pyfunc`, registered, and ``@champion`` moves only
 through :func:`recsys.registry.promote_if_better`.  Every run writes its audit pack (model card, the
-test-period audit, evaluation plots: :mod:`training.audit_pack`) to ``<out>/audit_pack`` and, when
+test-period audit, evaluation plots: :mod:`recsys_training.audit_pack`) to ``<out>/audit_pack`` and, when
 tracked, logs it as the run's ``audit_pack`` artifact folder.
 """
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training.config import TrainConfig
-from training.pipeline import (
+from recsys_training.config import TrainConfig
+from recsys_training.pipeline import (
     Prepared,
     evaluate_models,
     hire_pairs,
@@ -57,8 +57,8 @@ class TrainResult:
     decision: Any = None
     bundle: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
-    audit: dict[str, Any] | None = None  # the test-period audit's summary (training.audit)
-    audit_pack: Path | None = None  # <out>/audit_pack (training.audit_pack)
+    audit: dict[str, Any] | None = None  # the test-period audit's summary (recsys_training.audit)
+    audit_pack: Path | None = None  # <out>/audit_pack (recsys_training.audit_pack)
 
 
 def resolve_world(config: TrainConfig, world: str | Path | None) -> Path:
@@ -176,8 +176,8 @@ def _log_run(
 ) -> tuple[str, str]:
     """Log params, dataset, metrics, plots and the pyfunc model in the active run."""
     from recsys.serving.pyfunc import log_recommender
-    from training import plots, tracking
-    from training.evaluate import flatten_metrics
+    from recsys_training import plots, tracking
+    from recsys_training.evaluate import flatten_metrics
 
     tracking.log_config(config)
     tracking.log_dataset(prep.world.manifest, prep.world_dir)
@@ -253,7 +253,7 @@ def train(
 ) -> TrainResult:
     """Run the whole pipeline (see the module doc).  ``track=False`` skips MLflow entirely."""
     from recsys.recommender import Recommender
-    from training.evaluate import flatten_metrics
+    from recsys_training.evaluate import flatten_metrics
 
     world_dir = resolve_world(config, world) if prepared is None else prepared.world_dir
     t_all = time.perf_counter()
@@ -291,7 +291,7 @@ def train(
     bundle = rec.save(Path(config.out) / "bundle", overwrite=True, data=False)
     prep.timings["bundle_s"] = time.perf_counter() - t0
     result = TrainResult(evaluation["report"], flat, bundle=bundle, timings=prep.timings)
-    from training.audit import audit_test_period, gate_refusal
+    from recsys_training.audit import audit_test_period, gate_refusal
 
     fairness = audit_test_period(prep, ranker, config)
     result.audit = None if fairness is None else fairness.to_dict()["summary"]
@@ -312,7 +312,7 @@ def train(
     import mlflow
 
     from recsys.registry import promote_if_better, register_model
-    from training import tracking
+    from recsys_training import tracking
 
     tracking.configure(config.tracking)
     t0 = time.perf_counter()
@@ -320,7 +320,7 @@ def train(
         model_uri, _ = _log_run(prep, config, ranker, evaluation, bundle, rec)
         result.run_id, result.model_uri = run.info.run_id, model_uri
         if fairness is not None:
-            from training.audit import log_audit
+            from recsys_training.audit import log_audit
 
             log_audit(fairness)
         gate = tracking.metric_key(config.evaluate.gate_metric)
@@ -340,7 +340,7 @@ def train(
                 run_id=run.info.run_id,
                 refuse=gate_refusal(fairness, config.evaluate.min_impact_ratio),
             )
-        from training.audit_pack import log_audit_pack
+        from recsys_training.audit_pack import log_audit_pack
 
         # written after registration so that the card names the version and the gate's decision
         result.audit_pack = _write_pack(pack, result, config.tracking.model_name)
@@ -353,9 +353,9 @@ def train(
 
 
 def _write_pack(pack: dict[str, Any], result: TrainResult, name: str | None = None) -> Path:
-    """The run's audit pack at ``<out>/audit_pack`` (training.audit_pack), naming what is known of
+    """The run's audit pack at ``<out>/audit_pack`` (recsys_training.audit_pack), naming what is known of
     the logged model."""
-    from training.audit_pack import write_audit_pack
+    from recsys_training.audit_pack import write_audit_pack
 
     t0 = time.perf_counter()
     d = result.decision
@@ -374,6 +374,6 @@ def _write_pack(pack: dict[str, Any], result: TrainResult, name: str | None = No
 
 
 def _fingerprint(manifest: dict[str, Any]) -> str:
-    from training.tracking import dataset_fingerprint
+    from recsys_training.tracking import dataset_fingerprint
 
     return dataset_fingerprint(manifest)

@@ -8,7 +8,7 @@
       model_card.json    the same facts: model, intended use, training data (periods, sha256
                          fingerprint), labels, metrics overall and per category, audit summary,
                          known limitations, the features and their meanings, protected attributes
-      audit/             the test-period adverse-impact audit (training.audit.write_audit)
+      audit/             the test-period adverse-impact audit (recsys_training.audit.write_audit)
       plots/             NDCG@k, NDCG@10 per scorer, per-category metrics, calibration, importance
 
 Per-category metrics (``per_category_metrics``), per audited attribute and category, on the test
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training import model_card as card_text
+from recsys_training import model_card as card_text
 
 __all__ = ["log_audit_pack", "per_category_metrics", "write_audit_pack"]
 
@@ -65,12 +65,12 @@ def write_audit_pack(
     """Write the audit pack of one trained model into ``out_dir`` (replaced whole); returns it.
 
     ``prep``, ``config``, ``ranker``, ``retention``, ``text_ranker`` and ``evaluation`` are those of
-    :func:`training.train.train`; ``fairness`` its :class:`recsys.fairness.AuditReport` (None: the
+    :func:`recsys_training.train.train`; ``fairness`` its :class:`recsys.fairness.AuditReport` (None: the
     world has no groups table); ``model``: what is known of the logged model (``run_id``,
     ``model_uri``, ``registered_name``, ``version``, ``promotion``).
     """
-    from training import plots
-    from training.audit import write_audit
+    from recsys_training import plots
+    from recsys_training.audit import write_audit
 
     target = Path(out_dir)
     per_category = per_category_metrics(prep, ranker, config, fairness)
@@ -123,7 +123,7 @@ def per_category_metrics(prep: Any, ranker: Any, config: Any, fairness: Any = No
     )
     frame["ranker"] = np.asarray(ranker.predict(prep.features("test")), dtype=float)[applicants]
     if (prep.world_dir / "truth").is_dir():
-        from training.baselines import oracle_scores
+        from recsys_training.baselines import oracle_scores
 
         frame["oracle"] = np.asarray(oracle_scores(prep.world_dir, pairs), float)[applicants]
     frame = frame.reset_index(drop=True).merge(table, on="candidate_id", how="left")
@@ -177,7 +177,7 @@ def build_card(
 ) -> dict[str, Any]:
     """The model card's facts as a JSON-ready dict (the sections of the module doc)."""
     import recsys
-    from training.tracking import dataset_fingerprint
+    from recsys_training.tracking import dataset_fingerprint
 
     report = evaluation["report"]
     manifest = prep.world.manifest

@@ -18,11 +18,11 @@ def evaluate_model(uri: str | Path, world: str | Path | None = None) -> dict[str
     """``{"model", "world", "split", "report", "metrics"}`` for the model at ``uri`` (see module doc)."""
     from recsys.embedding import make_encoder
     from recsys.recommender import Recommender
-    from training.config import TrainConfig
-    from training.evaluate import flatten_metrics
-    from training.pipeline import evaluate_models, prepare
-    from training.tracking import dataset_fingerprint
-    from training.train import resolve_world
+    from recsys_training.config import TrainConfig
+    from recsys_training.evaluate import flatten_metrics
+    from recsys_training.pipeline import evaluate_models, prepare
+    from recsys_training.tracking import dataset_fingerprint
+    from recsys_training.train import resolve_world
 
     rec = Recommender.from_uri(uri)
     raw = rec.info.get("train_config")

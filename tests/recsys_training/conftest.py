@@ -11,7 +11,7 @@ from trained import tiny_config, tiny_world
 @pytest.fixture(scope="session")
 def prepared_tiny(tmp_path_factory):
     """``(root, world, config, Prepared)`` of the tiny world (embedded, split, paired)."""
-    from training.pipeline import prepare
+    from recsys_training.pipeline import prepare
 
     root = tmp_path_factory.mktemp("train")
     world = tiny_world(root / "world")
@@ -22,7 +22,7 @@ def prepared_tiny(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained(prepared_tiny):
     """``(root, world, config, TrainResult)`` of ``train(config)`` with MLflow tracking on."""
-    from training.train import train
+    from recsys_training.train import train
 
     root, world, config, prep = prepared_tiny
     return root, world, config, train(config, prepared=prep)

@@ -27,7 +27,7 @@ __all__ = [
 
 
 def ndcg_curve_figure(curve: pd.DataFrame, title: str = "Test NDCG@k") -> Figure:
-    """One line per scorer from :func:`training.evaluate.ndcg_curve` (rows = k)."""
+    """One line per scorer from :func:`recsys_training.evaluate.ndcg_curve` (rows = k)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for name in curve.columns:
         style = "--" if name == "oracle" else "-"

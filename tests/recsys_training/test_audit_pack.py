@@ -100,7 +100,7 @@ def test_features_table_lists_every_ranker_feature_with_its_meaning(trained, pac
 def test_per_category_metrics_cover_every_category_of_the_test_applicants(trained, pack):
     from recsys.data import load_world
     from recsys.fairness import load_groups
-    from training.split import split_by_time
+    from recsys_training.split import split_by_time
 
     root, world, config, result = trained
     path, card = pack
@@ -128,7 +128,7 @@ def test_fingerprint_is_the_worlds(trained, pack):
     import mlflow
 
     from recsys.data.io import read_manifest
-    from training.tracking import dataset_fingerprint
+    from recsys_training.tracking import dataset_fingerprint
 
     root, world, config, result = trained
     path, card = pack
@@ -156,7 +156,7 @@ def test_no_candidate_id_or_resume_text_in_any_pack_file(trained, pack):
 
 
 def test_untracked_run_writes_the_pack_to_its_out_folder(prepared_tiny):
-    from training.train import train
+    from recsys_training.train import train
 
     root, world, config, prep = prepared_tiny
     out = root / "untracked"

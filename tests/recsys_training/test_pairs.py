@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from recsys.index import Hits
-from training.pairs import build_pairs, retrieved_negatives
+from recsys_training.pairs import build_pairs, retrieved_negatives
 
 
 class FakeIndex:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.config import TrainConfig
-from training.train import ranker_data
+from recsys_training.config import TrainConfig
+from recsys_training.train import ranker_data
 
 
 def _prep():

@@ -9,7 +9,7 @@ from handmade import handmade_world
 from recsys.embedding import HashingEncoder
 from recsys.features import FeatureBuilder
 from recsys.skills import SkillExtractor
-from training.masking import choose_masked, mask_world, masked_builder
+from recsys_training.masking import choose_masked, mask_world, masked_builder
 
 
 def _builder():

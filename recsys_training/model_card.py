@@ -1,7 +1,7 @@
 """The audit pack's model card: its fixed text (intended use, labels, definitions, enforcement), the
 known limitations drawn from the run, and ``render``: ``model_card.json``'s facts as Markdown.
 
-:mod:`training.audit_pack` gathers the facts; this module only words and lays them out, so the
+:mod:`recsys_training.audit_pack` gathers the facts; this module only words and lays them out, so the
 Markdown says nothing the JSON does not hold.
 """
 
@@ -57,7 +57,7 @@ PER_CATEGORY = (
 
 AUDIT_PAIRS = (
     "every scored test-period pair: each test role's applicants and its retrieved non-applicants "
-    "(pairs.negatives_per_role), as training.audit.audit_test_period scores them"
+    "(pairs.negatives_per_role), as recsys_training.audit.audit_test_period scores them"
 )
 
 ENFORCED_BY = [

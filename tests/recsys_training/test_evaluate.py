@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.evaluate import flatten_metrics, ndcg_curve, ranking_metrics, retention_metrics
+from recsys_training.evaluate import flatten_metrics, ndcg_curve, ranking_metrics, retention_metrics
 
 
 def _pairs(seed: int = 0, roles: int = 30, per: int = 12) -> pd.DataFrame:
@@ -76,7 +76,7 @@ def test_retention_metrics_rank_the_informed_model_above_km():
 
 def test_retention_metrics_report_the_planted_oracle_and_the_noise_floor():
     from recsys.models.retention import RetentionModel
-    from training.evaluate import PlantedSurvival
+    from recsys_training.evaluate import PlantedSurvival
 
     rng = np.random.default_rng(1)
 

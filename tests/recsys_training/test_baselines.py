@@ -1,4 +1,4 @@
-"""training.baselines: the linear model and the untrained hand-weighted score."""
+"""recsys_training.baselines: the linear model and the untrained hand-weighted score."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from training.baselines import hand_weighted_scores, linear_scores
-from training.evaluate import ranking_metrics
+from recsys_training.baselines import hand_weighted_scores, linear_scores
+from recsys_training.evaluate import ranking_metrics
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
@@ -88,7 +88,7 @@ def test_observable_formula_is_the_planted_fit_on_claimed_skills(tmp_path):
     it equals the planted observable fit wherever a candidate claims exactly the true skills."""
     from recsys.data.generate import WorldConfig, generate_world
     from recsys.data.truth import Truth
-    from training.baselines import observable_formula_scores
+    from recsys_training.baselines import observable_formula_scores
 
     world = generate_world(
         tmp_path / "w", config=WorldConfig(candidates=300, roles=30, n_contracts=20, seed=3)

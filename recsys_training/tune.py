@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.config import TrainConfig
-from training.pipeline import Prepared, prepare
+from recsys_training.config import TrainConfig
+from recsys_training.pipeline import Prepared, prepare
 
 __all__ = ["TuneResult", "suggest", "valid_ndcg", "tune"]
 
@@ -45,7 +45,7 @@ def suggest(trial: Any) -> dict[str, Any]:
 def valid_ndcg(prep: Prepared, config: TrainConfig, k: int = 10) -> tuple[float, int]:
     """Fit a ranker with ``config.fit`` on the training pairs; NDCG@k on the validation pairs."""
     from recsys import metrics
-    from training.train import fit_ranker, ranker_data
+    from recsys_training.train import fit_ranker, ranker_data
 
     ranker = fit_ranker(prep, config)
     Xv, yv, gv = ranker_data(prep, config, "valid")
@@ -66,7 +66,7 @@ def tune(
     import optuna
 
     from recsys.config import dump_config
-    from training.train import resolve_world
+    from recsys_training.train import resolve_world
 
     if not isinstance(trials, int) or trials < 1:
         raise ValueError(f"The 'trials' parameter of tune must be an int >= 1. Got {trials!r}.")
@@ -87,7 +87,7 @@ def tune(
         if track:
             import mlflow
 
-            from training import tracking
+            from recsys_training import tracking
 
             with mlflow.start_run(run_name=f"trial-{trial.number}", nested=True):
                 mlflow.log_params({f"fit.{k}": v for k, v in trial.params.items()})
@@ -100,7 +100,7 @@ def tune(
     if track:
         import mlflow
 
-        from training import tracking
+        from recsys_training import tracking
 
         tracking.configure(config.tracking)
         with mlflow.start_run(run_name=f"tune-{prep.world_dir.name}") as parent:

@@ -119,7 +119,7 @@ def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
 def test_weaker_config_does_not_move_champion(trained):
     import mlflow
 
-    from training.train import train
+    from recsys_training.train import train
 
     root, world, config, result = trained
     weak = config.model_copy(
@@ -168,9 +168,9 @@ def test_tune_logs_nested_trials_and_writes_a_reproducible_config(trained):
     import mlflow
 
     from recsys.config import load_config
-    from training.config import TrainConfig
-    from training.pipeline import prepare
-    from training.tune import tune, valid_ndcg
+    from recsys_training.config import TrainConfig
+    from recsys_training.pipeline import prepare
+    from recsys_training.tune import tune, valid_ndcg
 
     root, world, config, result = trained
     prep = prepare(config, world)

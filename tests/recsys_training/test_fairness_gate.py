@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.fairness import audit
-from training.audit import gate_refusal
+from recsys_training.audit import gate_refusal
 
 
 def _report(female_rate: float):

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from training.config import TrackingConfig, flatten
+from recsys_training.config import TrackingConfig, flatten
 
 __all__ = [
     "DEFAULT_TRACKING_URI",

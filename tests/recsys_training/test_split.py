@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from training.split import censor_at, split_by_time, training_outcomes
+from recsys_training.split import censor_at, split_by_time, training_outcomes
 
 T = pd.Timestamp
 

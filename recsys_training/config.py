@@ -61,7 +61,7 @@ class PairsConfig(_Section):
 
 
 class MaskConfig(_Section):
-    """Text-only entities in training (``training.masking``): a seeded random share of candidates
+    """Text-only entities in training (``recsys_training.masking``): a seeded random share of candidates
     and roles is turned into its free-text form (the rules of ``recsys.adhoc``) for the training and
     validation pairs; their labels stay.  0 turns masking off."""
 

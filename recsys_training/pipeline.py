@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from training.config import TrainConfig
-from training.pairs import build_pairs
-from training.split import TimeSplit, retention_periods, split_by_time, training_outcomes
+from recsys_training.config import TrainConfig
+from recsys_training.pairs import build_pairs
+from recsys_training.split import TimeSplit, retention_periods, split_by_time, training_outcomes
 
 __all__ = [
     "Prepared",
@@ -47,7 +47,7 @@ class Prepared:
     builder: Any  # recsys.features.FeatureBuilder of the world as served
     hires: dict[str, pd.DataFrame]  # retention periods by hire date (see split.retention_periods)
     timings: dict[str, float] = field(default_factory=dict)
-    train_builder: Any = None  # the masked world of training.masking (None = ``builder``)
+    train_builder: Any = None  # the masked world of recsys_training.masking (None = ``builder``)
     text_builders: dict[str, Any] = field(default_factory=dict)  # period → every entity masked
     _features: dict[str, pd.DataFrame] = field(default_factory=dict)
 
@@ -70,7 +70,7 @@ class Prepared:
     def text_only_builder(self, period: str = "test") -> Any:
         """A builder over the world with every candidate and role of ``period``'s pairs masked."""
         if period not in self.text_builders:
-            from training.masking import masked_builder
+            from recsys_training.masking import masked_builder
 
             pairs = self.pairs[period]
             self.text_builders[period] = masked_builder(
@@ -197,7 +197,7 @@ def prepare(
     train_builder = None
     m = config.mask
     if m.candidates > 0 or m.roles > 0:
-        from training.masking import choose_masked, masked_builder
+        from recsys_training.masking import choose_masked, masked_builder
 
         t0 = time.perf_counter()
         seen = pd.concat([pairs["train"], pairs["valid"]])
@@ -228,8 +228,8 @@ def _simple_models(
 ) -> dict[str, np.ndarray]:
     """The linear model and the hand-weighted score on the ranker's training data (the same
     features and labels; ``text_only``: those of the text model), scored on ``X_test``."""
-    from training import baselines as bl
-    from training.train import ranker_data
+    from recsys_training import baselines as bl
+    from recsys_training.train import ranker_data
 
     Xtr, ytr, _ = ranker_data(prep, config, "train", text_only=text_only)
     return {
@@ -252,8 +252,8 @@ def evaluate_models(
 
     Returns ``{"report": nested metrics, "curve": NDCG@k frame, "calibration": {name: table}}``.
     """
-    from training import baselines as bl
-    from training.evaluate import ndcg_curve, ranking_metrics, retention_metrics
+    from recsys_training import baselines as bl
+    from recsys_training.evaluate import ndcg_curve, ranking_metrics, retention_metrics
 
     t0 = time.perf_counter()
     pairs = prep.pairs["test"]
@@ -306,13 +306,13 @@ def evaluate_models(
     calibration: dict[str, pd.DataFrame] = {}
     oracle = None
     if baselines and (prep.world_dir / "truth").is_dir():  # the ceiling, from the planted process
-        from training.evaluate import PlantedSurvival
+        from recsys_training.evaluate import PlantedSurvival
 
         oracle = PlantedSurvival.from_world(prep.world_dir, te_pairs)
     try:
         others = {}
         if baselines:  # what the learned splines add: the same Cox model, linear in its inputs
-            from training.baselines import linear_cox
+            from recsys_training.baselines import linear_cox
 
             others["linear_cox"] = linear_cox(retention, select(Xtr, names), tr_d, tr_e)
         report["retention"], calibration = retention_metrics(
