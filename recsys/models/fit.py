@@ -28,6 +28,7 @@ from typing import Any, Literal
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 __all__ = ["FitRanker", "resolve_monotone"]
 
@@ -105,7 +106,7 @@ def _sort_by_group(
     return X.iloc[order].reset_index(drop=True), y[order], sizes
 
 
-class FitRanker:
+class FitRanker(BaseEstimator):
     """LightGBM lambdarank over pair features, grouped by role.
 
     Parameters
@@ -117,6 +118,10 @@ class FitRanker:
     n_jobs : threads (default 1: the project runs on shared small machines).
     random_state : the one seed.
     objective : ``"lambdarank"`` (listwise NDCG) or ``"regression"`` (pointwise expected stage).
+
+    A scikit-learn estimator as far as parameters go (``get_params(deep=...)``, ``set_params``,
+    ``sklearn.base.clone``; tests/models/test_estimator_contract.py), so hyper-parameter tools and
+    notebooks can copy and vary it.  ``fit`` takes role ids besides ``X, y``.
     """
 
     def __init__(
@@ -147,23 +152,6 @@ class FitRanker:
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.objective = objective
-
-    def get_params(self) -> dict[str, Any]:
-        names = [
-            "n_estimators",
-            "learning_rate",
-            "num_leaves",
-            "min_child_samples",
-            "subsample",
-            "colsample_bytree",
-            "reg_lambda",
-            "monotone",
-            "eval_at",
-            "n_jobs",
-            "random_state",
-            "objective",
-        ]
-        return {n: getattr(self, n) for n in names}
 
     # ------------------------------------------------------------------ fit
     def fit(

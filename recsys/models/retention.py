@@ -54,6 +54,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from recsys.models.fit import _as_frame, _atomic_write_text
 
@@ -168,7 +169,7 @@ def _apply_calibrator(cal: dict[str, Any], raw: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(cal["a"] * _logit(raw) + cal["b"])))
 
 
-class RetentionModel:
+class RetentionModel(BaseEstimator):
     """Penalised Cox model of time-to-exit, with optional recalibration per horizon.
 
     Parameters
@@ -184,6 +185,9 @@ class RetentionModel:
         the Kaplan–Meier baseline instead of a prediction (see the module doc); 1.0 = never.
     required_inputs : features of which a row needs at least one (else: the baseline).
     random_state : seed of the calibration split.
+
+    Parameters follow scikit-learn's estimator contract (``get_params(deep=...)``, ``set_params``,
+    ``sklearn.base.clone``); ``fit`` takes durations and events instead of ``y``.
     """
 
     def __init__(
@@ -215,7 +219,8 @@ class RetentionModel:
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
-    def get_params(self) -> dict[str, Any]:
+    def _saved_params(self) -> dict[str, Any]:
+        """The parameters as the JSON file stores them (lists of plain floats and strings)."""
         return {
             "penalizer": self.penalizer,
             "l1_ratio": self.l1_ratio,
@@ -422,7 +427,7 @@ class RetentionModel:
         path = Path(path)
         state = {
             "format": _FORMAT,
-            "params": self.get_params(),
+            "params": self._saved_params(),
             "feature_names": self.feature_names_,
             "medians": self.medians_.tolist(),
             "means": self.means_.tolist(),
