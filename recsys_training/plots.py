@@ -1,21 +1,19 @@
 """The figures a training run logs: NDCG@k curves, retention calibration, feature importance, and
 for its audit pack NDCG@10 per scorer and the per-category metrics.
 
-Every function returns a matplotlib ``Figure`` (Agg backend, no display needed); the caller logs or
-saves it.
+Every function returns a matplotlib ``Figure`` drawn through pyplot; the caller logs, saves, shows
+or closes it.  Importing this module leaves the backend alone: a notebook keeps its inline backend
+(``plt.show()`` renders the figure), a script on a machine without a display gets matplotlib's
+headless fallback (Agg) and ``savefig`` works; ``MPLBACKEND`` overrides either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
 
 __all__ = [
     "ndcg_curve_figure",
