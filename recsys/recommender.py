@@ -50,6 +50,7 @@ import pandas as pd
 from recsys import __version__
 from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles, role_skills
 from recsys.bundle import resolve_uri, verify_bundle, write_bundle
+from recsys.catalogue import CatalogueMixin
 from recsys.explain import Ranking, ReasonIndex, feature_meanings
 from recsys.models.combine import combine_scores
 from recsys.recommender_config import (
@@ -80,7 +81,7 @@ class ShortlistQuery:
     manifest: dict[str, Any]
 
 
-class Recommender(ScoringMixin):
+class Recommender(ScoringMixin, CatalogueMixin):
     """Ranks candidates for roles (and roles for candidates) with reasons; see the module doc."""
 
     def __init__(
@@ -326,13 +327,22 @@ class Recommender(ScoringMixin):
         return self._adhoc(kind, ids, texts, titles)[0]
 
     def _adhoc(
-        self, kind: str, ids: list[str], texts: list[str], titles: list[str] | None = None
+        self,
+        kind: str,
+        ids: list[str],
+        texts: list[str],
+        titles: list[str] | None = None,
+        skills: list[list[str]] | None = None,
     ) -> tuple[pd.DataFrame, list[str]]:
-        """:meth:`adhoc` and the texts embedded (a role's is also its BM25 query)."""
+        """:meth:`adhoc` and the texts embedded (a role's is also its BM25 query); ``skills``:
+        roles' required skills given, not read."""
         if kind == "roles":
             texts = ["" if not isinstance(t, str) else t for t in texts]
-            matcher = self.features_.occupation_matcher()
-            required, optional = role_skills(texts, titles, self._skills, matcher)
+            if skills is not None:
+                required, optional = skills, None
+            else:
+                matcher = self.features_.occupation_matcher()
+                required, optional = role_skills(texts, titles, self._skills, matcher)
             rows = adhoc_roles(ids, texts, required, titles, optional)
         elif kind == "candidates":
             rows = adhoc_candidates(ids, texts, self.extract_skills(texts))
@@ -376,8 +386,12 @@ class Recommender(ScoringMixin):
         retention_weight: float | None = None,
         explain: bool = True,
         fairness: dict[str, Any] | None = None,
+        required_skills: list[str] | None = None,
     ) -> Ranking:
         """The ``k`` best candidates for an indexed role or a free-text JD, with reasons.
+
+        ``required_skills`` (a JD only): skill ids that replace the ones read from the text
+        (:meth:`jd_skills` shows them; a recruiter edits the list before searching).
 
         ``filters`` restrict candidates (see :mod:`recsys.index.attributes`), e.g.
         ``{"location_or_remote": "Berlin", "credential": "cr:12"}``.
@@ -393,7 +407,7 @@ class Recommender(ScoringMixin):
         """
         start = time.perf_counter()
         k = self._check_shortlist(role_id, job_description, k, fairness)
-        query = self.shortlist_query(role_id, job_description)
+        query = self.shortlist_query(role_id, job_description, required_skills)
         hits = self.indexes["candidates"].search_batch(
             query.vector[None, :], max(self.config.overfetch, k), filters
         )
@@ -410,8 +424,19 @@ class Recommender(ScoringMixin):
             check_option(fairness)  # before any work: a bad option costs no search
         return k
 
-    def shortlist_query(self, role_id: str | None, job_description: str | None) -> ShortlistQuery:
-        """The query vector and role inputs of a shortlist (an indexed role or a free-text JD)."""
+    def shortlist_query(
+        self,
+        role_id: str | None,
+        job_description: str | None,
+        required_skills: list[str] | None = None,
+    ) -> ShortlistQuery:
+        """The query vector and role inputs of a shortlist (an indexed role or a free-text JD,
+        optionally with its ``required_skills`` given)."""
+        if required_skills is not None and role_id is not None:
+            raise ValueError(
+                "The 'required_skills' parameter applies to a job_description only (an indexed "
+                "role has its own). Got it with role_id."
+            )
         fast = self.fast_features()
         if role_id is not None:
             ri = self.features_.role_ids_.get_indexer([role_id])[0]
@@ -428,11 +453,16 @@ class Recommender(ScoringMixin):
                 np.asarray(q, np.float32), role_id, int(ri), None, None, {"role_id": role_id}
             )
         text = _text(job_description, "job_description")
-        extra, texts = self._adhoc("roles", [QUERY_ID], [text])
+        given = None
+        if required_skills is not None:
+            given = [[s["skill_id"] for s in self.skill_labels(list(required_skills))]]
+        extra, texts = self._adhoc("roles", [QUERY_ID], [text], skills=given)
         query = {
             "job_description_chars": len(job_description),
             "extracted_skills": list(extra["required_skills"].iloc[0]),
         }
+        if given is not None:
+            query["skills_edited"] = True
         vector = np.asarray(extra["vector"].iloc[0], np.float32)
         return ShortlistQuery(vector, QUERY_ID, 0, extra, texts, query)
 

@@ -129,16 +129,24 @@ class DeltaView:
         retention_weight: float | None = None,
         explain: bool = True,
         fairness: dict[str, Any] | None = None,
+        required_skills: list[str] | None = None,
     ) -> Ranking:
         """:meth:`Recommender.shortlist` over the snapshot and the delta (see the module doc)."""
         base = self.snapshot_recommender
         if fairness is not None and self.settle is not None:
             return self.settle().shortlist(
-                role_id, job_description, k, filters, retention_weight, explain, fairness
+                role_id,
+                job_description,
+                k,
+                filters,
+                retention_weight,
+                explain,
+                fairness,
+                required_skills=required_skills,
             )
         start = time.perf_counter()
         k = base._check_shortlist(role_id, job_description, k, fairness)
-        query = base.shortlist_query(role_id, job_description)
+        query = base.shortlist_query(role_id, job_description, required_skills)
         hits = self.index.search_batch(
             query.vector[None, :], max(base.config.overfetch, k), filters
         )
@@ -194,6 +202,23 @@ class DeltaView:
         from recsys.pathways.plan import moves
 
         return moves(self, candidate_id, **kwargs)
+
+    def candidate_cards(self, candidate_ids: list[str]) -> list[dict[str, Any]]:
+        """:meth:`Recommender.candidate_cards`, a touched candidate's from the delta (an erased
+        one: none)."""
+        ids = [str(c) for c in candidate_ids]
+        mine = {c for c in ids if c in self.touched}
+        cards = self.snapshot_recommender.candidate_cards([c for c in ids if c not in mine])
+        if mine and self.delta is not None:
+            cards += self.delta.candidate_cards(sorted(mine))
+        by_id = {c["candidate_id"]: c for c in cards}
+        return [by_id[c] for c in ids if c in by_id]
+
+    def candidate_profile(self, candidate_id: str) -> dict[str, Any]:
+        """:meth:`Recommender.candidate_profile` by the part holding the candidate."""
+        if candidate_id in self.touched and self.delta is None:
+            raise KeyError(f"Unknown candidate_id {candidate_id!r}.")
+        return self._owner(candidate_id).candidate_profile(candidate_id)
 
     def describe(self) -> dict[str, Any]:
         out = self.snapshot_recommender.describe()
