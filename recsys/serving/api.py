@@ -4,8 +4,9 @@
 ``app.state.recommender``.  Every ``/v1`` route needs ``Authorization: Bearer <key>`` (keys from
 ``RECSYS_API_KEYS``, comma-separated, or a key file) whose scopes allow it (:mod:`recsys.serving.keys`:
 ``recruiter`` by default; ``/v1/audit/...`` needs ``auditor``, :mod:`recsys.serving.audit_routes`;
-``GET /v1/whoami`` tells a key its scopes); ``/``, ``/healthz``, ``/readyz``, ``/metrics`` and
-``/docs`` are open.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
+``GET /v1/whoami`` tells a key its scopes); ``/``, ``/healthz``, ``/readyz``, ``/metrics``,
+``/docs`` and ``/redoc`` are open.  The recruiter page's own routes (candidate cards and profiles,
+skill look-ups, saved shortlists, offline API docs) are :mod:`recsys.serving.page_routes`.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
 
 **Live data.**  With ``store`` (a :mod:`recsys.store` folder) the app serves
 ``Recommender.from_uri(model, store=store)``: every query ranks the store's current content, and
@@ -50,6 +51,8 @@ from prometheus_client import (
 from recsys.eventlog import EventLog
 from recsys.serving.audit_routes import add_audit_routes
 from recsys.serving.auth import Caller, KeyAuth
+from recsys.serving.page_routes import add_page_routes
+from recsys.serving.saved import SavedShortlists
 from recsys.serving.schemas import (
     ErasedResponse,
     IngestResponse,
@@ -261,6 +264,8 @@ def create_app(
         summary="Candidate–role shortlists with fit, retention and reasons.",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: page_routes, with their scripts served locally
+        redoc_url=None,
     )
     app.state.recommender = None
     app.state.model_uri = model
@@ -373,11 +378,9 @@ def create_app(
             ids = result.frame[id_col].tolist()
             events.record(kind, body.model_dump(), result.manifest, ids, caller.key_id)
 
-    @app.post("/v1/shortlist", response_model=ShortlistResponse)
-    def shortlist(
-        body: ShortlistRequest, request: Request, caller: Caller = Depends(authorised)
-    ) -> Any:
-        """Rank candidates for an indexed role or a free-text job description."""
+    def answer_shortlist(body: ShortlistRequest, request: Request, caller: Caller) -> Any:
+        """A ``/v1/shortlist`` body answered (limits, event log, the fairness entry a
+        recruiter may see); the saved-shortlist route ranks through this too."""
         too_long("job_description", body.job_description)
         check_k(body.k)
         fairness = body.fairness.model_dump(exclude_none=True) if body.fairness else None
@@ -388,12 +391,24 @@ def create_app(
             filters=body.filters,
             retention_weight=body.retention_weight,
             fairness=fairness,
+            required_skills=body.required_skills,
         )
         logged("shortlist", body, result, caller, "candidate_id")
         answer = result.to_dict()
         if fairness is not None and "auditor" not in caller.scopes:
             answer["manifest"]["fairness"] = recruiter_view(answer["manifest"]["fairness"])
-        return _json(answer)
+        return answer
+
+    @app.post("/v1/shortlist", response_model=ShortlistResponse)
+    def shortlist(
+        body: ShortlistRequest, request: Request, caller: Caller = Depends(authorised)
+    ) -> Any:
+        """Rank candidates for an indexed role or a free-text job description."""
+        return _json(answer_shortlist(body, request, caller))
+
+    saved = SavedShortlists(settings.saved_shortlists) if settings.saved_shortlists else None
+    app.state.saved_shortlists = saved
+    add_page_routes(app, authorised, current, answer_shortlist, saved)
 
     @app.post("/v1/roles-for", response_model=ShortlistResponse)
     def roles_for(
@@ -480,6 +495,8 @@ def create_app(
         n = await anyio.to_thread.run_sync(_erase, rec, candidate_id, limiter=write_limiter)
         if not n:
             raise HTTPException(404, f"No candidate {candidate_id!r} in the store.")
+        if saved is not None:  # and from every saved shortlist
+            await anyio.to_thread.run_sync(saved.forget, [candidate_id], limiter=write_limiter)
         return {"erased": candidate_id}
 
     @app.post("/v1/admin/reload")

@@ -61,6 +61,12 @@ def add_audit_routes(
 
         too_long("job_description", body.job_description)
         check_k(body.k)
+        if body.required_skills is not None:
+            raise HTTPException(
+                422,
+                "The audit reads a job description's skills itself: leave 'required_skills' out "
+                "(the audit of an edited skill list is not supported yet).",
+            )
         try:
             result = audit_shortlist(
                 current(request),

@@ -45,6 +45,11 @@ class ShortlistRequest(_Request):
     fairness: FairnessOption | None = Field(
         None, description="representation re-ranking (off by default; docs/fairness.md)"
     )
+    required_skills: list[str] | None = Field(
+        None,
+        description="with job_description: skill ids replacing those read from it "
+        "(POST /v1/skills/extract shows them)",
+    )
 
     @model_validator(mode="after")
     def _one_query(self) -> ShortlistRequest:

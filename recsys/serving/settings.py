@@ -83,6 +83,11 @@ class ServeConfig(BaseModel):
         description="folder of the append-only event log of answered shortlists and roles-for "
         "requests (recsys.eventlog; `recsys serve` defaults it to logs/events); None = off",
     )
+    saved_shortlists: str | None = Field(
+        "logs/saved-shortlists",
+        description="folder of the saved shortlists' SQLite file (recsys.serving.saved; made on "
+        "the first save, relative to where the server runs); None = saving is off",
+    )
     store_poll_seconds: float = Field(
         0.5,
         gt=0,
