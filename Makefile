@@ -63,9 +63,15 @@ test-spark: install
 	$(PIP) install -q -e ".[$(EXTRAS),spark]"
 	$(VENV)/bin/pytest -q -m spark
 
-# The recruiter page is tested in headless Chromium from Debian's packages.
+# The recruiter page is tested in headless Chromium from Debian's packages, driven by Playwright
+# (the [browser] extra; it uses that chromium, no browser download) with axe-core from npm.
+AXE_CORE ?= axe-core@4.14.1
 test-browser: install
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
+	$(PIP) install -q -e ".[$(EXTRAS),browser]"
+	@test -f .cache/browser/node_modules/axe-core/axe.min.js || npm install --silent --no-save \
+	  --no-package-lock --no-audit --no-fund --prefix .cache/browser $(AXE_CORE)
 	$(VENV)/bin/pytest -q -m browser
 
 # Every numbered notebook, on tiny worlds written under artifacts/notebooks (nbmake runs each from

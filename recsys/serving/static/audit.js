@@ -2,7 +2,7 @@
 // auditor scope (GET /v1/whoami says which scopes the key has), it renders the JSON of
 // POST /v1/audit/shortlist: selection rates and impact ratios per category of each attribute,
 // the 0.8 line, flags, excluded small categories and unknown counts.  Its functions use $, call
-// and text from app.js when they run.
+// and text from common.js.
 "use strict";
 let auditQuery = null;
 

@@ -1,7 +1,13 @@
-// Candidate view of the recruiter page: POST /v1/pathways for a shortlisted candidate and the
-// picked role — gaps, the cheapest credential path and the rank before/after (re-scored by the
-// model) — and POST /v1/moves for the internal roles the person reaches.
+// Candidate view of the recruiter page (a modal dialog: Escape or Close returns to the row):
+// GET /v1/candidates/{id} (résumé, credentials with their state, work history, claimed skills),
+// the shortlist row's reasons (why this fit; why this retention), POST /v1/pathways for the
+// picked role (gaps, the cheapest credential path, rank before/after, re-scored by the model) and
+// POST /v1/moves (internal roles the person reaches).  Uses call and text from app.js.
 "use strict";
+
+// The model's answer explains fit (reasons.top_features); retention factors are being added to
+// it.  This slot shows them under whichever of these keys the answer carries.
+const RETENTION_KEYS = ["retention_factors", "retention_features", "retention_top_features"];
 
 function names(labels, ids) {
   return ids.length ? ids.map((i) => labels[i] || i).join(", ") : "—";
@@ -16,11 +22,117 @@ function line(label, value, cls) {
   return div;
 }
 
+function section(title, ...children) {
+  const s = document.createElement("section");
+  s.append(text("h3", title), ...children);
+  return s;
+}
+
+function contributions(list) {
+  const ul = document.createElement("ul");
+  for (const f of list) {
+    const sign = f.contribution >= 0 ? "+" : "";
+    ul.append(text("li", sign + f.contribution.toFixed(3) + " " + (f.meaning || f.feature) +
+      (f.value === null || f.value === undefined ? "" : " (value " + Number(f.value).toFixed(2) + ")")));
+  }
+  return ul;
+}
+
+function whyFit(row) {
+  const rs = row.reasons;
+  if (!rs) return [text("p", "No reasons in this answer (open it from a ranked shortlist).", "note")];
+  const out = [];
+  if (row.score !== undefined) {
+    out.push(text("p", "Rank " + row.rank + ": score " + row.score.toFixed(3) + " = fit " + row.fit.toFixed(3) +
+      " blended with P(stay 12 months) " + row.retention.toFixed(2) + "."));
+  }
+  out.push(text("p", "What moved the fit most (the model's feature contributions):"), contributions(rs.top_features));
+  out.push(line("Required skills matched", rs.matched_skills.join(", ") || "—", "ok"));
+  out.push(line("Required skills missing", rs.missing_skills.join(", ") || "—", "miss"));
+  out.push(line("Verified credentials that count", rs.verified_credentials.join(", ") || "—"));
+  if (rs.missing_inputs && rs.missing_inputs.length) out.push(line("Unknown inputs", rs.missing_inputs.join(", ")));
+  return out;
+}
+
+function whyRetention(row) {
+  const rs = row.reasons || {};
+  const key = RETENTION_KEYS.find((k) => Array.isArray(rs[k]) && rs[k].length);
+  const slot = document.createElement("div");
+  slot.id = "retention-why";
+  slot.dataset.slot = "reasons." + RETENTION_KEYS[0];
+  if (key) slot.append(contributions(rs[key]));
+  else {
+    slot.className = "slot";
+    slot.textContent = "The model's answer gives no retention factors yet (reasons." + RETENTION_KEYS[0] +
+      "); P(stay 12m) " + (row.retention === undefined ? "—" : row.retention.toFixed(2)) +
+      " is the retention model's survival estimate for this pair.";
+  }
+  return slot;
+}
+
+function credentialTable(creds, asOf) {
+  if (!creds.length) return text("p", "No credentials recorded.");
+  const t = document.createElement("table");
+  t.append(text("caption", "States as of " + asOf + " (the model's reference day)."));
+  const head = document.createElement("tr");
+  for (const h of ["Credential", "Issuer", "Issued", "Expires", "State"]) {
+    const th = text("th", h);
+    th.scope = "col";
+    head.append(th);
+  }
+  t.append(head);
+  const word = { verified: "verified", unverified: "not verified", expired: "expired", not_yet_valid: "not yet valid" };
+  for (const c of creds) {
+    const tr = document.createElement("tr");
+    tr.append(text("td", c.name), text("td", c.issuer), text("td", c.issued_at || "—"),
+      text("td", c.expires_at || "never"), text("td", word[c.state] || c.state, "state-" + c.state));
+    t.append(tr);
+  }
+  return t;
+}
+
+function workHistory(jobs) {
+  if (!jobs.length) return text("p", "No work history recorded.");
+  const ul = document.createElement("ul");
+  for (const j of jobs) ul.append(text("li", j.title + ", " + (j.started_at || "?") + " – " + (j.ended_at || "now")));
+  return ul;
+}
+
+let candidateOpener = null;
+const dialog = document.getElementById("candidate-view");
+document.getElementById("close-candidate").addEventListener("click", () => dialog.close());
+dialog.addEventListener("close", () => { if (candidateOpener && candidateOpener.isConnected) candidateOpener.focus(); });
+
+async function showCandidate(row, roleId, from) {
+  candidateOpener = from || document.activeElement;
+  const out = document.getElementById("profile");
+  document.getElementById("candidate-title").textContent = row.headline || row.candidate_id;
+  out.replaceChildren(text("p", "Loading the profile…"));
+  if (!dialog.open) dialog.showModal();
+  document.getElementById("candidate-title").focus();
+  showPathway(row.candidate_id, roleId);
+  try {
+    const p = await call("GET", "/v1/candidates/" + encodeURIComponent(row.candidate_id));
+    document.getElementById("candidate-title").textContent = p.headline || p.candidate_id;
+    const facts = [p.candidate_id, (p.location || "location unknown") + (p.open_to_remote ? " (open to remote)" : ""),
+      p.years_experience === null ? "experience unknown" : p.years_experience.toFixed(1) + " years' experience",
+      p.is_employee ? "employee" + (p.current_role ? " (" + p.current_role + ")" : "") : "external"];
+    const resume = text("div", p.resume_text || "(no résumé text)", "resume");
+    resume.tabIndex = 0;  // scrollable: reachable by keyboard
+    resume.setAttribute("role", "region");
+    resume.setAttribute("aria-label", "Résumé");
+    out.replaceChildren(text("p", facts.join(" · "), "facts"),
+      section("Why this fit", ...whyFit(row)),
+      section("Why this retention", whyRetention(row)),
+      section("Credentials", credentialTable(p.credentials, p.as_of)),
+      section("Work history", workHistory(p.history)),
+      section("Claimed skills", text("p", p.skills.map((s) => s.label).join(", ") || "—")),
+      section("Résumé", resume));
+  } catch (e) { out.replaceChildren(line("Error", e.message, "miss")); }
+}
+
 async function showPathway(candidateId, roleId) {
-  const view = document.getElementById("candidate-view");
   const out = document.getElementById("pathway");
-  view.hidden = false;
-  document.getElementById("candidate-title").textContent = candidateId + (roleId ? " for " + roleId : "");
   out.replaceChildren();
   if (!roleId) {
     out.append(line("Pathway", "pick an indexed role: a pasted job description has no shortlist to re-rank"));
