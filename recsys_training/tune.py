@@ -10,6 +10,7 @@ complete train config (``--out``) that ``recsys train --config`` reproduces exac
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,12 @@ def tune(
     out: str | Path | None = None,
     track: bool = True,
     prepared: Prepared | None = None,
+    callbacks: Sequence[Callable[[Any, Any], None]] = (),
 ) -> TuneResult:
-    """Search, log every trial as a nested run, write the best config to ``out`` (see module doc)."""
+    """Search, log every trial as a nested run, write the best config to ``out`` (see module doc).
+
+    ``callbacks``: Optuna study callbacks, each called ``(study, frozen_trial)`` after every trial
+    (``recsys tune`` prints a line per trial with one)."""
     import optuna
 
     from recsys.config import dump_config
@@ -107,11 +112,11 @@ def tune(
             run_id = parent.info.run_id
             tracking.log_config(config)
             tracking.log_dataset(prep.world.manifest, prep.world_dir)
-            study.optimize(objective, n_trials=trials)
+            study.optimize(objective, n_trials=trials, callbacks=list(callbacks))
             tracking.log_metrics({"best.valid.ndcg@10": study.best_value})
             mlflow.log_params({f"best.{k}": v for k, v in study.best_params.items()})
     else:
-        study.optimize(objective, n_trials=trials)
+        study.optimize(objective, n_trials=trials, callbacks=list(callbacks))
 
     best = trial_config(study.best_params)
     path = None

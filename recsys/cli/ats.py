@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-SOURCES = ("ats-csv",)
+from recsys.cli.choices import AtsSource, TableFormat
 
 
 def import_cmd(
@@ -17,8 +17,8 @@ def import_cmd(
     ],
     out: Annotated[Path, typer.Option(help="World folder to write.")],
     source: Annotated[
-        str, typer.Option("--from", help="What the export is; only 'ats-csv' so far.")
-    ] = "ats-csv",
+        AtsSource, typer.Option("--from", help="What the export is; only 'ats-csv' so far.")
+    ] = AtsSource.ats_csv,
     mapping: Annotated[
         Path | None,
         typer.Option(help="YAML/JSON column and stage mapping (docs/ats-import.md)."),
@@ -41,7 +41,9 @@ def import_cmd(
     cache_dir: Annotated[Path | None, typer.Option(help="Embedding cache folder.")] = Path(
         ".cache/embeddings"
     ),
-    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="File format of the world's tables.")
+    ] = TableFormat.parquet,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the import report as JSON.")
     ] = False,
@@ -50,10 +52,6 @@ def import_cmd(
     from recsys.data import WorldValidationError
     from recsys.data.ats import import_ats_csv
 
-    if source not in SOURCES:
-        raise typer.BadParameter(
-            f"must be one of {', '.join(SOURCES)}. Got {source!r}.", param_hint="--from"
-        )
     enc: object = encoder
     if encoder == "none":
         enc = None
@@ -70,7 +68,7 @@ def import_cmd(
             cache_dir=cache_dir,
             observed_until=observed_until,
             overwrite=overwrite,
-            fmt=fmt,
+            fmt=fmt.value,
         )
     except WorldValidationError as err:
         typer.echo(f"{src}: nothing written to {out}; {err}", err=True)

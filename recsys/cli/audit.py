@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from recsys.cli.choices import AuditPool, AuditTest
+
 GROUP_FILES = ("groups.parquet", "groups.csv", "groups.jsonl")
 
 
@@ -52,21 +54,21 @@ def audit(
         float, typer.Option(help="Categories under this share of the pairs get no impact ratio.")
     ] = 0.02,
     pool: Annotated[
-        str,
+        AuditPool,
         typer.Option(
             help="Applicants per role: 'scores' (its scored rows) or 'groups' (every groups row: "
             "for a shortlist, which lists only the selected)."
         ),
-    ] = "scores",
+    ] = AuditPool.scores,
     test: Annotated[
-        str,
+        AuditTest,
         typer.Option(
             help="Significance test: 'fisher' (exact test over pairs: assumes independent pairs), "
             "'permutation' (shuffles the candidates' labels: valid when a candidate is in many "
             "roles' pools) or 'auto' (fisher when every candidate is at most one pair, else "
             "permutation)."
         ),
-    ] = "auto",
+    ] = AuditTest.auto,
     permutations: Annotated[
         int,
         typer.Option(
@@ -84,14 +86,6 @@ def audit(
     from recsys.fairness import audit as run
 
     names = None if attributes is None else [a.strip() for a in attributes.split(",") if a.strip()]
-    if pool not in ("scores", "groups"):
-        raise typer.BadParameter(
-            f"expected 'scores' or 'groups', got {pool!r}.", param_hint="--pool"
-        )
-    if test not in ("auto", "fisher", "permutation"):
-        raise typer.BadParameter(
-            f"expected 'auto', 'fisher' or 'permutation', got {test!r}.", param_hint="--test"
-        )
     try:
         report = run(
             scores,
@@ -100,8 +94,8 @@ def audit(
             attributes=names,
             alpha=alpha,
             min_share=min_share,
-            pool=pool,  # type: ignore[arg-type]
-            test=test,  # type: ignore[arg-type]
+            pool=pool.value,  # type: ignore[arg-type]
+            test=test.value,  # type: ignore[arg-type]
             permutations=permutations,
             seed=seed,
         )

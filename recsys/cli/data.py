@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from recsys.cli.choices import TableFormat
+
 
 def _print_summary(summary: dict) -> None:
     typer.echo("World summary")
@@ -39,7 +41,9 @@ def generate(
     config: Annotated[
         Path | None, typer.Option(help="World config YAML (configs/world-*.yaml).")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="File format of the tables.")
+    ] = TableFormat.parquet,
 ) -> None:
     """Generate an example world (real ESCO/O*NET taxonomy, planted outcomes, truth/ beside it)."""
     from recsys.config import load_config
@@ -51,7 +55,7 @@ def generate(
         if config
         else WorldConfig(**{k: v for k, v in overrides.items() if v is not None})
     )
-    path = generate_world(out, config=cfg, fmt=fmt)
+    path = generate_world(out, config=cfg, fmt=fmt.value)
     typer.echo(f"Wrote world to {path}")
 
 

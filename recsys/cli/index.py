@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from recsys.cli.choices import IndexKind
+
 index_app = typer.Typer(
     name="index", help="Build, search and inspect the vector indexes.", no_args_is_help=True
 )
@@ -71,9 +73,7 @@ def _parse_filters(pairs: list[str]) -> dict[str, object]:
 def search(
     index: Annotated[Path, typer.Option(help="Index folder written by `recsys index build`.")],
     text: Annotated[str, typer.Option(help="Query text (e.g. a role description).")],
-    kind: Annotated[
-        str, typer.Option(help="candidates, roles, contracts or credentials.")
-    ] = "candidates",
+    kind: Annotated[IndexKind, typer.Option(help="Which index to search.")] = IndexKind.candidates,
     k: Annotated[int, typer.Option(help="Number of results.", min=1)] = 10,
     filter: Annotated[
         list[str] | None,
@@ -91,12 +91,8 @@ def search(
     """Embed TEXT with the index's model and print the top-k entities of KIND."""
     from recsys.embedding import encoder_for_model_id
     from recsys.index import IndexLoadError, load_index, read_manifest
-    from recsys.text import KINDS
 
-    if kind not in KINDS:
-        raise typer.BadParameter(
-            f"must be one of {list(KINDS)}. Got {kind!r}.", param_hint="--kind"
-        )
+    kind = kind.value
     filters = _parse_filters(filter or [])
     settings = _settings(config)
     try:
@@ -115,8 +111,14 @@ def search(
     if as_json:
         typer.echo(json.dumps([{"id": i, "score": round(s, 6)} for i, s in hits], indent=2))
         return
-    for rank, (entity_id, score) in enumerate(hits, 1):
-        typer.echo(f"{rank:>3}  {score:7.4f}  {entity_id}")
+    from recsys.cli.render import print_table
+
+    right = {"justify": "right", "no_wrap": True}
+    print_table(
+        [("#", right), ("score", right), kind.rstrip("s") + " id"],
+        [[rank, f"{score:.4f}", entity_id] for rank, (entity_id, score) in enumerate(hits, 1)],
+        title=f"{kind} nearest to the text",
+    )
     if len(hits) < k:
         typer.echo(f"({len(hits)} of {k} requested: no more {kind} match the filters)")
 
@@ -137,12 +139,25 @@ def info(
     if as_json:
         typer.echo(json.dumps(manifests, indent=2))
         return
+    from recsys.cli.render import print_table
+
+    encoders = {m["model_id"] for m in manifests.values()}
+    one = len(encoders) == 1
+    rows = []
     for kind, m in manifests.items():
         size = (index / f"{kind}.faiss").stat().st_size
-        typer.echo(
-            f"{kind:<12} {m['count']:>9,}  {m['factory']:<16} dim {m['dim']}  "
-            f"{size / 2**20:8.1f} MiB  {m['model_id']}  sha256 {m['sha256'][:12]}  {m['created_at']}"
+        row = [kind, f"{m['count']:,}", m["factory"], m["dim"], f"{size / 2**20:.1f}"]
+        rows.append(
+            row
+            + ([] if one else [m["model_id"]])
+            + [m["sha256"][:12], str(m["created_at"])[:16].replace("T", " ")]
         )
+    right = {"justify": "right", "no_wrap": True}
+    columns = ["index", ("vectors", right), "factory", ("dim", right), ("MiB", right)]
+    columns += [] if one else ["encoder"]
+    columns += [("sha256", {"no_wrap": True}), ("created (UTC)", {"no_wrap": True})]
+    encoder = f" (encoder {next(iter(encoders))})" if one else ""
+    print_table(columns, rows, title=f"Indexes in {index}{encoder}")
 
 
 def register(app: typer.Typer) -> None:

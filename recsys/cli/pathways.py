@@ -72,16 +72,24 @@ def moves(
     if not found:
         typer.echo(f"No role within {max_new} new credentials of {candidate}.")
         return
-    typer.echo(f"{'#':>3}  {'role':<10} {'title':<30} {'value':>6} {'fit':>7} {'stay12m':>7}  path")
+    from recsys.cli.render import print_table
+
+    rows = []
     for i, m in enumerate(found, 1):
         path = _name(m.labels, m.credentials) if m.credentials else "(none needed)"
         unlocks = (
-            f"; unlocks {_name(m.labels, m.contracts_unlocked)}" if m.contracts_unlocked else ""
+            f"\nunlocks {_name(m.labels, m.contracts_unlocked)}" if m.contracts_unlocked else ""
         )
-        typer.echo(
-            f"{i:>3}  {m.role_id:<10} {m.title[:30]:<30} {m.value:>6.3f} {m.fit:>7.3f} "
-            f"{m.retention:>7.2f}  {path}{unlocks}"
+        role = f"{m.role_id}\n{m.title}" if m.title else m.role_id
+        rows.append(
+            [i, role, f"{m.value:.3f}", f"{m.fit:.3f}", f"{m.retention:.2f}", path + unlocks]
         )
+    right = {"justify": "right", "no_wrap": True}
+    print_table(
+        [("#", right), "role", ("value", right), ("fit", right), ("stay 12m", right), "path"],
+        rows,
+        title=f"Moves for {candidate} (at most {max_new} new credentials)",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
+
+from recsys.cli.choices import Engine, LogLevel
 
 ModelOpt = Annotated[
     str, typer.Option("--model", help="Bundle folder, models:/recsys@champion or runs:/<id>/…")
@@ -99,39 +101,47 @@ def _load(model: str, config: Path | None, store: str | None = None):
     return rec
 
 
-def _print(result, as_json: bool, id_col: str) -> None:
+def _headlines(rec, ids: list[str]) -> dict[str, str]:
+    """Candidate id → headline, for the ids the recommender's data knows (none for a model
+    bundle answering free text)."""
+    try:
+        cards = rec.candidate_cards(ids)
+    except (AttributeError, KeyError, ValueError):
+        return {}
+    return {str(c["candidate_id"]): c["headline"] for c in cards if c.get("headline")}
+
+
+def _title(result, id_col: str, query: str) -> str:
+    """The table's title: what was ranked, for which role or candidate."""
+    frame = result.frame
+    if id_col == "candidate_id":
+        role_title = str(frame["title"].iloc[0]) if len(frame) and "title" in frame else ""
+        return f"Shortlist for {query}" + (f" · {role_title}" if role_title else "")
+    return f"Roles for {query}"
+
+
+def _print(result, as_json: bool, id_col: str, rec=None, query: str = "") -> None:
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
         return
-    frame = result.to_frame()
-    typer.echo(f"{'#':>3}  {id_col:<14} {'score':>6} {'fit':>7} {'stay12m':>7}  reasons")
-    for _, row in frame.iterrows():
-        who = row[id_col] if id_col == "candidate_id" else f"{row['role_id']} {row['title'][:30]}"
-        reasons = []
-        if "matched_skills" in row:
-            n_req = len(row["matched_skills"]) + len(row["missing_skills"])
-            reasons.append(f"{len(row['matched_skills'])}/{n_req} required skills")
-            if row["missing_skills"]:
-                reasons.append("missing " + ", ".join(row["missing_skills"][:3]))
-            if row["verified_credentials"]:
-                reasons.append("verified " + ", ".join(row["verified_credentials"][:2]))
-            top = row["top_features"][:1]
-            reasons += [f"{f['contribution']:+.2f} {f['meaning']}" for f in top]
-        typer.echo(
-            f"{row['rank']:>3}  {who:<14} {row['score']:>6.3f} {row['fit']:>7.3f} "
-            f"{row['retention']:>7.2f}  {'; '.join(reasons)}"
-        )
-    m = result.manifest
-    fair = m.get("fairness")
+    from recsys.cli.render import console, ranking_table
+
+    ids = [str(c) for c in result.frame["candidate_id"]] if len(result.frame) else []
+    headlines = _headlines(rec, ids) if rec is not None and id_col == "candidate_id" else {}
+    out = console()
+    out.print(
+        ranking_table(result, id_col, headlines=headlines, title=_title(result, id_col, query))
+    )
+    fair = result.manifest.get("fairness")
     if fair:
         cost = fair.get("ndcg_cost")
-        typer.echo(
+        out.print(
             f"re-ranked by {fair['attribute']} ({fair['mode']}): lowest impact ratio "
             f"{_num(fair.get('min_impact_ratio_before'))} -> "
             f"{_num(fair.get('min_impact_ratio_after'))}, NDCG cost "
-            f"{_num(cost)}{'' if fair.get('feasible') else ' (constraint not met: see --json)'}"
+            f"{_num(cost)}{'' if fair.get('feasible') else ' (constraint not met: see --json)'}",
+            markup=False,
         )
-    typer.echo(f"model {m.get('name')} v{m.get('version')} · encoder {m['encoder']} · {m['time']}")
 
 
 def _num(x: float | None) -> str:
@@ -175,7 +185,7 @@ def shortlist(
         retention_weight=retention_weight,
         fairness=option,
     )
-    _print(result, as_json, "candidate_id")
+    _print(result, as_json, "candidate_id", rec, role or f"the job description in {jd}")
 
 
 def roles_for(
@@ -203,7 +213,20 @@ def roles_for(
         filters=_filters(filter_),
         retention_weight=retention_weight,
     )
-    _print(result, as_json, "role_id")
+    _print(result, as_json, "role_id", rec, candidate or f"the résumé in {resume}")
+
+
+def _listening(host: str, port: int, workers: int = 1) -> str:
+    """The line ``recsys serve`` prints: the URL to open (an any-address bind is reached
+    locally at 127.0.0.1 / ::1), the page and the API docs."""
+    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    url = f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
+    where = f" (bound to {host}: every interface)" if local != host else ""
+    who = f"{workers} workers" if workers > 1 else "recsys serve"
+    return (
+        f"{who} listening on {url}{where}: recruiter page {url}/, API docs {url}/docs; "
+        "Ctrl+C stops."
+    )
 
 
 def serve(
@@ -214,7 +237,7 @@ def serve(
         Path | None, typer.Option(help="API keys, one per line (else RECSYS_API_KEYS).")
     ] = None,
     config: ConfigOpt = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    log_level: Annotated[LogLevel, typer.Option(help="uvicorn log level.")] = LogLevel.warning,
     workers: Annotated[
         int,
         typer.Option(
@@ -249,7 +272,10 @@ def serve(
         settings.event_log = None if chosen.lower() == "off" else chosen
     app = api.create_app(model, settings=settings, store=store)  # keys checked, model loaded later
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        server = uvicorn.Config(app, host=host, port=port, log_level=log_level.value)
+        sock = server.bind_socket()  # bound here, so the URL names the real port (--port 0)
+        typer.echo(_listening(host, sock.getsockname()[1]))
+        uvicorn.Server(server).run(sockets=[sock])
         return
     # N processes, one SO_REUSEPORT socket each (recsys.serving.workers says why not uvicorn's):
     # each builds its app from these variables and loads the model in its own lifespan.
@@ -263,7 +289,8 @@ def serve(
         os.environ[api.ENV_STORE] = store
     os.environ[api.ENV_EVENT_LOG] = settings.event_log or "off"
     share_of_cores(workers)
-    run_workers("recsys.serving.api:app_from_env", workers, host, port, log_level)
+    typer.echo(_listening(host, port, workers))
+    run_workers("recsys.serving.api:app_from_env", workers, host, port, log_level.value)
 
 
 def score(
@@ -273,7 +300,7 @@ def score(
     ],
     out: Annotated[Path, typer.Option(help="Output .parquet or .csv (written atomically).")],
     top_k: Annotated[int | None, typer.Option(help="Keep the best K candidates per role.")] = None,
-    engine: Annotated[Literal["local", "spark"], typer.Option(help="local or spark.")] = "local",
+    engine: Annotated[Engine, typer.Option(help="Where to score.")] = Engine.local,
     chunk_size: Annotated[
         int | None, typer.Option(help="Pairs per chunk (checkpoint unit).")
     ] = None,
@@ -289,13 +316,13 @@ def score(
 
     settings = load_serve_config(config)
     chunk = chunk_size or settings.batch.chunk_size
-    if engine == "spark" and store is not None:
+    if engine is Engine.spark and store is not None:
         raise typer.BadParameter(
             "the Spark engine scores a pool folder; export the store first "
             "(recsys store export) or use --engine local.",
             param_hint="--store",
         )
-    if engine == "spark":
+    if engine is Engine.spark:
         from recsys.serving.spark import score_pool_spark
 
         summary = score_pool_spark(

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from recsys.cli.choices import IngestKind, TableFormat
+
 StoreArg = Annotated[str, typer.Option("--store", help="Store folder or sqlite:/// URI.")]
 ModelOpt = Annotated[
     str | None,
@@ -52,7 +54,7 @@ def ingest(
     store: StoreArg,
     model: ModelOpt = None,
     kind: Annotated[
-        str | None,
+        IngestKind | None,
         typer.Option(help="Entity table of CSV/Parquet/JSONL files (else from the name)."),
     ] = None,
     as_json: JsonOpt = False,
@@ -73,7 +75,7 @@ def ingest(
     from recsys.store import compact
 
     with _open(store, create=True) as st:
-        report = run(st, files, recommender=rec, kind=kind)
+        report = run(st, files, recommender=rec, kind=None if kind is None else kind.value)
         rebuilt = compact(st, vacuum=False)  # indexes this batch outgrew, re-laid (usually none)
     out = {**report.to_dict(), "compacted": rebuilt}
     if as_json:
@@ -134,14 +136,16 @@ def info(store: StoreArg) -> None:
 def export(
     store: StoreArg,
     out: Annotated[Path, typer.Option(help="World folder to write (atomic).")],
-    fmt: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="File format of the world's tables.")
+    ] = TableFormat.parquet,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing folder.")] = False,
 ) -> None:
     """Write the store's current content as a world folder (training reads worlds)."""
     from recsys.store.world_io import export_world
 
     with _open(store) as st:
-        path = export_world(st, out, fmt, overwrite=overwrite)
+        path = export_world(st, out, fmt.value, overwrite=overwrite)
     typer.echo(f"Wrote world to {path}")
 
 

@@ -244,6 +244,24 @@ def evaluate_cmd(
         typer.echo(line)
 
 
+def trial_line(study, trial, total: int) -> str:
+    """One finished Optuna trial: number, validation NDCG@10, the best so far, its parameters
+    and how long it took."""
+    took = ""
+    if trial.datetime_start is not None and trial.datetime_complete is not None:
+        took = f"  {(trial.datetime_complete - trial.datetime_start).total_seconds():.1f} s"
+    params = " ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in trial.params.items()
+    )
+    if trial.value is None:
+        return f"trial {trial.number + 1}/{total}  {trial.state.name.lower()}  {params}{took}"
+    best = study.best_trial
+    return (
+        f"trial {trial.number + 1}/{total}  valid ndcg@10 {trial.value:.4f}  "
+        f"best {best.value:.4f} (trial {best.number + 1})  {params}{took}"
+    )
+
+
 def tune_cmd(
     config: Annotated[Path | None, typer.Option(help="Base train config YAML.")] = None,
     world: Annotated[
@@ -254,14 +272,37 @@ def tune_cmd(
         "configs/train-tuned.yaml"
     ),
 ) -> None:
-    """Optuna search over ranker hyper-parameters on the validation slice; writes the best config."""
+    """Optuna search over ranker hyper-parameters on the validation slice; writes the best config.
+
+    Prints a line per trial (its parameters, validation NDCG@10 and the best so far) and, on a
+    terminal, a progress bar."""
     _env()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from recsys.cli.render import console
     from recsys_training.tune import tune
 
-    result = tune(_config(config, world), trials=trials, out=out)
-    typer.echo(
-        f"best valid ndcg@10 {result.best_value:.4f} (trial {result.best_trial}); "
-        f"wrote {result.config_path}; parent run {result.run_id}"
+    cfg = _config(config, world)
+    out_console = console()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("preparing the world", total=trials)
+
+        def report(study, trial) -> None:
+            progress.console.print(trial_line(study, trial, trials), markup=False)
+            progress.update(task, advance=1, description="tuning")
+
+        result = tune(cfg, trials=trials, out=out, callbacks=[report])
+    out_console.print(
+        f"best valid ndcg@10 {result.best_value:.4f} (trial {result.best_trial + 1}); "
+        f"wrote {result.config_path}; parent run {result.run_id}",
+        markup=False,
     )
 
 
