@@ -179,6 +179,7 @@ def test_job_description_skills_are_read_edited_and_ranked(site):
         page.wait_for_selector("#skill-chips li")
         chips = page.locator("#skill-chips li").all_inner_texts()
         assert [c.rstrip("×").strip() for c in chips] == [s["label"] for s in read]
+        assert axe_violations(page) == []  # the skill editor
         page.click(f"#skill-chips button[aria-label='Remove {read[0]['label']}']")
         page.fill("#skill-add", extra["label"][:4])
         page.wait_for_function("document.querySelectorAll('#skill-options option').length > 0")

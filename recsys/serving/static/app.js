@@ -65,6 +65,10 @@ $("role-q").addEventListener("input", () => {
   else showRoles(roles, q);
 });
 
+// Enter (or a double click) on a role ranks it, as the Shortlist button does
+$("role").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); $("query-form").requestSubmit(); } });
+$("role").addEventListener("dblclick", () => $("query-form").requestSubmit());
+
 function selectRole(id) {
   if (![...$("role").options].some((o) => o.value === id)) $("role").add(new Option(id, id));
   $("role").value = id;
