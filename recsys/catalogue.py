@@ -92,6 +92,8 @@ class CatalogueMixin:
         cards = []
         for i in range(len(rows)):
             card = {c: _plain(cols[c][i]) for c in cols}
+            card["headline"] = card["headline"] or ""
+            card["location"] = card["location"] or ""
             card["open_to_remote"] = bool(card["open_to_remote"])
             card["is_employee"] = bool(card["is_employee"])
             role = card["current_role_id"]

@@ -100,6 +100,14 @@ def test_recruiter_flow_roles_shortlist_filter_detail_csv_and_saved_link(site):
         assert probe["headline"] == "'" + INJECTED
         assert all(not r["headline"].startswith(("=", "+", "-", "@")) for r in table)
         assert float(table[0]["fit"]) == pytest.approx(want["fit"].max())
+        cells = page.evaluate(
+            """["=1+1", "+1", "-1", "@SUM(A1)", "\\tx", "\\rx", "a,b", 'say "hi"', -0.5, "ok"]
+               .map(csvCell)"""
+        )
+        assert cells == [
+            "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "\"'\rx\"", '"a,b"', '"say ""hi"""',
+            "-0.5", "ok",
+        ]  # fmt: skip
 
         # the candidate view: profile, reasons, credentials with state, history, path
         first = page.locator("#results tbody button.who").first

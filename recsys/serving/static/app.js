@@ -202,10 +202,9 @@ async function shortlist(body, focus) {
   try {
     const data = await call("POST", "/v1/shortlist", body);
     await showRanking(body, data.results, data.manifest, null);
-    if (body.role_id) {  // a shareable link to this query (never the key)
-      const q = new URLSearchParams({ role: body.role_id, k: body.k });
-      history.replaceState(null, "", "/?" + q);
-    }
+    // the address bar: a link to this query for a role (never the key), the bare page for a JD
+    const q = body.role_id ? "?" + new URLSearchParams({ role: body.role_id, k: body.k }) : "";
+    history.replaceState(null, "", "/" + q);
     say(data.results.length + " candidates, model " + (data.manifest.version || "?") + ", ranked in " +
       Math.round(data.manifest.elapsed_ms) + " ms, shown in " + Math.round(performance.now() - t0) + " ms." +
       fairnessNote(data.manifest.fairness));

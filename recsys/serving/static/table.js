@@ -77,6 +77,7 @@ function rowOf(r) {
     text("td", r.years_experience === null ? "—" : r.years_experience.toFixed(1) + " y", "num"),
     text("td", fix(r.score, 3), "num"), text("td", fix(r.fit, 3), "num"), text("td", fix(r.retention, 2), "num"));
   const cell = document.createElement("td");
+  cell.className = "why";
   cell.append(why(r));
   tr.append(cell);
   return tr;
