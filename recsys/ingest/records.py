@@ -11,8 +11,8 @@
   ``roles-2024.jsonl``: the stem, or its part before the first ``-``/``_``/``.``).  Columns the
   schema can do without get the import's defaults (:func:`blank_row`); each row is validated
   against the table's pandera model on its own, so a bad row is reported and the rest are kept.
-- ``.json``: a JSON Resume (:mod:`recsys.ingest.jsonresume`) or a schema.org JobPosting in JSON-LD
-  (:mod:`recsys.ingest.jobposting`), alone, in an array, or (JobPosting) in ``@graph``.
+- ``.json`` (or ``.jsonld``): a JSON Resume (:mod:`recsys.ingest.jsonresume`) or a schema.org
+  JobPosting in JSON-LD (:mod:`recsys.ingest.jobposting`), alone, in an array, or (JobPosting) in ``@graph``.
 - ``.pdf`` / ``.docx``: a résumé file (:mod:`recsys.ingest.documents`): one candidate whose id is
   the file stem (or ``candidate_id``), ``resume_text`` the extracted text, ``headline`` its first
   non-empty line; skills empty and years unknown (NaN): the skill reader and the free-text rules
@@ -59,7 +59,7 @@ __all__ = [
 
 KINDS = ("candidates", "roles", "history", "holdings")
 TABLE_SUFFIXES = (".csv", ".parquet", ".jsonl")
-SUFFIXES = (*TABLE_SUFFIXES, ".json", ".pdf", ".docx")
+SUFFIXES = (*TABLE_SUFFIXES, ".json", ".jsonld", ".pdf", ".docx")
 
 Rows = dict[str, list[dict[str, Any]]]  # table name -> rows of one record
 Issue = tuple[str | None, str]  # (field, "expected …, found …")
@@ -412,7 +412,7 @@ def read_files(
         suffix = path.suffix.lower()
         if suffix in TABLE_SUFFIXES:
             records, n, errors = _read_table(path, kind)
-        elif suffix == ".json":
+        elif suffix in (".json", ".jsonld"):  # JSON-LD's own extension reads as JSON
             records, n, errors = _read_json(path, ids.get(str(given)), resolver)
         else:
             records, n, errors = _read_document(path, ids.get(str(given)))

@@ -119,3 +119,14 @@ def test_raises_only_on_paths(tmp_path):
         read_files([odd])
     with pytest.raises(ValueError, match="'kind' parameter"):
         read_files([], kind="skills")
+
+
+def test_jsonld_extension_reads_as_json(tmp_path, resolver):
+    """``postings.jsonld`` (the README's and docs/ingest.md's name) is a JobPosting file too."""
+    from pathlib import Path
+
+    src = Path(__file__).parents[2] / "examples" / "ingest" / "posting-data-engineer.json"
+    path = tmp_path / "postings.jsonld"
+    path.write_text(src.read_text("utf-8"), "utf-8")
+    result = read_files(path, resolver=resolver)
+    assert result.tables["roles"]["role_id"].tolist() == ["JP-2025-017"] and not result.errors
