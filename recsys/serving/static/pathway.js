@@ -6,8 +6,9 @@
 "use strict";
 
 // The model's answer explains fit (reasons.top_features); retention factors are being added to
-// it.  This slot shows them under whichever of these keys the answer carries.
-const RETENTION_KEYS = ["retention_factors", "retention_features", "retention_top_features"];
+// it.  This slot (named after RETENTION_SLOT) shows the first non-empty list among the reasons
+// whose key starts with "retention": contributions like top_features, or plain lines.
+const RETENTION_SLOT = "retention_factors";
 
 function names(labels, ids) {
   return ids.length ? ids.map((i) => labels[i] || i).join(", ") : "—";
@@ -31,6 +32,10 @@ function section(title, ...children) {
 function contributions(list) {
   const ul = document.createElement("ul");
   for (const f of list) {
+    if (typeof f !== "object" || typeof f.contribution !== "number") {
+      ul.append(text("li", typeof f === "object" ? f.meaning || JSON.stringify(f) : String(f)));
+      continue;
+    }
     const sign = f.contribution >= 0 ? "+" : "";
     ul.append(text("li", sign + f.contribution.toFixed(3) + " " + (f.meaning || f.feature) +
       (f.value === null || f.value === undefined ? "" : " (value " + Number(f.value).toFixed(2) + ")")));
@@ -56,14 +61,14 @@ function whyFit(row) {
 
 function whyRetention(row) {
   const rs = row.reasons || {};
-  const key = RETENTION_KEYS.find((k) => Array.isArray(rs[k]) && rs[k].length);
+  const key = [RETENTION_SLOT, ...Object.keys(rs)].find((k) => k.startsWith("retention") && Array.isArray(rs[k]) && rs[k].length);
   const slot = document.createElement("div");
   slot.id = "retention-why";
-  slot.dataset.slot = "reasons." + RETENTION_KEYS[0];
+  slot.dataset.slot = "reasons." + RETENTION_SLOT;
   if (key) slot.append(contributions(rs[key]));
   else {
     slot.className = "slot";
-    slot.textContent = "The model's answer gives no retention factors yet (reasons." + RETENTION_KEYS[0] +
+    slot.textContent = "The model's answer gives no retention factors yet (reasons." + RETENTION_SLOT +
       "); P(stay 12m) " + (row.retention === undefined ? "—" : row.retention.toFixed(2)) +
       " is the retention model's survival estimate for this pair.";
   }
