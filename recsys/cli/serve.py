@@ -270,7 +270,11 @@ def serve(
     if event_log is not None or settings.event_log is None:
         chosen = event_log or DEFAULT_EVENT_LOG
         settings.event_log = None if chosen.lower() == "off" else chosen
-    app = api.create_app(model, settings=settings, store=store)  # keys checked, model loaded later
+    try:
+        app = api.create_app(model, settings=settings, store=store)  # keys checked, model later
+    except ValueError as err:  # no API keys, a bad key file: say so without a traceback
+        typer.echo(f"Error: {err}", err=True)
+        raise typer.Exit(2) from None
     if workers == 1:
         server = uvicorn.Config(app, host=host, port=port, log_level=log_level.value)
         sock = server.bind_socket()  # bound here, so the URL names the real port (--port 0)

@@ -213,3 +213,11 @@ def test_tune_on_a_tiny_world_prints_each_trial(tmp_path):
     lines = [line for line in got.output.splitlines() if line.startswith("trial ")]
     assert len(lines) == 2 and all("num_leaves=" in line for line in lines)
     assert (tmp_path / "best.yaml").is_file()
+
+
+def test_serve_without_api_keys_says_how_to_give_them(bundle, monkeypatch):
+    monkeypatch.delenv("RECSYS_API_KEYS", raising=False)
+    got = runner.invoke(app, ["serve", "--model", str(bundle), "--event-log", "off"])
+    assert got.exit_code == 2
+    assert "Error: No API keys configured: set RECSYS_API_KEYS" in got.output
+    assert "Traceback" not in got.output
