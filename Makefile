@@ -14,12 +14,12 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-slow test-spark test-browser test-notebooks test-all lint bench taxonomy clean help
+.PHONY: install demo test test-slow test-spark test-browser test-notebooks test-readme test-all lint bench taxonomy clean help
 
 help:
 	@echo "make demo   - install, generate the demo world and run the main job end to end"
 	@echo "make test   - install and run the default test suite"
-	@echo "make test-slow | test-spark | test-browser | test-all | lint | bench | clean"
+	@echo "make test-slow | test-spark | test-browser | test-notebooks | test-readme | test-all | lint | bench | clean"
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,11 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]-*.ipynb))
 test-notebooks: install
 	env -u MLFLOW_TRACKING_URI RECSYS_NOTEBOOK_DIR=$(CURDIR)/artifacts/notebooks \
 	  $(VENV)/bin/pytest -q -p no:randomly --nbmake --nbmake-timeout=900 $(NOTEBOOKS)
+
+# Every README command block, run in README order on a tiny world (tests/test_readme.py says how;
+# 5-15 min on 2 cores, also part of test-slow) plus the fast static checks of the same blocks.
+test-readme: install
+	$(VENV)/bin/pytest -q -m "slow or not slow" tests/test_readme.py
 
 test-all: test test-slow test-spark test-browser
 
