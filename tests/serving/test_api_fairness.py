@@ -118,6 +118,7 @@ def test_every_answer_is_logged_without_its_text_and_the_log_verifies(served):
             "filters": None,
             "retention_weight": None,
             "fairness": None,
+            "required_skills": None,
         }
     )
     assert short["index_sha256"] == r.json()["manifest"]["index_sha256"]
