@@ -295,7 +295,8 @@ def tune_cmd(
         task = progress.add_task("preparing the world", total=trials)
 
         def report(study, trial) -> None:
-            progress.console.print(trial_line(study, trial, trials), markup=False)
+            # soft_wrap: one line per trial whatever the width (off a terminal rich assumes 80).
+            progress.console.print(trial_line(study, trial, trials), markup=False, soft_wrap=True)
             progress.update(task, advance=1, description="tuning")
 
         result = tune(cfg, trials=trials, out=out, callbacks=[report])
@@ -303,6 +304,7 @@ def tune_cmd(
         f"best valid ndcg@10 {result.best_value:.4f} (trial {result.best_trial + 1}); "
         f"wrote {result.config_path}; parent run {result.run_id}",
         markup=False,
+        soft_wrap=True,
     )
 
 
