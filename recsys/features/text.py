@@ -111,8 +111,29 @@ def cosine_pairs(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | Non
     return np.einsum("ij,ij->i", a, b)
 
 
+# Cosines are snapped to this grid: the float64 dot product of two skill vectors may differ in
+# its last bit between a matrix product and a row-wise one, and snapping makes both paths (and
+# every batch) give bit-identical features.  Sums of grid values stay exact in float64.
+_COSINE_GRID = 2.0**24
+# Up to this many distinct roles in a batch, one matrix product per role (a shortlist: one role,
+# many candidates); above it, every pair's skill combinations laid out flat (a moves query: one
+# person, a thousand roles).  Both give the same values; only their cost differs.
+_GROUP_LOOP_MAX = 32
+# Flat layout: all cosines between the distinct skills on each side in one product when there are
+# at most this many (32 MB of float64), else only the skill pairs that occur, row by row.
+_DENSE_MAX = 4_000_000
+
+
+def _snapped(sim: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(sim, 0.0, 1.0) * _COSINE_GRID) / _COSINE_GRID
+
+
 def soft_overlap(
-    R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray
+    R: sp.csr_matrix,
+    H: sp.csr_matrix,
+    E: np.ndarray,
+    groups: np.ndarray | None = None,
+    chunk: int = 8192,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(coverage, relevance)`` of each pair, with skill vectors ``E`` (skills × dim):
 
@@ -125,12 +146,24 @@ def soft_overlap(
     NaN where a side has no skill.  Cosines are clipped to [0, 1].  Coverage takes the best match
     over the candidate's skills, so one more skill (e.g. from a new credential) never lowers it: it
     may carry a +1 monotone constraint (relevance may fall: it is unconstrained).
+
+    ``groups`` (optional, one label per pair) marks pairs whose ``R`` rows are the same (the role
+    index): with few groups each is one matrix product.  Otherwise, and always without it, every
+    pair's (role skill, candidate skill) combinations are laid out flat and the cosine of each
+    distinct skill pair is taken once, ``chunk`` at a time.  Either way a pair's values never depend
+    on the other pairs of its batch (cosines in float64, snapped to a 2^-24 grid).
     """
+    R, H = sp.csr_matrix(R), sp.csr_matrix(H)
+    if groups is not None and len(np.unique(groups)) <= _GROUP_LOOP_MAX:
+        return _overlap_by_group(R, H, E, np.asarray(groups))
+    return _overlap_by_pair(R, H, E, chunk)
+
+
+def _overlap_by_group(R, H, E, groups) -> tuple[np.ndarray, np.ndarray]:
     n = R.shape[0]
     cov, rel = np.full(n, np.nan), np.full(n, np.nan)
-    R, H = sp.csr_matrix(R), sp.csr_matrix(H)
-    for r in np.unique(ri):  # pairs of one role share its skills (one shortlist = one role)
-        rows = np.flatnonzero(ri == r)
+    for g in np.unique(groups):  # pairs of one group share their role skills
+        rows = np.flatnonzero(groups == g)
         want = R[rows[0]].indices
         if not len(want):
             continue
@@ -138,20 +171,67 @@ def soft_overlap(
         have = np.unique(Hr.indices)
         if not len(have):
             continue
-        # float64: a pair's value must not depend on which other pairs share the batch
-        sim = np.clip(E[want].astype(np.float64) @ E[have].astype(np.float64).T, 0.0, 1.0)
+        sim = _snapped(E[want].astype(np.float64) @ E[have].astype(np.float64).T)
         vals = sim[:, np.searchsorted(have, Hr.indices)]  # (role skills, nnz)
         lens = np.diff(Hr.indptr)
         ok = lens > 0
         starts = Hr.indptr[:-1][ok]
-        cov[rows[ok]] = np.maximum.reduceat(vals, starts, axis=1).mean(axis=0)
+        cov[rows[ok]] = np.maximum.reduceat(vals, starts, axis=1).sum(axis=0) / len(want)
         rel[rows[ok]] = np.add.reduceat(vals.max(axis=0), starts) / lens[ok]
     return cov, rel
 
 
-def soft_coverage(R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, ri: np.ndarray) -> np.ndarray:
+def _overlap_by_pair(R, H, E, chunk) -> tuple[np.ndarray, np.ndarray]:
+    n = R.shape[0]
+    cov, rel = np.full(n, np.nan), np.full(n, np.nan)
+    rlen, hlen = np.diff(R.indptr), np.diff(H.indptr)
+    pairs = np.flatnonzero((rlen > 0) & (hlen > 0))
+    if not len(pairs):
+        return cov, rel
+    rl, hl = rlen[pairs], hlen[pairs]
+    size = rl * hl
+    pair = np.repeat(np.arange(len(pairs)), size)
+    k = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+
+    def combos(outer_ptr, outer_ix, inner_len, inner_ptr, inner_ix):
+        o = outer_ix[outer_ptr[pairs][pair] + k // inner_len[pair]]
+        i = inner_ix[inner_ptr[pairs][pair] + k % inner_len[pair]]
+        return o, i
+
+    # role-skill major: segments of length hl (one per role skill) → coverage
+    ra, hb = combos(R.indptr, R.indices, hl, H.indptr, H.indices)
+    # candidate-skill major: segments of length rl (one per candidate skill) → relevance
+    hb2, ra2 = combos(H.indptr, H.indices, rl, R.indptr, R.indices)
+    m = max(R.shape[1], H.shape[1], len(E))
+    key, key2 = ra.astype(np.int64) * m + hb, ra2.astype(np.int64) * m + hb2
+    uniq, inv = np.unique(key, return_inverse=True)
+    ua, ub = uniq // m, uniq % m
+    sa, ia = np.unique(ua, return_inverse=True)
+    sb, ib = np.unique(ub, return_inverse=True)
+    if len(sa) * len(sb) <= _DENSE_MAX:  # e.g. one person's skills against a thousand roles'
+        sim = (E[sa].astype(np.float64) @ E[sb].astype(np.float64).T)[ia, ib]
+    else:  # many people and many roles: only the skill pairs that occur
+        sim = np.empty(len(uniq))
+        for s in range(0, len(uniq), chunk):
+            a = E[ua[s : s + chunk]].astype(np.float64)
+            b = E[ub[s : s + chunk]].astype(np.float64)
+            sim[s : s + chunk] = np.einsum("ij,ij->i", a, b)
+    sim = _snapped(sim)
+    vals, vals2 = sim[inv], sim[np.searchsorted(uniq, key2)]
+    seg = np.repeat(hl, rl)  # coverage segments: per (pair, role skill)
+    best = np.maximum.reduceat(vals, np.cumsum(seg) - seg)
+    cov[pairs] = np.add.reduceat(best, np.cumsum(rl) - rl) / rl
+    seg2 = np.repeat(rl, hl)  # relevance segments: per (pair, candidate skill)
+    best2 = np.maximum.reduceat(vals2, np.cumsum(seg2) - seg2)
+    rel[pairs] = np.add.reduceat(best2, np.cumsum(hl) - hl) / hl
+    return cov, rel
+
+
+def soft_coverage(
+    R: sp.csr_matrix, H: sp.csr_matrix, E: np.ndarray, groups: np.ndarray | None = None
+) -> np.ndarray:
     """The coverage half of :func:`soft_overlap`."""
-    return soft_overlap(R, H, E, ri)[0]
+    return soft_overlap(R, H, E, groups)[0]
 
 
 class RowCache:

@@ -16,6 +16,7 @@ is that ``H(n)``: with ``method="greedy"`` the answer is within that factor of t
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["EXACT_MAX", "Cover", "cover", "harmonic"]
+__all__ = ["EXACT_MAX", "Cover", "cover", "cover_within", "harmonic"]
 
 # The reduced instances of gap advice hold a few to a few dozen credentials; milp solves 40
 # random offers over 30 elements in a few milliseconds (docs/pathways.md has the timings).
@@ -90,8 +91,14 @@ def _greedy(universe: set, sets: dict[str, frozenset], cost: dict[str, float]) -
     return chosen
 
 
-def _exact(universe: list, sets: dict[str, frozenset], cost: dict[str, float]) -> list[str] | None:
-    """The optimum by binary ILP, or None if the solver does not report an optimal solution."""
+def _exact(
+    universe: list,
+    sets: dict[str, frozenset],
+    cost: dict[str, float],
+    max_offers: int | None = None,
+) -> list[str] | None:
+    """The optimum by binary ILP (at most ``max_offers`` offers when given), or None if the
+    solver does not report an optimal solution (or none exists within ``max_offers``)."""
     import scipy.sparse as sp
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -100,9 +107,12 @@ def _exact(universe: list, sets: dict[str, frozenset], cost: dict[str, float]) -
     r = [row[e] for oid in ids for e in sets[oid]]
     c = [j for j, oid in enumerate(ids) for _ in sets[oid]]
     A = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(universe), len(ids)))
+    constraints = [LinearConstraint(A, lb=np.ones(len(universe)), ub=np.inf)]
+    if max_offers is not None:
+        constraints.append(LinearConstraint(np.ones((1, len(ids))), lb=0, ub=max_offers))
     res = milp(
         c=np.array([cost[oid] for oid in ids]),
-        constraints=LinearConstraint(A, lb=np.ones(len(universe)), ub=np.inf),
+        constraints=constraints,
         integrality=np.ones(len(ids)),
         bounds=Bounds(0, 1),
     )
@@ -162,3 +172,83 @@ def cover(
         greedy_cost=greedy_cost,
         bound=bound,
     )
+
+
+# Above this many candidate sets cover_within asks the ILP instead of enumerating.
+ENUMERATE_MAX = 50_000
+
+
+def _reduce(
+    needed: Iterable[Hashable], offers: Mapping[str, Iterable[Hashable]], costs: Mapping[str, float]
+) -> tuple[set, dict[str, frozenset], dict[str, float], set]:
+    need = set(needed)
+    cost = _check_costs(sorted(offers), costs)
+    sets = {oid: s for oid in sorted(offers) if (s := frozenset(offers[oid]) & need)}
+    coverable = set().union(*sets.values()) if sets else set()
+    return coverable, sets, cost, need - coverable
+
+
+def cover_within(
+    needed: Iterable[Hashable],
+    offers: Mapping[str, Iterable[Hashable]],
+    costs: Mapping[str, float],
+    max_offers: int,
+) -> Cover | None:
+    """The cheapest set of **at most** ``max_offers`` offers covering every coverable element of
+    ``needed``, or None when no such set exists (exact; elements no offer covers are set aside
+    as in :func:`cover`).
+
+    "Reachable with ≤ N credentials" is this question, not "does the cheapest cover happen to have
+    ≤ N": a role two dear credentials open is reachable even when three cheap ones would cost less.
+    Small instances are enumerated (every set of 1..``max_offers`` offers, elements as bit masks;
+    ties: fewer offers, then ids), larger ones solved by the ILP with ``Σ x ≤ max_offers``.
+    """
+    if not isinstance(max_offers, int) or max_offers < 0:
+        raise ValueError(
+            f"The 'max_offers' parameter of cover_within must be an int >= 0. Got {max_offers!r}."
+        )
+    coverable, sets, cost, uncovered = _reduce(needed, offers, costs)
+    n = max((len(s) for s in sets.values()), default=0)
+    # at least ceil(|coverable| / n) offers are needed: a cheap no before any search
+    if coverable and (max_offers == 0 or -(-len(coverable) // n) > max_offers):
+        return None
+    chosen: list[str] | None = []
+    if coverable:
+        ids = list(sets)
+        count = sum(math.comb(len(ids), k) for k in range(1, min(max_offers, len(ids)) + 1))
+        if count <= ENUMERATE_MAX:
+            chosen = _enumerate(sorted(coverable, key=repr), sets, cost, max_offers)
+        else:
+            chosen = _exact(sorted(coverable, key=repr), sets, cost, max_offers)
+    if chosen is None:
+        return None
+    total = float(sum(cost[o] for o in chosen))
+    return Cover(
+        chosen=list(chosen),
+        cost=total,
+        covered=set(coverable),
+        uncovered=uncovered,
+        method="exact",
+        greedy_cost=total,
+        bound=harmonic(max(n, 1)),
+    )
+
+
+def _enumerate(
+    universe: list, sets: dict[str, frozenset], cost: dict[str, float], max_offers: int
+) -> list[str] | None:
+    bit = {e: 1 << i for i, e in enumerate(universe)}
+    full = (1 << len(universe)) - 1
+    ids = list(sets)
+    mask = {oid: sum(bit[e] for e in sets[oid]) for oid in ids}
+    best: tuple[float, int, tuple[str, ...]] | None = None
+    for k in range(1, min(max_offers, len(ids)) + 1):
+        for combo in itertools.combinations(ids, k):
+            m = 0
+            for oid in combo:
+                m |= mask[oid]
+            if m == full:
+                key = (round(sum(cost[o] for o in combo), 9), k, combo)
+                if best is None or key < best:
+                    best = key
+    return None if best is None else list(best[2])

@@ -19,6 +19,7 @@ catalogue credential covers is reported in ``uncovered_skills``/``uncovered_cont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -26,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from recsys.graph import SkillGraph
-from recsys.pathways.cover import EXACT_MAX, cover
+from recsys.pathways.cover import EXACT_MAX, cover, cover_within
 
-__all__ = ["GapAdvice", "credential_costs", "gap_advice"]
+__all__ = ["GapAdvice", "credential_costs", "gap_advice", "gap_advices"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,16 @@ def _cols(m: Any) -> np.ndarray:
     return m.indices[m.indptr[0] : m.indptr[1]]
 
 
+def _row(m: Any, i: int) -> np.ndarray:
+    return m.indices[m.indptr[i] : m.indptr[i + 1]]
+
+
+def _in_list_order(cols: np.ndarray, ids: pd.Index, order: object) -> list[int]:
+    """CSR columns (sorted by id code) in the role's own list order."""
+    pos = {s: i for i, s in enumerate(dict.fromkeys(order if order is not None else []))}
+    return sorted(cols.tolist(), key=lambda j: pos.get(ids[j], len(pos)))
+
+
 def gap_advice(
     graph: SkillGraph,
     world: object,
@@ -93,8 +104,31 @@ def gap_advice(
 ) -> GapAdvice:
     """Split ``role_id``'s required skills for ``candidate_id`` as of ``as_of`` (None: today) and
     advise the cheapest credentials covering the missing skills and contracts (module doc)."""
+    return gap_advices(graph, world, candidate_id, [role_id], as_of=as_of, exact_max=exact_max)[0]
+
+
+def gap_advices(
+    graph: SkillGraph,
+    world: object,
+    candidate_id: str,
+    role_ids: Sequence[str],
+    *,
+    as_of: object = None,
+    exact_max: int = EXACT_MAX,
+    max_credentials: int | None = None,
+) -> list[GapAdvice | None]:
+    """:func:`gap_advice` of one candidate for many roles, with what depends only on the candidate
+    (holdings as of the day, costs, the catalogue's inverted lists) computed once.
+
+    ``max_credentials``: the advice is instead the cheapest set of **at most** that many credentials
+    (:func:`recsys.pathways.cover.cover_within`, exact), and a role no such set covers gets
+    ``None``: what "reachable with ≤ N new credentials" asks.
+    """
     when = _as_of(as_of)
-    ri = graph._code(graph.role_ids, role_id, "role")
+    role_ids = [str(r) for r in role_ids]
+    ris = graph.role_ids.get_indexer(role_ids)
+    if (ris < 0).any():
+        graph._code(graph.role_ids, role_ids[int(np.argmax(ris < 0))], "role")  # its KeyError
     held = graph.held([candidate_id], when)
     n_skill = len(graph.skill_ids)
     ver = np.zeros(n_skill, bool)
@@ -104,57 +138,68 @@ def gap_advice(
     known[_cols(held.certified_skills)] = True
     has_con = np.zeros(len(graph.contract_ids), bool)
     has_con[_cols(held.contracts)] = True
-
-    req = graph.role_required
-    req_cols = req.indices[req.indptr[ri] : req.indptr[ri + 1]]
-    # the role's own list order (the CSR row is sorted by column)
-    order = world.roles.set_index("role_id").at[role_id, "required_skills"]
-    pos = {s: i for i, s in enumerate(dict.fromkeys(order))}
-    req_cols = sorted(req_cols, key=lambda j: pos.get(graph.skill_ids[j], len(pos)))
-    verified = [graph.skill_ids[j] for j in req_cols if ver[j]]
-    claimed = [graph.skill_ids[j] for j in req_cols if not ver[j] and known[j]]
-    absent = [graph.skill_ids[j] for j in req_cols if not ver[j] and not known[j]]
-    con = graph.role_contract
-    con_cols = con.indices[con.indptr[ri] : con.indptr[ri + 1]]
-    con_order = world.roles.set_index("role_id").at[role_id, "contracts"]
-    cpos = {c: i for i, c in enumerate(dict.fromkeys(con_order))}
-    con_cols = sorted(con_cols, key=lambda j: cpos.get(graph.contract_ids[j], len(cpos)))
-    missing_con = [graph.contract_ids[j] for j in con_cols if not has_con[j]]
-
-    miss_skill = graph.skill_ids.get_indexer(claimed + absent)
-    miss_con = graph.contract_ids.get_indexer(missing_con)
-    # offers: credentials not validly held that touch a missing skill or contract
-    touch = np.zeros(len(graph.credential_ids), bool)
-    touch[graph._by_skill_cred[:, miss_skill].tocsr().nonzero()[0]] = True
-    touch[graph._by_contract_cred[:, miss_con].tocsr().nonzero()[0]] = True
-    touch[_cols(held.credentials)] = False
+    valid_held = np.zeros(len(graph.credential_ids), bool)
+    valid_held[_cols(held.credentials)] = True
     costs, source = credential_costs(world)
-    offers: dict[str, list[tuple[str, str]]] = {}
-    for q in np.flatnonzero(touch):
-        sk = graph.cred_skill.indices[graph.cred_skill.indptr[q] : graph.cred_skill.indptr[q + 1]]
-        ck = graph.cred_contract.indices[
-            graph.cred_contract.indptr[q] : graph.cred_contract.indptr[q + 1]
-        ]
-        offers[graph.credential_ids[q]] = [("skill", graph.skill_ids[j]) for j in sk] + [
-            ("contract", graph.contract_ids[j]) for j in ck
-        ]
-    needed = [("skill", s) for s in claimed + absent] + [("contract", c) for c in missing_con]
-    result = cover(needed, offers, costs.to_dict(), exact_max=exact_max)
-    unc = result.uncovered
-    return GapAdvice(
-        candidate_id=str(candidate_id),
-        role_id=str(role_id),
-        as_of=when,
-        verified=verified,
-        claimed_unverified=claimed,
-        absent=absent,
-        missing_contracts=missing_con,
-        credentials=result.chosen,
-        cost=result.cost,
-        uncovered_skills=[s for s in claimed + absent if ("skill", s) in unc],
-        uncovered_contracts=[c for c in missing_con if ("contract", c) in unc],
-        cost_source=source,
-        method=result.method,
-        greedy_cost=result.greedy_cost,
-        bound=result.bound,
-    )
+    cost_of = costs.to_dict()
+    roles = world.roles.set_index("role_id")
+    req_order, con_order = roles["required_skills"], roles["contracts"]
+    by_skill, by_con = graph._by_skill_cred, graph._by_contract_cred  # CSC: column = skill/contract
+    cs, cc = graph.cred_skill, graph.cred_contract
+    out: list[GapAdvice | None] = []
+    for role_id, ri in zip(role_ids, ris, strict=True):
+        req_cols = _in_list_order(
+            _row(graph.role_required, ri), graph.skill_ids, req_order.get(role_id)
+        )
+        verified = [graph.skill_ids[j] for j in req_cols if ver[j]]
+        miss_j = [j for j in req_cols if not ver[j]]
+        claimed = [graph.skill_ids[j] for j in miss_j if known[j]]
+        absent = [graph.skill_ids[j] for j in miss_j if not known[j]]
+        miss_j = [j for j in miss_j if known[j]] + [j for j in miss_j if not known[j]]
+        con_cols = _in_list_order(
+            _row(graph.role_contract, ri), graph.contract_ids, con_order.get(role_id)
+        )
+        missing_con = [graph.contract_ids[j] for j in con_cols if not has_con[j]]
+        con_j = [j for j in con_cols if not has_con[j]]
+        # offers: credentials not validly held that touch a missing skill or contract
+        touched = set()
+        for j in miss_j:
+            touched.update(by_skill.indices[by_skill.indptr[j] : by_skill.indptr[j + 1]].tolist())
+        for j in con_j:
+            touched.update(by_con.indices[by_con.indptr[j] : by_con.indptr[j + 1]].tolist())
+        offers: dict[str, list[tuple[str, str]]] = {}
+        for q in sorted(touched):
+            if valid_held[q]:
+                continue
+            offers[graph.credential_ids[q]] = [
+                ("skill", graph.skill_ids[j]) for j in _row(cs, q)
+            ] + [("contract", graph.contract_ids[j]) for j in _row(cc, q)]
+        needed = [("skill", s) for s in claimed + absent] + [("contract", c) for c in missing_con]
+        if max_credentials is None:
+            result = cover(needed, offers, cost_of, exact_max=exact_max)
+        else:
+            result = cover_within(needed, offers, cost_of, max_credentials)
+            if result is None:
+                out.append(None)
+                continue
+        unc = result.uncovered
+        out.append(
+            GapAdvice(
+                candidate_id=str(candidate_id),
+                role_id=str(role_id),
+                as_of=when,
+                verified=verified,
+                claimed_unverified=claimed,
+                absent=absent,
+                missing_contracts=missing_con,
+                credentials=result.chosen,
+                cost=result.cost,
+                uncovered_skills=[s for s in claimed + absent if ("skill", s) in unc],
+                uncovered_contracts=[c for c in missing_con if ("contract", c) in unc],
+                cost_source=source,
+                method=result.method,
+                greedy_cost=result.greedy_cost,
+                bound=result.bound,
+            )
+        )
+    return out

@@ -11,7 +11,10 @@ the counterfactual credentials are issued.
 **Moves** rank internal roles by the *value* of the move after the suggested credentials: the fit
 through the model's sigmoid (``combine.fit_center`` / ``fit_temperature``, a [0, 1] scale fixed at
 training) times the predicted retention, so a role the person would fit but likely leave ranks
-below one they would fit and keep.
+below one they would fit and keep.  A role is *within reach* when some set of at most ``max_new``
+credentials covers what the person lacks for it (the cheapest such set:
+:func:`recsys.pathways.cover.cover_within`), even when the cheapest cover overall takes more; the
+advice for all roles is computed in one pass per person (:func:`recsys.pathways.gaps.gap_advices`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import pandas as pd
 
 from recsys.models.combine import combine_scores
 from recsys.pathways.counterfactual import rescore, serving_recommender, shortlist_ranks
-from recsys.pathways.gaps import EXACT_MAX, GapAdvice, gap_advice
+from recsys.pathways.gaps import EXACT_MAX, GapAdvice, gap_advice, gap_advices
 
 __all__ = ["Move", "Pathway", "labels", "moves", "moves_frame", "pathway", "skill_graph"]
 
@@ -184,10 +187,16 @@ def moves(
     if roles is None:
         roles = [r for r in rec.world.roles["role_id"].astype(str) if r != current]
     graph, day = skill_graph(rec), rec.features_.now_
-    advice = [
-        gap_advice(graph, rec.world, candidate_id, r, as_of=day, exact_max=exact_max) for r in roles
-    ]
-    reach = [a for a in advice if len(a.credentials) <= max_new]
+    advice = gap_advices(
+        graph,
+        rec.world,
+        candidate_id,
+        roles,
+        as_of=day,
+        exact_max=exact_max,
+        max_credentials=max_new,
+    )
+    reach = [a for a in advice if a is not None and len(a.credentials) <= max_new]
     if not reach:
         return []
     got = rescore(rec, candidate_id, [(a.role_id, a.credentials) for a in reach])

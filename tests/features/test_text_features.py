@@ -37,12 +37,41 @@ def test_soft_coverage_rewards_near_skills_and_is_monotone():
     E = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)  # skills 0,1 near
     R = sp.csr_matrix(np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 1]], dtype=float))
     H = sp.csr_matrix(np.array([[0, 1, 0], [0, 0, 1], [0, 0, 0], [0, 1, 0]], dtype=float))
-    got = soft_coverage(R, H, E, np.array([0, 0, 0, 1]))
+    got = soft_coverage(R, H, E)
     np.testing.assert_allclose(got[:2], [0.8, 0.0], atol=1e-6)
     assert np.isnan(got[2])  # a candidate with no skills: unknown
     np.testing.assert_allclose(got[3], (0.8 + 0.6) / 2, atol=1e-6)
-    more = soft_coverage(R, H + sp.csr_matrix(np.eye(4, 3)), E, np.array([0, 0, 0, 1]))
+    more = soft_coverage(R, H + sp.csr_matrix(np.eye(4, 3)), E)
     assert (more[~np.isnan(got)] >= got[~np.isnan(got)] - 1e-12).all()
+
+
+def test_soft_overlap_of_a_pair_does_not_depend_on_its_batch(monkeypatch):
+    import recsys.features.text as text
+    from recsys.features.text import soft_overlap
+
+    rng = np.random.default_rng(0)
+    E = rng.normal(size=(60, 8)).astype(np.float32)
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    base = sp.random(12, 60, density=0.1, format="csr", random_state=1)
+    roles = rng.integers(0, 12, 300)
+    R = base[roles]  # 300 pairs over 12 roles
+    H = sp.random(300, 60, density=0.15, format="csr", random_state=2)
+    cov, rel = soft_overlap(R, H, E)  # every pair laid out flat
+    by_role = soft_overlap(R, H, E, roles)  # one matrix product per role
+    np.testing.assert_array_equal(by_role[0], cov)  # bit-identical: the paths only cost differently
+    np.testing.assert_array_equal(by_role[1], rel)
+    monkeypatch.setattr(text, "_DENSE_MAX", 0)  # flat, row by row instead of one product
+    row_wise = soft_overlap(R, H, E)
+    np.testing.assert_array_equal(row_wise[0], cov)
+    np.testing.assert_array_equal(row_wise[1], rel)
+    for i in (0, 7, 299):  # each pair alone gives bit-identical values
+        one = soft_overlap(R[i], H[i], E)
+        np.testing.assert_array_equal([cov[i], rel[i]], [one[0][0], one[1][0]])
+    # relevance by hand for one pair: mean over its skills of the best cosine to a role skill
+    i = int(np.flatnonzero(np.diff(R.indptr) * np.diff(H.indptr))[0])
+    sim = np.clip(E[H[i].indices].astype(float) @ E[R[i].indices].astype(float).T, 0, 1)
+    np.testing.assert_allclose(rel[i], sim.max(axis=1).mean(), atol=1e-7)
+    np.testing.assert_allclose(cov[i], sim.max(axis=0).mean(), atol=1e-7)
 
 
 def test_bm25_rows_from_the_row_cache_equal_fresh_ones_and_only_new_texts_are_read(tmp_path):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import numpy as np
 import pytest
 
-from recsys.pathways.cover import Cover, cover, harmonic
+from recsys.pathways.cover import Cover, cover, cover_within, harmonic
+
+# the module itself (the package re-exports its function under the same name)
+cover_module = importlib.import_module("recsys.pathways.cover")
 
 
 def random_instance(rng: np.random.Generator, n_elems: int, n_offers: int, p: float = 0.3):
@@ -18,12 +22,12 @@ def random_instance(rng: np.random.Generator, n_elems: int, n_offers: int, p: fl
     return needed, offers, costs
 
 
-def brute_force(needed, offers, costs) -> float:
+def brute_force(needed, offers, costs, max_offers: int | None = None) -> float:
     need = set(needed)
     coverable = need & set().union(*map(set, offers.values()))
     best = np.inf
     ids = sorted(offers)
-    for r in range(len(ids) + 1):
+    for r in range(len(ids) + 1 if max_offers is None else min(len(ids), max_offers) + 1):
         for combo in itertools.combinations(ids, r):
             got = set().union(*(set(offers[o]) for o in combo)) if combo else set()
             if coverable <= got:
@@ -118,3 +122,36 @@ def test_missing_cost_and_bad_exact_max():
         cover(["x"], {"cr:none": ["x"]}, {})
     with pytest.raises(ValueError, match="exact_max"):
         cover(["x"], {"a": ["x"]}, {"a": 1.0}, exact_max=-1)
+
+
+@pytest.mark.parametrize("solver", ["enumerate", "milp"])
+def test_cover_within_is_the_cheapest_cover_of_at_most_n_offers(solver, monkeypatch):
+    if solver == "milp":
+        monkeypatch.setattr(cover_module, "ENUMERATE_MAX", 0)
+    rng = np.random.default_rng(2)
+    for _ in range(150):
+        needed, offers, costs = random_instance(
+            rng, int(rng.integers(1, 8)), int(rng.integers(1, 9)), p=0.35
+        )
+        for n in (1, 2, 3):
+            want = brute_force(needed, offers, costs, max_offers=n)
+            got = cover_within(needed, offers, costs, n)
+            if not np.isfinite(want):
+                assert got is None
+                continue
+            assert got is not None and len(got.chosen) <= n
+            assert got.cost == pytest.approx(want)
+            have = set().union(*(set(offers[o]) for o in got.chosen)) if got.chosen else set()
+            assert got.covered <= have
+
+
+def test_cover_within_finds_a_dearer_short_cover_the_cheapest_cover_misses():
+    offers = {"a": ["x", "y"], "b": ["z"], "c": ["x", "y", "z"], "d": ["w"]}
+    costs = {"a": 1.0, "b": 1.0, "c": 5.0, "d": 1.0}
+    assert cover(list("wxyz"), offers, costs).chosen == ["a", "b", "d"]  # 3 credentials, cost 3
+    two = cover_within(list("wxyz"), offers, costs, 2)
+    assert two.chosen == ["c", "d"] and two.cost == 6.0
+    assert cover_within(list("wxyz"), offers, costs, 1) is None
+    assert cover_within(["v"], offers, costs, 0).chosen == []  # nothing coverable: nothing to take
+    with pytest.raises(ValueError, match="max_offers"):
+        cover_within(["x"], offers, costs, -1)
