@@ -23,7 +23,9 @@ help:
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+# setuptools: every logged model carries the project as a wheel built then (pip wheel --no-build-isolation).
+# `mlflow models serve --env-manager virtualenv` also needs pyenv with this Python (docs/serving.md).
+	$(PIP) install -q --upgrade pip "setuptools>=70.1"
 	$(PIP) install -q $(TORCH)
 	$(PIP) install -q -e ".[$(EXTRAS)]"
 	@touch $@

@@ -9,6 +9,10 @@ The first version registered becomes champion.  Either way the decision and both
 - on the training run as tags ``promotion.*`` and a ``promotion/decision.json`` artifact.
 
 A champion's number is read from its version tag ``gate.value`` or, failing that, from its run's metric.
+
+Descriptions (:func:`describe_model`): every version gets its run's description (what the model is,
+its world, its headline metrics, the gate's decision); the registered model gets
+:data:`MODEL_DESCRIPTION` and, whenever the alias moves, its champion's description.
 """
 
 from __future__ import annotations
@@ -19,7 +23,25 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["PromotionDecision", "register_model", "champion", "promote_if_better"]
+__all__ = [
+    "MODEL_DESCRIPTION",
+    "PromotionDecision",
+    "register_model",
+    "champion",
+    "promote_if_better",
+    "describe_model",
+]
+
+MODEL_DESCRIPTION = (
+    "The whole candidate–role recommender as one `mlflow.pyfunc` model: rows of `candidate_id`, "
+    "`role_id` and optionally `candidate_text` / `role_text` in; `fit` (the LightGBM ranker's "
+    "score), `retention` (P(still in role at the horizon), a Cox model) and the combined `score` "
+    "out (param `retention_weight`). Free-text rows need no data; id rows read the store named "
+    'by `model_config={"store": DIR}` or `$RECSYS_STORE`. Its requirements pin torch (CPU), '
+    "every runtime dependency and the project itself as a wheel logged with the model: "
+    "`mlflow models serve -m models:/recsys@champion --env-manager virtualenv` builds an "
+    "environment that imports it (docs/serving.md)."
+)
 
 
 @dataclass(frozen=True)
@@ -145,3 +167,25 @@ def promote_if_better(
         client.log_metric(run_id, "promotion.promoted", float(promoted))
         client.log_text(run_id, json.dumps(decision.to_dict(), indent=2), "promotion/decision.json")
     return decision
+
+
+def describe_model(
+    version: str,
+    description: str,
+    *,
+    name: str = "recsys",
+    alias: str = "champion",
+    promoted: bool = False,
+    tracking_uri: str | None = None,
+) -> None:
+    """Set ``description`` on version ``version`` of ``name``; when it was ``promoted`` to
+    ``alias`` (or the registered model has no description yet) also set the registered model's:
+    :data:`MODEL_DESCRIPTION`, then the champion's description under a heading."""
+    client = _client(tracking_uri)
+    client.update_model_version(name, str(version), description=description)
+    current = client.get_registered_model(name).description
+    if promoted:
+        text = f"{MODEL_DESCRIPTION}\n\n### @{alias}: version {version}\n\n{description}"
+        client.update_registered_model(name, description=text)
+    elif not current:
+        client.update_registered_model(name, description=MODEL_DESCRIPTION)
