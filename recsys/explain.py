@@ -9,7 +9,10 @@ For each ranked (candidate, role) pair the explanation holds
   named in the résumé (phrase match, certifications paragraph cut), or certified by a verified,
   unexpired credential;
 - ``verified_credentials``: names of the candidate's verified, unexpired credentials that map to at
-  least one of the role's service contracts.
+  least one of the role's service contracts;
+- ``missing_inputs``: what the models had to do without (and whether retention used its baseline);
+- ``retention_factors``: the inputs that move P(stay) most for this pair (Cox contributions against
+  an average training hire; empty when retention fell back to its baseline).
 
 Look-ups are built once per model (:class:`ReasonIndex`); a request visits only the rows it shows.
 """
@@ -29,6 +32,7 @@ REASON_COLUMNS = [
     "missing_skills",
     "verified_credentials",
     "missing_inputs",
+    "retention_factors",
 ]
 
 
@@ -70,6 +74,25 @@ def top_contributions(
             for f, x, v in zip(fr, xr, vr, strict=True)
         ]
         for fr, xr, vr in zip(names, picked, picked_vals, strict=True)
+    ]
+
+
+def retention_factors(
+    model: Any, X: pd.DataFrame, n: int, meanings: dict[str, str], baseline: np.ndarray
+) -> list[list[dict[str, Any]]]:
+    """The ``n`` inputs that move each row's P(stay) most, as :func:`top_contributions` lists:
+    ``contribution`` = minus the input's share of the Cox log relative hazard against an average
+    training hire (:meth:`recsys.models.retention.RetentionModel.contributions`): > 0 keeps the
+    person longer, < 0 shortens the stay.  Empty for a row on the baseline (nothing of it was
+    used; ``missing_inputs`` says so) or a model without contributions."""
+    if len(X) == 0 or not hasattr(model, "contributions"):
+        return [[] for _ in range(len(X))]
+    names, C = model.contributions(X)
+    contrib = pd.DataFrame(-C, columns=names, index=X.index)
+    out = top_contributions(contrib, X, n, meanings)
+    return [
+        [] if thin else [f for f in row if f["contribution"] != 0]
+        for row, thin in zip(out, baseline, strict=True)
     ]
 
 
@@ -222,7 +245,7 @@ class Ranking:
             for rec, why in zip(records, reasons, strict=True):
                 rec["reasons"] = why
         for rec in records:
-            for key in ("fit", "retention", "score"):
+            for key in ("fit", "fit_probability", "retention", "score"):
                 rec[key] = float(rec[key])
             rec["rank"] = int(rec["rank"])
         return {"manifest": self.manifest, "results": records}

@@ -52,7 +52,7 @@ from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles, role_skills
 from recsys.bundle import resolve_uri, verify_bundle, write_bundle
 from recsys.catalogue import CatalogueMixin
 from recsys.explain import Ranking, ReasonIndex, feature_meanings
-from recsys.models.combine import combine_scores
+from recsys.models.combine import combine_scores, fit_probability
 from recsys.recommender_config import (
     QUERY_ID,
     WORLD_TABLES,
@@ -575,7 +575,12 @@ class Recommender(ScoringMixin, CatalogueMixin):
         pairs["role_id"] = pairs["role_id"].astype(str)
         self._check_known(pairs, extra_roles, extra_candidates)
         if len(pairs) == 0:
-            return pairs.assign(fit=np.zeros(0), retention=np.zeros(0), score=np.zeros(0))
+            return pairs.assign(
+                fit=np.zeros(0),
+                fit_probability=np.zeros(0),
+                retention=np.zeros(0),
+                score=np.zeros(0),
+            )
         fit, ret = np.zeros(len(pairs)), np.zeros(len(pairs))
         world = (
             pairs["candidate_id"].isin(self.known_ids("candidates"))
@@ -596,7 +601,8 @@ class Recommender(ScoringMixin, CatalogueMixin):
             if rows.any():  # world pairs and ad-hoc pairs apart: a pair's score is its own
                 _, fit[rows], ret[rows] = self._score(pairs[rows], *extras)
         cfg = self.config.combine.model_copy(update={"fit_transform": "sigmoid"})
-        pairs["fit"], pairs["retention"] = fit, ret
+        pairs["fit"], pairs["fit_probability"] = fit, fit_probability(fit, cfg)
+        pairs["retention"] = ret
         pairs["score"] = combine_scores(fit, ret, retention_weight, config=cfg)
         return pairs
 

@@ -20,8 +20,8 @@ import pandas as pd
 
 from recsys import __version__
 from recsys.adhoc import adhoc_builder
-from recsys.explain import Ranking, missing_inputs, top_contributions
-from recsys.models.combine import combine_scores
+from recsys.explain import Ranking, missing_inputs, retention_factors, top_contributions
+from recsys.models.combine import combine_scores, fit_probability, score_meanings
 
 
 class ScoringMixin:
@@ -147,7 +147,16 @@ class ScoringMixin:
         start = time.perf_counter() if start is None else start
         if len(pairs) == 0:
             frame = pd.DataFrame(
-                columns=["rank", "candidate_id", "role_id", "title", "fit", "retention", "score"]
+                columns=[
+                    "rank",
+                    "candidate_id",
+                    "role_id",
+                    "title",
+                    "fit",
+                    "fit_probability",
+                    "retention",
+                    "score",
+                ]
             )
             return Ranking(frame, self._manifest(filters, retention_weight, k, query, start))
         if scored is None:
@@ -166,6 +175,7 @@ class ScoringMixin:
             "role_id": role[order],
             "title": self._title(role[order], extra_roles),
             "fit": fit[order],
+            "fit_probability": fit_probability(fit[order], self.config.combine),
             "retention": ret[order],
             "score": score[order],
         }
@@ -214,6 +224,9 @@ class ScoringMixin:
         else:
             thin = np.zeros(len(X), dtype=bool)
         why["missing_inputs"] = missing_inputs(X, list(fr.feature_names_), thin)
+        why["retention_factors"] = retention_factors(
+            rm, X, self.config.explain_top, self._meanings, thin
+        )
         return why
 
     def _manifest(
@@ -246,6 +259,7 @@ class ScoringMixin:
         out["encoder"] = self.encoder.model_id
         out["index_sha256"] = {k: getattr(v, "sha256_", None) for k, v in self.indexes.items()}
         out["recsys"] = __version__
+        out["scores"] = score_meanings(self.config.combine)  # what each number means
         return out
 
 

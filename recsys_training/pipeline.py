@@ -238,6 +238,39 @@ def _simple_models(
     }
 
 
+def fit_probability_report(fit: np.ndarray, stage: np.ndarray, config: TrainConfig) -> dict:
+    """How well the fit's sigmoid reads as P(reaching ``fit_outcome_stage``) on the test
+    applications: Brier score (and that of the base rate, the score of knowing nothing), and the
+    mean / max absolute gap between predicted and observed per decile of the prediction."""
+    from recsys.models.combine import fit_probability
+
+    cfg = config.recommender.combine
+    p = fit_probability(fit, cfg)
+    y = (np.asarray(stage) >= cfg.fit_outcome_stage).astype(float)
+    out: dict[str, Any] = {
+        "scale": cfg.fit_scale,
+        "outcome_stage": int(cfg.fit_outcome_stage),
+        "applications": int(len(y)),
+        "reached": int(y.sum()),
+    }
+    if len(y) == 0:
+        return out
+    bins = pd.qcut(p, q=min(10, len(np.unique(p))), duplicates="drop", labels=False)
+    by = pd.DataFrame({"p": p, "y": y, "bin": bins}).groupby("bin")[["p", "y"]].mean()
+    gap = (by["p"] - by["y"]).abs()
+    out.update(
+        {
+            "brier": float(np.mean((p - y) ** 2)),
+            "brier_base_rate": float(np.mean((y.mean() - y) ** 2)),
+            "mean_predicted": float(p.mean()),
+            "observed_rate": float(y.mean()),
+            "decile_mean_abs_error": float(gap.mean()),
+            "decile_max_abs_error": float(gap.max()),
+        }
+    )
+    return out
+
+
 def evaluate_models(
     prep: Prepared,
     ranker: Any,
@@ -274,6 +307,9 @@ def evaluate_models(
     }
     curve = ndcg_curve(
         pairs[applicants], {k: v[applicants] for k, v in scores.items()}, range(1, max(20, *ks) + 1)
+    )
+    report["fit_probability"] = fit_probability_report(
+        scores["ranker"][applicants], pairs["label"].to_numpy()[applicants], config
     )
     if config.mask.text_only_eval:  # the free-text path: every test candidate and role masked
         t1 = time.perf_counter()

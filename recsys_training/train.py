@@ -145,23 +145,41 @@ def fit_models(prep: Prepared, config: TrainConfig) -> tuple[Any, Any]:
 
 
 def scale_fit(prep: Prepared, config: TrainConfig, ranker: Any) -> TrainConfig:
-    """``config`` with the pair-score sigmoid set to the ranker's own scale (``fit_scale: auto``):
-    centre = median, temperature = standard deviation of its scores on the validation pairs."""
+    """``config`` with the pair-score sigmoid set from the ranker's validation scores
+    (``combine.fit_scale``): ``calibrated`` = Platt scaling on the validation applications, so
+    the sigmoid is P(reaching ``fit_outcome_stage``) (falls back to ``auto``, with a warning,
+    when the applications hold too few of either class); ``auto`` = centre at the median,
+    temperature the standard deviation; ``fixed`` = unchanged."""
     import numpy as np
 
+    from recsys.models.combine import calibrate_fit
+
     combine = config.recommender.combine
-    if combine.fit_scale != "auto":
+    if combine.fit_scale == "fixed":
         return config
     X = select(prep.features("valid"), config.fit.features).drop(
         columns=config.fit.exclude_features
     )
     fit = np.asarray(ranker.predict(X), dtype=float)
-    scaled = combine.model_copy(
-        update={
-            "fit_center": float(np.median(fit)),
-            "fit_temperature": float(max(np.std(fit), 1e-6)),
-        }
-    )
+    scale = None
+    if combine.fit_scale == "calibrated":
+        pairs = prep.pairs["valid"]
+        applied = (pairs["source"] == "outcome").to_numpy()
+        reached = pairs["label"].to_numpy()[applied] >= combine.fit_outcome_stage
+        scale = calibrate_fit(fit[applied], reached)
+        if scale is None:
+            log.warning(
+                "fit_scale calibrated: %d validation applications, %d reached stage %d: too few "
+                "of one class (or no rising relation) to calibrate; using the median / standard "
+                "deviation (fit_scale auto) instead",
+                int(applied.sum()),
+                int(reached.sum()),
+                combine.fit_outcome_stage,
+            )
+    if scale is None:
+        scale = float(np.median(fit)), float(max(np.std(fit), 1e-6))
+        combine = combine.model_copy(update={"fit_scale": "auto"})
+    scaled = combine.model_copy(update={"fit_center": scale[0], "fit_temperature": scale[1]})
     recommender = config.recommender.model_copy(update={"combine": scaled})
     return config.model_copy(update={"recommender": recommender})
 
@@ -180,11 +198,13 @@ def _log_run(
     from recsys_training.evaluate import flatten_metrics
 
     tracking.log_config(config)
-    tracking.log_dataset(prep.world.manifest, prep.world_dir)
+    tracking.log_provenance(config)
+    tracking.log_dataset(prep.world.manifest, prep.world_dir, prep.split.summary())
     tracking.log_json(prep.split.summary(), "split.json")
     tracking.log_json(evaluation["report"], "evaluation/report.json")
     tracking.log_metrics(flatten_metrics(evaluation["report"], "test."))
     tracking.log_metrics({"best_iteration": ranker.best_iteration_})
+    tracking.log_curves({"ranker": ranker, "text_ranker": rec.text_ranker})
     tracking.log_figure(plots.ndcg_curve_figure(evaluation["curve"]), "plots/ndcg_at_k.png")
     if evaluation["calibration"]:
         tracking.log_figure(
@@ -339,6 +359,25 @@ def train(
                 metric=gate,
                 run_id=run.info.run_id,
                 refuse=gate_refusal(fairness, config.evaluate.min_impact_ratio),
+            )
+        note = tracking.describe_run(
+            config,
+            evaluation["report"],
+            prep.world.manifest,
+            world_dir,
+            ranker=ranker,
+            text_ranker=text_ranker,
+            decision=result.decision,
+        )
+        if result.version is not None:
+            from recsys.registry import describe_model
+
+            describe_model(
+                result.version,
+                note,
+                name=config.tracking.model_name,
+                alias=config.tracking.alias,
+                promoted=result.decision.promoted,
             )
         from recsys_training.audit_pack import log_audit_pack
 

@@ -158,5 +158,5 @@ def test_score_pairs_same_with_and_without_fast_path(rec):
     pairs = pairs_frame(rec, 3_000, seed=9)
     a, b = rec.score_pairs(pairs), slow.score_pairs(pairs)
     assert a[["candidate_id", "role_id"]].equals(b[["candidate_id", "role_id"]])
-    for col in ("fit", "retention", "score"):
+    for col in ("fit", "fit_probability", "retention", "score"):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-9, atol=1e-12)

@@ -38,6 +38,21 @@ def test_shortlist_ranked_with_reasons_and_manifest(rec):
     assert m["query"] == {"role_id": role} and m["k"] == 10 and "time" in m
     as_dict = res.to_dict()
     assert as_dict["results"][0]["reasons"]["top_features"]
+    # retention is explained beside fit: Cox contributions with meanings, > 0 keeps people longer
+    assert set(m["scores"]) == {"fit", "fit_probability", "retention", "score"}
+    names = set(rec.retention_model.feature_names_)
+    for row in as_dict["results"]:
+        factors = row["reasons"]["retention_factors"]
+        baseline = "retention inputs (baseline used)" in row["reasons"]["missing_inputs"]
+        assert (not factors) if baseline else (1 <= len(factors) <= rec.config.explain_top)
+        assert all(f["feature"] in names and f["contribution"] != 0 for f in factors)
+    assert any(r["reasons"]["retention_factors"] for r in as_dict["results"])
+    # P(fit) is the fit through the model's sigmoid, pair by pair
+    from recsys.models.combine import fit_probability
+
+    np.testing.assert_allclose(
+        frame["fit_probability"], fit_probability(frame["fit"], rec.config.combine)
+    )
 
 
 def test_verified_credentials_cover_role_contracts(rec):

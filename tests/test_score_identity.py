@@ -23,11 +23,10 @@ k = the model's overfetch (the whole retrieved pool, which no retention weight c
 deep rows and B's top 5 are shortlist rows at either weight); a k = 5 shortlist is the first 5
 rows of it.
 
-Known discrepancy (xfail, strict): ``log_recommender``'s ``retention_weight`` argument defaults
-to 0.3, not the bundle's own weight, and MLflow fills that signature default into every request
-without params, so a pyfunc logged with the defaults from a bundle whose weight is not 0.3 scores
-with 0.3 (the library and the other shells use the bundle's weight).  ``recsys train`` passes the
-config's weight to ``log_recommender`` and is not affected.
+A pyfunc logged with the defaults from a bundle whose weight is not 0.3 scores with the bundle's
+weight: ``log_recommender``'s signature default is the bundle's ``combine.retention_weight`` (it
+was 0.3 whatever the bundle said, and MLflow fills that default into every request without
+params: scores off by up to 0.13 on these pairs).
 
 Spark (``recsys score --engine spark``) is out of scope here: tests/serving/test_spark.py checks
 it against the local batch scorer, which (4) ties to the library.
@@ -50,14 +49,6 @@ TOL = 1e-9
 NUMBERS = ("fit", "fit_probability", "retention", "score")
 KEY = "identity-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-W05_REASON = (
-    "log_recommender's retention_weight argument (default 0.3) becomes the signature's default "
-    "param, which MLflow fills into every predict without params, instead of the bundle's "
-    "combine.retention_weight: the tiny bundle re-saved with retention_weight 0.5 and logged with "
-    "the defaults gives the 20 pairs identical fit, fit_probability and retention but score "
-    "computed with w = 0.3, i.e. off by 0.2 * (fit_probability - retention): measured max "
-    "|difference| 0.1322 (Recommender.score_pairs uses w = 0.5)"
-)
 WEIGHTS = [pytest.param(None, id="model-weight"), pytest.param(0.6, id="weight-0.6")]
 
 
@@ -278,7 +269,6 @@ def bundle_w05(rec, pairs, tmp_path_factory):
     return own.score_pairs(pairs), _log_and_load(bundle, pairs.head(2), root, "identity-w05")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=W05_REASON)
 def test_pyfunc_default_weight_is_the_bundles(bundle_w05, pairs):
     want, model = bundle_w05
     assert_same(_predict(model, pairs, None), want, "pyfunc of a w=0.5 bundle, no params")

@@ -106,7 +106,7 @@ def ranking_table(
                 rank,
                 who,
                 f"{row['score']:.3f}",
-                f"{row['fit']:.3f}",
+                f"{row['fit_probability']:.2f}",
                 f"{row['retention']:.2f}",
                 reasons_text(row),
             ]
@@ -115,12 +115,15 @@ def ranking_table(
     caption = (
         f"model {m.get('name')} v{m.get('version')} · encoder {m.get('encoder')} · {m.get('time')}"
     )
+    meaning = m.get("scores", {})
+    if meaning.get("fit_probability"):  # what the numbers are, under the table
+        caption += f"\nP(fit): {meaning['fit_probability']}\nscore: {meaning['score']}"
     right = {"justify": "right", "no_wrap": True}
     columns = [
         ("#", right),
         ("candidate" if id_col == "candidate_id" else "role", {"min_width": 12}),
         ("score", right),
-        ("fit", right),
+        ("P(fit)", right),
         ("stay 12m", right),
         ("why", {"min_width": 20}),
     ]

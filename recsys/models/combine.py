@@ -5,10 +5,16 @@ Two steps:
 1. **Fit → [0, 1]** (``fit_transform``):
    - ``"sigmoid"`` (default): ``1 / (1 + exp(-(fit - fit_center) / fit_temperature))`` — comparable
      across requests (pair scoring: a pair's score never depends on the other pairs of its call).  The
-     centre and temperature are the model's own: ``recsys train`` sets them to the median and the
-     standard deviation of the ranker's scores on the validation pairs (``fit_scale: "auto"``), so
-     the transform spreads the fits the model actually produces; a clearly better fit stays ahead
-     unless retention differs a lot.
+     centre and temperature are the model's own, set by ``recsys train`` (``fit_scale``):
+
+     - ``"calibrated"`` (default): Platt scaling (:func:`calibrate_fit`) on the validation period's
+       applications, so the transformed fit **is a probability with a stated meaning**: P(an
+       application of this candidate to this role reaches stage ``fit_outcome_stage`` or later;
+       default 2 = interviewed).  The training report's ``fit_probability`` section measures it
+       on the test period's applications (Brier score, decile calibration error);
+     - ``"auto"``: median and standard deviation of the ranker's validation scores (a spread, no
+       meaning; the fallback when the validation applications hold one class only);
+     - ``"fixed"``: the values given.
    - ``"percentile"``: the within-request percentile of the fit score, ``(rank - 1) / (n - 1)`` with
      average ranks for ties (a single candidate gets 1.0); a request = one ``group_ids`` value.  Needs
      no scale, but it squeezes the top of a skewed fit distribution together: on the demo world's
@@ -30,7 +36,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CombineConfig", "combine_scores"]
+__all__ = [
+    "CombineConfig",
+    "calibrate_fit",
+    "combine_scores",
+    "fit_probability",
+    "score_meanings",
+]
 
 
 class CombineConfig(BaseModel):
@@ -45,17 +57,87 @@ class CombineConfig(BaseModel):
     fit_temperature: float = Field(
         1.0, gt=0.0, description="Sigmoid scale (fit_transform='sigmoid')."
     )
-    fit_scale: Literal["auto", "fixed"] = Field(
-        "auto",
-        description="auto: training sets fit_center / fit_temperature from the ranker's validation "
-        "scores (median, standard deviation); fixed: keep the values given",
+    fit_scale: Literal["calibrated", "auto", "fixed"] = Field(
+        "calibrated",
+        description="calibrated: training fits fit_center / fit_temperature so that the sigmoid is "
+        "P(reaching fit_outcome_stage) on the validation applications (Platt scaling); auto: the "
+        "median and standard deviation of the ranker's validation scores; fixed: keep the values "
+        "given",
+    )
+    fit_outcome_stage: int = Field(
+        2,
+        ge=1,
+        le=4,
+        description="the funnel stage the calibrated fit is the probability of reaching "
+        "(0 applied, 1 screened, 2 interviewed, 3 offered, 4 hired)",
     )
     horizon_days: float = Field(365.0, gt=0.0, description="Retention horizon the scores refer to.")
 
 
+def calibrate_fit(fit, reached, *, min_each: int = 10) -> tuple[float, float] | None:
+    """Platt scaling of ranker scores: ``(fit_center, fit_temperature)`` such that
+    ``sigmoid((fit - center) / temperature)`` estimates P(``reached``) — a logistic regression of
+    the 0/1 outcome on the score (unpenalised, sklearn).  None when either class has fewer than
+    ``min_each`` rows or the score does not rise with the outcome (a slope ≤ 0): a calibrated
+    fit must stay non-decreasing in the ranker's score."""
+    from sklearn.linear_model import LogisticRegression
+
+    f = np.asarray(fit, dtype=float).reshape(-1, 1)
+    y = np.asarray(reached, dtype=bool)
+    if len(f) != len(y):
+        raise ValueError(
+            "The 'fit' and 'reached' parameters of calibrate_fit must have the same length. "
+            f"Got {len(f)} and {len(y)} instead."
+        )
+    if min(y.sum(), (~y).sum()) < min_each:
+        return None
+    lr = LogisticRegression(C=np.inf, max_iter=1000).fit(f, y)  # unpenalised
+    slope, intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    if not slope > 0:
+        return None
+    return -intercept / slope, 1.0 / slope
+
+
+def fit_probability(fit, config: CombineConfig | None = None) -> np.ndarray:
+    """The fit on [0, 1] by the model's sigmoid (with ``fit_scale: calibrated``: P(reaching
+    ``fit_outcome_stage``)); pair by pair, whatever else is in the batch."""
+    cfg = config or CombineConfig()
+    f = np.asarray(fit, dtype=float)
+    return 1.0 / (1.0 + np.exp(-(f - cfg.fit_center) / cfg.fit_temperature))
+
+
+def score_meanings(config: CombineConfig | None = None) -> dict[str, str]:
+    """What each number of an answer means, in words (every answer's manifest carries it)."""
+    from recsys.data.schemas import STAGES
+
+    cfg = config or CombineConfig()
+    if cfg.fit_transform == "sigmoid" and cfg.fit_scale == "calibrated":
+        stage = STAGES.get(cfg.fit_outcome_stage, str(cfg.fit_outcome_stage))
+        prob = (
+            f"P(an application of this candidate to this role reaches '{stage}' or later), "
+            "the ranker's score calibrated on the validation period's applications"
+        )
+    elif cfg.fit_transform == "sigmoid":
+        prob = "the ranker's score through a sigmoid (centre, spread of its validation scores)"
+    else:
+        prob = "the ranker's score as a percentile within the request"
+    w = cfg.retention_weight
+    rule = (
+        "(1 - w) * fit_probability + w * retention"
+        if cfg.rule == "blend"
+        else "fit_probability ** (1 - w) * retention ** w"
+    )
+    return {
+        "fit": "the ranker's raw score: orders candidates for a role; no unit",
+        "fit_probability": prob,
+        "retention": f"P(still in the role {cfg.horizon_days:g} days after the hire), Cox model",
+        "score": f"{rule}, w = retention_weight (default {w:g}); per pair",
+    }
+
+
 def _fit_to_unit(fit: np.ndarray, group_ids, cfg: CombineConfig) -> np.ndarray:
     if cfg.fit_transform == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-(fit - cfg.fit_center) / cfg.fit_temperature))
+        return fit_probability(fit, cfg)
     if group_ids is None:  # one request (a shortlist): numpy, no groupby
         from scipy.stats import rankdata
 

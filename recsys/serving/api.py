@@ -456,7 +456,7 @@ def create_app(
         frame = pd.DataFrame([p.model_dump() for p in body.pairs])
         rec = current(request)
         scored = rec.score_pairs(frame, retention_weight=body.retention_weight)
-        cols = ["candidate_id", "role_id", "fit", "retention", "score"]
+        cols = ["candidate_id", "role_id", "fit", "fit_probability", "retention", "score"]
         return {"manifest": rec.describe(), "results": scored[cols].to_dict("records")}
 
     @app.get("/v1/role-list", response_model=RoleListResponse)

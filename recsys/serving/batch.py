@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-OUTPUT = ["candidate_id", "role_id", "fit", "retention", "score"]
+OUTPUT = ["candidate_id", "role_id", "fit", "fit_probability", "retention", "score"]
 SUFFIXES = (".parquet", ".csv", ".jsonl")
 
 
@@ -156,7 +156,7 @@ def score_chunk(
     candidates: pd.DataFrame | None = None,
     roles: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """``candidate_id, role_id, fit, retention, score`` for every row of ``frame``, same order."""
+    """``candidate_id, role_id, fit, fit_probability, retention, score`` for every row of ``frame``, same order."""
     extra_c = _definitions(rec, frame, candidates, "candidates")
     extra_r = _definitions(rec, frame, roles, "roles")
     scored = rec.score_pairs(
@@ -407,6 +407,7 @@ def result_schema() -> pa.Schema:
             ("candidate_id", pa.string()),
             ("role_id", pa.string()),
             ("fit", pa.float64()),
+            ("fit_probability", pa.float64()),
             ("retention", pa.float64()),
             ("score", pa.float64()),
         ]

@@ -102,6 +102,18 @@ class Reasons(BaseModel):
         default_factory=list,
         description="input groups unknown for this pair (e.g. a free-text side has no history)",
     )
+    retention_factors: list[Contribution] = Field(
+        default_factory=list,
+        description="inputs moving P(stay) most: contribution > 0 keeps the person longer "
+        "(minus the Cox log relative hazard share, vs an average training hire); empty when "
+        "retention used its baseline",
+    )
+
+
+# the manifest's "scores" states each for the model answering (recsys.models.combine.score_meanings)
+FIT_PROBABILITY = "P(an application reaches the model's outcome stage, default interviewed)"
+RETENTION = "P(still in the role at the horizon, default 365 days)"
+SCORE = "(1 - w) * fit_probability + w * retention, w = retention_weight; per pair"
 
 
 class Row(BaseModel):
@@ -109,9 +121,10 @@ class Row(BaseModel):
     candidate_id: str
     role_id: str
     title: str | None = None
-    fit: float
-    retention: float
-    score: float
+    fit: float = Field(description="the ranker's raw score (no unit; orders candidates)")
+    fit_probability: float = Field(description=FIT_PROBABILITY)
+    retention: float = Field(description=RETENTION)
+    score: float = Field(description=SCORE)
     original_rank: int | None = Field(
         None, description="rank before representation re-ranking (only when 'fairness' was asked)"
     )
@@ -126,9 +139,10 @@ class ShortlistResponse(BaseModel):
 class ScoredPair(BaseModel):
     candidate_id: str
     role_id: str
-    fit: float
-    retention: float
-    score: float
+    fit: float = Field(description="the ranker's raw score (no unit; orders candidates)")
+    fit_probability: float = Field(description=FIT_PROBABILITY)
+    retention: float = Field(description=RETENTION)
+    score: float = Field(description=SCORE)
 
 
 class ScoreResponse(BaseModel):

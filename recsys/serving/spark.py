@@ -24,7 +24,8 @@ from recsys.serving.batch import OUTPUT, Pool, write_output
 
 _CACHE: dict[str, Any] = {}
 _SCHEMA = (
-    "candidate_id string, role_id string, fit double, retention double, score double, _row long"
+    "candidate_id string, role_id string, fit double, fit_probability double, retention double, "
+    "score double, _row long"
 )
 
 

@@ -65,3 +65,29 @@ def test_bad_inputs_are_refused():
         combine_scores([1.0], [1.2])
     with pytest.raises(ValueError, match="equal length"):
         combine_scores([1.0, 2.0], [0.5])
+
+
+def test_calibrated_fit_is_the_probability_of_the_outcome_it_was_fitted_on():
+    from recsys.models.combine import calibrate_fit, fit_probability
+
+    rng = np.random.default_rng(0)
+    fit = rng.normal(1.0, 2.0, 20_000)  # ranker scores; the outcome follows a logistic in them
+    reached = rng.random(fit.size) < 1.0 / (1.0 + np.exp(-(fit - 2.5) / 0.8))
+    center, temperature = calibrate_fit(fit, reached)
+    assert abs(center - 2.5) < 0.1 and abs(temperature - 0.8) < 0.05
+    cfg = CombineConfig(fit_center=center, fit_temperature=temperature)
+    p = fit_probability(fit, cfg)
+    for lo, hi in ((0.0, 0.2), (0.4, 0.6), (0.8, 1.0)):  # predicted ≈ observed per band
+        band = (p >= lo) & (p < hi)
+        assert abs(p[band].mean() - reached[band].mean()) < 0.03
+    assert np.all(np.diff(fit_probability(np.sort(fit), cfg)) >= 0)  # order of the ranker kept
+
+
+def test_calibration_refuses_one_class_and_a_falling_relation():
+    from recsys.models.combine import calibrate_fit
+
+    fit = np.linspace(-2, 2, 200)
+    assert calibrate_fit(fit, np.zeros(200, bool)) is None
+    assert calibrate_fit(fit, fit < 0) is None  # higher scores reach the stage less: no map
+    with pytest.raises(ValueError, match="same length"):
+        calibrate_fit(fit, fit[:10] > 0)

@@ -217,3 +217,16 @@ def test_predictions_stay_within_the_training_hires_range(data, model):
     S = model.predict_survival(X, 365)
     far = model.predict_survival(X.head(1).assign(fit=-1e9, hop=1e9), 365)
     assert far[0] >= S.min() - 1e-12
+
+
+def test_contributions_add_up_to_the_log_hazard_and_name_what_moves_it(data):
+    X, d, e, Xte, *_ = data
+    model = RetentionModel(spline_knots=3).fit(X, d, e)
+    names, C = model.contributions(Xte)
+    assert names == list(model.feature_names_)  # hinges folded into their input
+    np.testing.assert_allclose(C.sum(axis=1), np.log(model.predict_risk(Xte)), atol=1e-9)
+    # 'hop' raises the hazard and 'fit' lowers it (the planted direction): a high-hop row's
+    # largest factor is hop, pushing the hazard up
+    row = Xte.assign(hop=3.0, fit=0.0, noise=0.5).iloc[[0]]
+    _, c = model.contributions(row)
+    assert names[int(np.argmax(np.abs(c[0])))] == "hop" and c[0, names.index("hop")] > 0

@@ -89,7 +89,14 @@ def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
     assert not set(example["candidate_id"]) & set(w.candidates["candidate_id"].astype(str))
     assert not set(example["candidate_text"]) & set(w.candidates["resume_text"])
     out = model.predict(texts)  # free text needs no data
-    assert list(out.columns) == ["candidate_id", "role_id", "fit", "retention", "score"]
+    assert list(out.columns) == [
+        "candidate_id",
+        "role_id",
+        "fit",
+        "fit_probability",
+        "retention",
+        "score",
+    ]
     assert out[["candidate_id", "role_id"]].equals(texts[["candidate_id", "role_id"]])
     assert out[["fit", "retention", "score"]].notna().all().all()
     with pytest.raises(KeyError, match="model bundle"):  # ids need the data: a store

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -41,7 +42,14 @@ def test_signature_and_input_example(logged):
     root, config, result, info, example = logged
     sig = info.signature
     assert sig.inputs.input_names() == ["candidate_id", "role_id", "candidate_text", "role_text"]
-    assert sig.outputs.input_names() == ["candidate_id", "role_id", "fit", "retention", "score"]
+    assert sig.outputs.input_names() == [
+        "candidate_id",
+        "role_id",
+        "fit",
+        "fit_probability",
+        "retention",
+        "score",
+    ]
     assert sig.params.to_dict()[0]["name"] == "retention_weight"
     model = mlflow.pyfunc.load_model(info.model_uri)
     pd.testing.assert_frame_equal(model.input_example, example)
@@ -71,3 +79,47 @@ def test_tampered_artifact_is_refused_at_load(logged, tmp_path):
     with pytest.raises(BundleError, match="sha256"):
         mlflow.pyfunc.load_model(local)
     shutil.rmtree(tmp_path / "m")
+
+
+def test_requirements_pin_torch_cpu_and_the_runtime_dependency_tree():
+    import importlib.metadata as md
+
+    from recsys.serving.pyfunc import default_pip_requirements
+
+    reqs = default_pip_requirements(extra=["extra-thing"])
+    assert reqs[0] == "torch==2.13.0" and reqs[-1] == "extra-thing"
+    pins = dict(r.split("==") for r in reqs[1:-1])
+    assert "recsys" not in pins and "torch" not in pins
+    for name in ("lightgbm", "faiss-cpu", "mlflow", "mlflow-skinny", "scipy", "pydantic-core"):
+        key = next(k for k in pins if k.lower().replace("_", "-") == name)
+        assert pins[key] == md.version(name), name
+    assert "pytest" not in {k.lower() for k in pins}  # extras (dev) are not runtime
+
+
+def test_project_wheel_is_built_once_per_source_state(logged):
+    import time
+
+    from recsys.serving.pyfunc import project_wheel
+
+    wheel = project_wheel()  # built by the fixture's log_recommender already
+    t0 = time.perf_counter()
+    assert project_wheel() == wheel and time.perf_counter() - t0 < 1.0
+    assert wheel.parent.name.startswith("recsys-wheel-") and len(wheel.parent.name) == 29
+
+
+def test_without_a_source_tree_the_model_names_the_installed_version(logged, monkeypatch):
+    import importlib.metadata as md
+
+    from recsys.serving import pyfunc
+
+    root, config, result, info, example = logged
+    monkeypatch.setattr(pyfunc, "_source_root", lambda: None)
+    with (
+        mlflow.start_run(experiment_id=mlflow.get_experiment_by_name("pyfunc").experiment_id),
+        pytest.warns(UserWarning, match="without its source tree"),
+    ):
+        bare = pyfunc.log_recommender(result.bundle, example, name="bare")
+    local = mlflow.artifacts.download_artifacts(bare.model_uri)
+    lines = (Path(local) / "requirements.txt").read_text().splitlines()
+    assert lines[:2] == [f"recsys=={md.version('recsys')}", "torch==2.13.0"]
+    assert not list(Path(local).glob("artifacts/recsys-wheel-*"))

@@ -5,9 +5,9 @@
 // POST /v1/moves (internal roles the person reaches).  Uses call and text from app.js.
 "use strict";
 
-// The model's answer explains fit (reasons.top_features); retention factors are being added to
-// it.  This slot (named after RETENTION_SLOT) shows the first non-empty list among the reasons
-// whose key starts with "retention": contributions like top_features, or plain lines.
+// The model's answer explains fit (reasons.top_features) and retention (reasons.retention_factors:
+// Cox contributions, > 0 keeps the person longer).  This slot shows the first non-empty list among
+// the reasons whose key starts with "retention": contributions like top_features, or plain lines.
 const RETENTION_SLOT = "retention_factors";
 
 function names(labels, ids) {
@@ -48,7 +48,7 @@ function whyFit(row) {
   if (!rs) return [text("p", "No reasons in this answer (open it from a ranked shortlist).", "note")];
   const out = [];
   if (row.score !== undefined) {
-    out.push(text("p", "Rank " + row.rank + ": score " + row.score.toFixed(3) + " = fit " + row.fit.toFixed(3) +
+    out.push(text("p", "Rank " + row.rank + ": score " + row.score.toFixed(3) + " = P(fit) " + fix(row.fit_probability, 3) +
       " blended with P(stay 12 months) " + row.retention.toFixed(2) + "."));
   }
   out.push(text("p", "What moved the fit most (the model's feature contributions):"), contributions(rs.top_features));
@@ -68,9 +68,12 @@ function whyRetention(row) {
   if (key) slot.append(contributions(rs[key]));
   else {
     slot.className = "slot";
-    slot.textContent = "The model's answer gives no retention factors yet (reasons." + RETENTION_SLOT +
-      "); P(stay 12m) " + (row.retention === undefined ? "—" : row.retention.toFixed(2)) +
-      " is the retention model's survival estimate for this pair.";
+    const baseline = (rs.missing_inputs || []).some((m) => m.startsWith("retention inputs"));
+    slot.textContent = (baseline
+      ? "Too little is known about this person for the retention model: P(stay 12m) "
+      : "The answer gives no retention factors (reasons." + RETENTION_SLOT + "); P(stay 12m) ") +
+      (row.retention === undefined ? "—" : row.retention.toFixed(2)) +
+      (baseline ? " is the documented baseline (Kaplan–Meier of past hires)." : " is the retention model's survival estimate.");
   }
   return slot;
 }

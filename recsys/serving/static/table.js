@@ -5,7 +5,7 @@
 "use strict";
 const view = { query: null, rows: [], sorted: [], manifest: null, saved: null,
   sort: "rank", dir: 1, page: 0 };
-const NUMERIC = new Set(["rank", "years_experience", "score", "fit", "retention"]);
+const NUMERIC = new Set(["rank", "years_experience", "score", "fit", "fit_probability", "retention"]);
 
 function shownRows() { return view.rows; }
 function currentRole() { return view.query ? view.query.role_id || null : null; }
@@ -20,6 +20,9 @@ async function showRanking(query, results, manifest, saved) {
   view.gone = cards.unknown.length;
   view.query = query;
   view.manifest = manifest;
+  // what P(fit) is the probability of, in the model's own words (manifest.scores)
+  const meaning = manifest && manifest.scores ? manifest.scores.fit_probability : "";
+  $("fit-head").title = meaning || "";
   view.saved = saved;
   view.page = 0;
   if (saved && saved.view && saved.view.sort) { view.sort = saved.view.sort; view.dir = Number(saved.view.dir) || 1; }
@@ -75,7 +78,7 @@ function rowOf(r) {
   tr.append(text("td", moved ? r.rank + " (was " + r.original_rank + ")" : r.rank), who,
     text("td", (r.location || "—") + (r.open_to_remote ? " · remote ok" : "")),
     text("td", r.years_experience === null ? "—" : r.years_experience.toFixed(1) + " y", "num"),
-    text("td", fix(r.score, 3), "num"), text("td", fix(r.fit, 3), "num"), text("td", fix(r.retention, 2), "num"));
+    text("td", fix(r.score, 3), "num"), text("td", fix(r.fit_probability, 2), "num"), text("td", fix(r.retention, 2), "num"));
   const cell = document.createElement("td");
   cell.className = "why";
   cell.append(why(r));
@@ -132,7 +135,7 @@ function csvCell(v) {
 }
 
 const CSV_COLUMNS = ["rank", "candidate_id", "headline", "location", "open_to_remote", "years_experience",
-  "is_employee", "current_role", "score", "fit", "retention", "matched_skills", "missing_skills",
+  "is_employee", "current_role", "score", "fit", "fit_probability", "retention", "matched_skills", "missing_skills",
   "verified_credentials", "why"];
 
 function csvText(rows) {
