@@ -178,5 +178,7 @@ def linear_cox(model: Any, X: pd.DataFrame, durations: np.ndarray, events: np.nd
     same penalty and missing-value rules, on the same training hires."""
     from recsys.models.retention import RetentionModel
 
+    # the penalty the model used (with penalizer="cv", the one its cross-validation chose)
     params = {**model.get_params(), "derived_features": False}
+    params["penalizer"] = getattr(model, "penalizer_", params["penalizer"])
     return RetentionModel(**params).fit(X, durations, events)

@@ -7,7 +7,7 @@ the run, so a run is reproducible from its own record.  No import-time side effe
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -131,7 +131,15 @@ class FitConfig(_Section):
 class RetentionConfig(_Section):
     """``recsys.models.retention.RetentionModel`` parameters."""
 
-    penalizer: float = Field(0.01, ge=0)
+    penalizer: Annotated[float, Field(ge=0)] | Literal["cv"] = Field(
+        "cv",
+        description="L2 penalty of the Cox fit, or 'cv': chosen from penalizer_grid by k-fold "
+        "cross-validated partial likelihood on the training hires (docs/retention.md)",
+    )
+    penalizer_grid: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [0.01, 0.03, 0.1, 0.3, 1.0], min_length=1
+    )
+    cv_folds: int = Field(5, ge=2)
     l1_ratio: float = Field(0.0, ge=0, le=1)
     calibration: Literal["none", "platt", "isotonic"] = Field(
         "none",

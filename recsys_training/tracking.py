@@ -320,6 +320,13 @@ def _headline(report: Mapping[str, Any], k: int = 10) -> list[str]:
     return lines
 
 
+def _penalizer(ret: Any, report: Mapping[str, Any]) -> str:
+    used = report.get("retention", {}).get("penalizer")
+    if ret.penalizer == "cv" and used is not None:
+        return f"{used:g}, chosen by cross-validation"
+    return str(ret.penalizer)
+
+
 def describe_run(
     config: Any,
     report: Mapping[str, Any],
@@ -345,7 +352,7 @@ def describe_run(
     )
     model = (
         f"**recsys recommender**: a FitRanker (LightGBM `{fit.objective}`, {kept}{stop}) and a "
-        f"RetentionModel (penalised Cox PH, penalizer {ret.penalizer}, calibration "
+        f"RetentionModel (penalised Cox PH, penalizer {_penalizer(ret, report)}, calibration "
         f"{ret.calibration}: P(still in role at {config.evaluate.horizon_days:g} days))"
     )
     if text_ranker is not None:

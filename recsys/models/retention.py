@@ -175,6 +175,11 @@ class RetentionModel(BaseEstimator):
     Parameters
     ----------
     penalizer, l1_ratio : lifelines ``CoxPHFitter`` regularisation (on standardised features).
+        ``penalizer="cv"`` picks it from ``penalizer_grid`` by ``cv_folds``-fold cross-validated
+        partial log-likelihood on the training hires (the chosen value is ``penalizer_``, every
+        candidate's mean held-out score ``cv_scores_``): a few hundred hires need far stronger
+        shrinkage than tens of thousands, and the data, not a constant, should say how much.
+    penalizer_grid, cv_folds : the values tried and the folds (``penalizer="cv"`` only).
     calibration : ``"none"``, ``"platt"`` or ``"isotonic"`` (the latter two hold out
         ``calibration_fraction`` of hires to fit the map; ``refit`` then refits the Cox on all).
     calibration_horizons : horizons (days) that get a calibration map.
@@ -193,7 +198,9 @@ class RetentionModel(BaseEstimator):
     def __init__(
         self,
         *,
-        penalizer: float = 0.01,
+        penalizer: float | Literal["cv"] = 0.01,
+        penalizer_grid: Sequence[float] = (0.01, 0.03, 0.1, 0.3, 1.0),
+        cv_folds: int = 5,
         l1_ratio: float = 0.0,
         calibration: Literal["none", "platt", "isotonic"] = "none",
         calibration_horizons: Sequence[float] = (365.0,),
@@ -213,6 +220,8 @@ class RetentionModel(BaseEstimator):
         self.spline_features = spline_features
         self.spline_knots = spline_knots
         self.penalizer = penalizer
+        self.penalizer_grid = penalizer_grid
+        self.cv_folds = cv_folds
         self.l1_ratio = l1_ratio
         self.calibration = calibration
         self.calibration_horizons = calibration_horizons
@@ -223,6 +232,8 @@ class RetentionModel(BaseEstimator):
         """The parameters as the JSON file stores them (lists of plain floats and strings)."""
         return {
             "penalizer": self.penalizer,
+            "penalizer_grid": [float(x) for x in self.penalizer_grid],
+            "cv_folds": self.cv_folds,
             "l1_ratio": self.l1_ratio,
             "calibration": self.calibration,
             "calibration_horizons": [float(h) for h in self.calibration_horizons],
@@ -249,6 +260,7 @@ class RetentionModel(BaseEstimator):
                 "The 'calibration_fraction' parameter of RetentionModel must be in (0, 1). "
                 f"Got {self.calibration_fraction!r} instead."
             )
+        self._check_penalizer()
         X = _as_frame(X)
         d, e = _check_targets(X, durations, events)
         if e.sum() < 2:
@@ -294,6 +306,9 @@ class RetentionModel(BaseEstimator):
             raise ValueError(
                 f"The 'required_inputs' parameter of RetentionModel names features not in X: {unknown}."
             )
+        self.penalizer_, self.cv_scores_ = self._choose_penalizer(
+            Z[fit_rows], d[fit_rows], e[fit_rows], varying
+        )
         self._fit_cox(Z[fit_rows], d[fit_rows], e[fit_rows], varying)
         self.calibrators_: dict[float, dict[str, list[float]]] = {}
         if calib.any():
@@ -309,15 +324,74 @@ class RetentionModel(BaseEstimator):
                 self._fit_cox(Z, d, e, varying)
         return self
 
-    def _fit_cox(self, Z: np.ndarray, d: np.ndarray, e: np.ndarray, varying: np.ndarray) -> None:
-        from lifelines import CoxPHFitter
+    def _check_penalizer(self) -> None:
+        grid = self.penalizer_grid if self.penalizer == "cv" else [self.penalizer]
+        if isinstance(self.penalizer, str) and self.penalizer != "cv":
+            raise ValueError(
+                "The 'penalizer' parameter of RetentionModel must be a float >= 0 or 'cv'. "
+                f"Got {self.penalizer!r} instead."
+            )
+        if not len(grid) or any(
+            isinstance(x, bool) or not isinstance(x, (int, float)) or not x >= 0 for x in grid
+        ):
+            raise ValueError(
+                "The 'penalizer' and 'penalizer_grid' parameters of RetentionModel must be floats "
+                f">= 0 (a non-empty grid). Got {self.penalizer!r} and {self.penalizer_grid!r}."
+            )
+        if self.penalizer == "cv" and not (isinstance(self.cv_folds, int) and self.cv_folds >= 2):
+            raise ValueError(
+                "The 'cv_folds' parameter of RetentionModel must be an int >= 2. "
+                f"Got {self.cv_folds!r} instead."
+            )
 
-        cols = [f"x{i}" for i in np.flatnonzero(varying)]
-        df = pd.DataFrame(Z[:, varying], columns=cols)
+    def _choose_penalizer(
+        self, Z: np.ndarray, d: np.ndarray, e: np.ndarray, varying: np.ndarray
+    ) -> tuple[float, dict[float, float]]:
+        """``(penalizer, {value: mean held-out partial log-likelihood per hire})``: the given
+        penalizer, or with ``"cv"`` the grid's best by stratified (exit / stay) k-fold CV."""
+        if self.penalizer != "cv":
+            return float(self.penalizer), {}
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = min(self.cv_folds, int(e.sum()), int((e == 0).sum()))
+        if folds < 2:  # too few exits to hold any out: the least shrinkage is no safer a guess
+            return float(max(self.penalizer_grid)), {}
+        split = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        scores: dict[float, float] = {}
+        for pen in sorted(float(x) for x in self.penalizer_grid):
+            held = []
+            for train, test in split.split(Z, e):
+                if e[train].sum() < 2 or e[test].sum() < 1:
+                    continue
+                cph = self._cox(Z[train], d[train], e[train], varying, pen)
+                held.append(cph.score(self._cox_frame(Z[test], d[test], e[test], varying)))
+            if held:
+                scores[pen] = float(np.mean(held))
+        if not scores:
+            return float(max(self.penalizer_grid)), {}
+        best = max(scores, key=lambda p: (scores[p], p))  # ties: the stronger shrinkage
+        return best, scores
+
+    @staticmethod
+    def _cox_frame(
+        Z: np.ndarray, d: np.ndarray, e: np.ndarray, varying: np.ndarray
+    ) -> pd.DataFrame:
+        df = pd.DataFrame(Z[:, varying], columns=[f"x{i}" for i in np.flatnonzero(varying)])
         df["duration"] = np.maximum(d, 1e-3)
         df["event"] = e
-        cph = CoxPHFitter(penalizer=self.penalizer, l1_ratio=self.l1_ratio)
-        cph.fit(df, duration_col="duration", event_col="event")
+        return df
+
+    def _cox(self, Z, d, e, varying, penalizer: float) -> Any:
+        from lifelines import CoxPHFitter
+
+        cph = CoxPHFitter(penalizer=penalizer, l1_ratio=self.l1_ratio)
+        return cph.fit(
+            self._cox_frame(Z, d, e, varying), duration_col="duration", event_col="event"
+        )
+
+    def _fit_cox(self, Z: np.ndarray, d: np.ndarray, e: np.ndarray, varying: np.ndarray) -> None:
+        cols = [f"x{i}" for i in np.flatnonzero(varying)]
+        cph = self._cox(Z, d, e, varying, self.penalizer_)
         self.coef_ = np.zeros(Z.shape[1])
         self.coef_[varying] = cph.params_.to_numpy()
         lp = Z @ self.coef_
@@ -457,6 +531,8 @@ class RetentionModel(BaseEstimator):
             "km_survival": self.km_survival_.tolist(),
             "lp_range": self.lp_range_.tolist(),
             "knots": self.knots_,
+            "penalizer_used": self.penalizer_,
+            "cv_scores": [[p, v] for p, v in self.cv_scores_.items()],
         }
         _atomic_write_text(path, json.dumps(state))
         return path
@@ -476,6 +552,9 @@ class RetentionModel(BaseEstimator):
         self = cls(**{"derived_features": False, **state["params"]})
         self.feature_names_ = list(state["feature_names"])
         self.knots_ = {k: list(map(float, v)) for k, v in state.get("knots", {}).items()}
+        # older files: the penalizer parameter was the one used
+        self.penalizer_ = float(state.get("penalizer_used", self.penalizer))
+        self.cv_scores_ = {float(p): float(v) for p, v in state.get("cv_scores", [])}
         for key in ("medians", "means", "scales", "coef", "baseline_times", "baseline_cumhaz"):
             setattr(self, f"{key}_", np.asarray(state[key], dtype=float))
         for key in (

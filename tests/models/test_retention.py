@@ -230,3 +230,50 @@ def test_contributions_add_up_to_the_log_hazard_and_name_what_moves_it(data):
     row = Xte.assign(hop=3.0, fit=0.0, noise=0.5).iloc[[0]]
     _, c = model.contributions(row)
     assert names[int(np.argmax(np.abs(c[0])))] == "hop" and c[0, names.index("hop")] > 0
+
+
+def _noisy(n: int, seed: int):
+    """``_tenures`` plus 30 pure-noise columns: a few hires overfit them without shrinkage."""
+    X, d, e = _tenures(n, seed)
+    rng = np.random.default_rng(seed + 1)
+    noise = pd.DataFrame(rng.normal(size=(n, 30)), columns=[f"z{i}" for i in range(30)])
+    return pd.concat([X, noise], axis=1), d, e
+
+
+def test_cross_validated_penalizer_shrinks_more_on_few_hires_and_predicts_better(tmp_path):
+    Xs, ds, es = _noisy(120, 3)
+    Xt, dt, et = _noisy(3000, 4)
+    cv = RetentionModel(penalizer="cv", derived_features=False).fit(Xs, ds, es)
+    weak = RetentionModel(penalizer=0.01, derived_features=False).fit(Xs, ds, es)
+    assert cv.penalizer_ in cv.penalizer_grid and set(cv.cv_scores_) == set(cv.penalizer_grid)
+    assert cv.penalizer_ > 0.01
+    h = np.linspace(100.0, 600.0, 8)
+    ibs = {
+        name: integrated_brier_score(
+            dt, et, m.predict_survival(Xt, h), h, train_durations=ds, train_events=es
+        )
+        for name, m in (("cv", cv), ("weak", weak))
+    }
+    assert ibs["cv"] < ibs["weak"]
+    # many hires: the held-out likelihood asks for less shrinkage than with 120
+    Xl, dl, el = _noisy(3000, 5)
+    many = RetentionModel(penalizer="cv", derived_features=False).fit(Xl, dl, el)
+    assert many.penalizer_ < cv.penalizer_
+    back = RetentionModel.load(cv.save(tmp_path / "ret.json"))
+    assert back.penalizer == "cv" and back.penalizer_ == cv.penalizer_
+    np.testing.assert_allclose(back.predict_survival(Xt, h), cv.predict_survival(Xt, h))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"penalizer": "auto"},
+        {"penalizer": -1.0},
+        {"penalizer": "cv", "penalizer_grid": []},
+        {"penalizer": "cv", "cv_folds": 1},
+    ],
+)
+def test_bad_penalizer_settings_are_refused_by_name(data, params):
+    X, d, e, *_ = data
+    with pytest.raises(ValueError, match="penalizer|cv_folds"):
+        RetentionModel(**params).fit(X[:200], d[:200], e[:200])
