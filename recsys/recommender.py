@@ -61,7 +61,7 @@ from recsys.recommender_config import (
     _one_of,
     _text,
 )
-from recsys.scoring import ScoringMixin
+from recsys.scoring import PoolScores, ScoringMixin
 from recsys.shortlist_fairness import check_option, fair_order
 
 __all__ = ["QUERY_ID", "WORLD_TABLES", "Recommender", "RecommenderConfig", "ShortlistQuery"]
@@ -153,6 +153,7 @@ class Recommender(ScoringMixin, CatalogueMixin):
         self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
         self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
+        self._pool_scores = PoolScores()  # recent roles' retrieved pools, scored
         # contributions kind → explainer (built on first use; one per model, shared by its views)
         self._explainers: dict[str, Any] = base._explainers if base is not None else {}
         self._reasons = ReasonIndex(
@@ -482,12 +483,20 @@ class Recommender(ScoringMixin, CatalogueMixin):
         explained: the second half of :meth:`shortlist`."""
         fast, scored = self.fast_features(), None
         pairs = pd.DataFrame({"candidate_id": ids, "role_id": query.role_id})
+
+        def ri_of(ci: np.ndarray) -> np.ndarray:
+            return np.full(len(ci), query.position, dtype=np.intp)
+
         if fast is not None and len(ids):
             ci = fast.positions(ids)
             if (ci >= 0).all():
-                side = None if query.extra is None else fast.adhoc_roles(query.extra, query.texts)
-                ri_all = np.full(len(ci), query.position, dtype=np.intp)
-                scored = self._score_fast(fast, ci, ri_all, side)
+                if query.extra is None:  # an indexed role: its pool may have been scored just now
+                    scored = self._pool_scores.get(
+                        query.position, ci, lambda: self._score_fast(fast, ci, ri_of(ci))
+                    )
+                else:
+                    side = fast.adhoc_roles(query.extra, query.texts)
+                    scored = self._score_fast(fast, ci, ri_of(ci), side)
         return self._rank(
             pairs,
             k,

@@ -11,7 +11,11 @@ path of a shortlist works on arrays; pandas frames are built for the ``k`` shown
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +26,41 @@ from recsys import __version__
 from recsys.adhoc import adhoc_builder
 from recsys.explain import Ranking, missing_inputs, retention_factors, top_contributions
 from recsys.models.combine import combine_scores, fit_probability, score_meanings
+
+
+class PoolScores:
+    """The scored pools ``(X, fit, retention)`` of the last ``roles`` indexed-role shortlists of
+    one recommender, by role position and the exact retrieved candidate positions.
+
+    A recruiter's shortlist is followed by requests on the same pool (a pathway's rank before and
+    after, another page of the same list, a re-sort); its scores depend only on the pair and the
+    recommender, which never changes once built (a live store serves a new recommender for each
+    generation), so the second request reuses the first's.  Thread-safe; ``roles = 0`` keeps
+    nothing.  Each entry holds about ``len(pool) × features × 8`` bytes (~0.5 MB for 1,000)."""
+
+    def __init__(self, roles: int = 32) -> None:
+        self.roles = roles
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, bytes], Any] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget every pool (a benchmark's cold start)."""
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, role: int, positions: np.ndarray, score: Callable[[], Any]) -> Any:
+        """The scores of ``role`` over candidate ``positions``: remembered, or ``score()``."""
+        key = (int(role), hashlib.blake2b(np.ascontiguousarray(positions).tobytes()).digest())
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        got = score()
+        with self._lock:
+            self._entries[key] = got
+            while len(self._entries) > self.roles:
+                self._entries.popitem(last=False)
+        return got
 
 
 class ScoringMixin:

@@ -178,8 +178,13 @@ class FeatureBuilder:
         self.role_remote_ = roles["remote"].to_numpy(dtype=bool)
         self.role_team_ = roles["team"].astype(str).to_numpy()
         self.role_seniority_ = role_levels(roles["seniority"])
-        occ_ids, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
         ref = self.reference
+        if getattr(ref, "occ_ids_", None) is not None and sk.equals(ref.skill_ids_):
+            # ad-hoc rows over the model's taxonomy: its occupation matrices, not a rebuild
+            occ_ids, self.O_ess_, self.O_opt_ = ref.occ_ids_, ref.O_ess_, ref.O_opt_
+        else:
+            occ_ids, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
+        self.occ_ids_ = occ_ids
         extractor = self.skill_extractor if ref is None else ref.skill_extractor
         self.resume_ = (
             ResumeSkills(
@@ -244,8 +249,8 @@ class FeatureBuilder:
         """Embeddings of ``world.skills`` labels (rows aligned with ``skill_ids_``), or None."""
         if self.reference is not None:
             ref = self.reference.skill_vectors()
-            if ref is None:
-                return None
+            if ref is None or self.skill_ids_.equals(self.reference.skill_ids_):
+                return ref
             pos = self.reference.skill_ids_.get_indexer(self.skill_ids_)
             return np.where((pos >= 0)[:, None], ref[np.maximum(pos, 0)], 0.0)
         if self._skill_vectors is False:
