@@ -360,7 +360,7 @@ def evaluate_models(
             others=others,
         )
         if getattr(retention, "penalizer_", None) is not None:  # the one used ('cv': chosen)
-            report["retention"]["penalizer"] = float(retention.penalizer_)
+            report["retention"]["model"]["penalizer"] = float(retention.penalizer_)
     except ValueError as err:  # too few test hires in a tiny world: say so, keep the ranking report
         log.warning("retention metrics skipped: %s", err)
         report["retention"] = {"skipped": str(err)}

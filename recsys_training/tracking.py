@@ -321,7 +321,7 @@ def _headline(report: Mapping[str, Any], k: int = 10) -> list[str]:
 
 
 def _penalizer(ret: Any, report: Mapping[str, Any]) -> str:
-    used = report.get("retention", {}).get("penalizer")
+    used = report.get("retention", {}).get("model", {}).get("penalizer")
     if ret.penalizer == "cv" and used is not None:
         return f"{used:g}, chosen by cross-validation"
     return str(ret.penalizer)
