@@ -257,11 +257,8 @@ class ScoringMixin:
         why = self._reasons.reasons(top, extra_candidates, extra_roles)
         why.insert(0, "top_features", feats)
         rm = self.retention_model
-        if hasattr(rm, "baseline_rows"):
-            rm._z(X)
-            thin = rm.baseline_rows()
-        else:
-            thin = np.zeros(len(X), dtype=bool)
+        no_baseline = np.zeros(len(X), dtype=bool)  # a retention model without a fallback
+        thin = rm.baseline_rows(X) if hasattr(rm, "baseline_rows") else no_baseline
         why["missing_inputs"] = missing_inputs(X, list(fr.feature_names_), thin)
         why["retention_factors"] = retention_factors(
             rm, X, self.config.explain_top, self._meanings, thin

@@ -403,6 +403,11 @@ class RetentionModel(BaseEstimator):
 
     # -------------------------------------------------------------------------------- predict
     def _z(self, X: Any) -> np.ndarray:
+        return self._design(X)[0]
+
+    def _design(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(Z, missing)``: standardised inputs and where each was unknown.  Nothing is kept on
+        the model: one fitted model serves concurrent requests."""
         if not hasattr(self, "coef_"):
             raise RuntimeError(
                 "This RetentionModel is not fitted yet: call fit(...) or RetentionModel.load(path)."
@@ -427,11 +432,11 @@ class RetentionModel(BaseEstimator):
                 A = np.column_stack([A, *hinges])
         else:
             A = derive_hazard_features(X[names], knots).to_numpy(dtype=float)
-        self._last_missing = np.isnan(A)
-        A = np.where(np.isnan(A), self.medians_, A)
+        missing = np.isnan(A)
+        A = np.where(missing, self.medians_, A)
         if getattr(self, "lows_", None) is not None:  # no extrapolation beyond training
             A = np.clip(A, self.lows_, self.highs_)
-        return (A - self.means_) / self.scales_
+        return (A - self.means_) / self.scales_, missing
 
     def _missing_share(self, missing: np.ndarray) -> np.ndarray:
         weight = np.abs(self.coef_)
@@ -440,8 +445,7 @@ class RetentionModel(BaseEstimator):
 
     def missing_inputs(self, X: Any) -> tuple[np.ndarray, list[list[str]]]:
         """Per row: the missing share of the model's weight and the inputs (with weight) missing."""
-        self._z(X)
-        missing = self._last_missing
+        missing = self._design(X)[1]
         names = list(self.feature_names_) + _hinge_names(getattr(self, "knots_", {}))
         used = np.abs(self.coef_) > 0
         lists = [[names[j] for j in np.flatnonzero(row & used)] for row in missing]
@@ -462,9 +466,11 @@ class RetentionModel(BaseEstimator):
         np.add.at(C.T, np.asarray(owner), (Z * self.coef_).T)
         return names, C
 
-    def baseline_rows(self) -> np.ndarray:
-        """Rows of the last :meth:`_z` call that get the baseline (see the module doc)."""
-        missing = self._last_missing
+    def baseline_rows(self, X: Any) -> np.ndarray:
+        """Rows of ``X`` that get the baseline (see the module doc)."""
+        return self._thin(self._design(X)[1])
+
+    def _thin(self, missing: np.ndarray) -> np.ndarray:
         thin = self._missing_share(missing) >= self.fallback_missing
         req = [self.feature_names_.index(n) for n in self.required_inputs]
         if req:
@@ -498,13 +504,14 @@ class RetentionModel(BaseEstimator):
         Beyond the longest tenure seen in training the last baseline value is held (no extrapolation).
         """
         h, scalar = _horizons(horizon_days)
-        S = self._raw_survival(self._z(X), h)
+        Z, missing = self._design(X)
+        S = self._raw_survival(Z, h)
         if calibrated:
             for j, hj in enumerate(h):
                 cal = self.calibrators_.get(float(hj))
                 if cal is not None:
                     S[:, j] = _apply_calibrator(cal, S[:, j])
-        thin = self.baseline_rows()
+        thin = self._thin(missing)
         if thin.any():  # too little known to predict: the documented baseline
             S[thin] = self.baseline_survival(h)[None, :]
         return S[:, 0] if scalar else S
@@ -512,7 +519,7 @@ class RetentionModel(BaseEstimator):
     # ---------------------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> Path:
         """Write the fitted parameters as JSON (atomic)."""
-        self._z(np.zeros((0, len(getattr(self, "feature_names_", [])))))
+        self._z(np.zeros((0, len(getattr(self, "feature_names_", [])))))  # raises when unfitted
         path = Path(path)
         state = {
             "format": _FORMAT,

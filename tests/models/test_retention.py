@@ -212,6 +212,24 @@ def test_rows_without_any_required_input_get_the_baseline(data):
         RetentionModel(required_inputs=["zzz"]).fit(X, d, e)
 
 
+def test_concurrent_predictions_answer_each_caller_its_own_rows(data, model):
+    """One fitted model serves many request threads: no call's rows leak into another's (the
+    baseline rows were once read from the model's last call, and a concurrent call of another
+    size broke the first one's answer)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    *_, Xt, _, _ = data
+    thin = Xt.head(7).assign(fit=np.nan, hop=np.nan)  # every row takes the baseline
+    batches = [Xt.head(300), thin, Xt.iloc[300:301], thin.head(2)] * 25
+    expected = [model.predict_survival(b, 365) for b in batches[:4]]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda b: model.predict_survival(b, 365), batches))
+        rows = list(pool.map(model.baseline_rows, batches))
+    for i, (g, r) in enumerate(zip(got, rows, strict=True)):
+        np.testing.assert_array_equal(g, expected[i % 4])
+        assert r.shape == (len(batches[i]),) and r.all() == (i % 2 == 1)
+
+
 def test_predictions_stay_within_the_training_hires_range(data, model):
     X, *_ = data
     S = model.predict_survival(X, 365)

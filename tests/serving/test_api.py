@@ -100,14 +100,16 @@ def test_reload_swaps_model_without_dropping_requests(client, bundle):
             if r.status_code != 200:
                 errors.append(r.status_code)
 
-    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    threads = [threading.Thread(target=hammer, daemon=True) for _ in range(2)]
     for t in threads:
         t.start()
     before = client.app.state.recommender
-    r = client.post("/v1/admin/reload", headers=KEY)
-    stop.set()
-    for t in threads:
-        t.join()
+    try:  # the hammers stop even when the reload raises: pytest must not wait on them
+        r = client.post("/v1/admin/reload", headers=KEY)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
     assert r.status_code == 200 and not errors
     assert client.app.state.recommender is not before
     assert "recsys_model_reloads_total 1.0" in client.get("/metrics").text
@@ -155,6 +157,7 @@ def test_probes_and_reload_do_not_wait_for_a_busy_request_thread(bundle):
     with TestClient(app) as client:
         out: dict[str, int] = {}
         busy = threading.Thread(
+            daemon=True,
             target=lambda: out.update(
                 code=client.post(
                     "/v1/shortlist", json={"role_id": some_role(rec), "k": 3}, headers=KEY

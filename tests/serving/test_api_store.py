@@ -221,8 +221,8 @@ def test_writes_and_erasures_while_shortlisting_fail_no_request(served):
         finally:
             done.set()
 
-    threads = [threading.Thread(target=shortlists) for _ in range(2)]
-    threads.append(threading.Thread(target=writes))
+    threads = [threading.Thread(target=shortlists, daemon=True) for _ in range(2)]
+    threads.append(threading.Thread(target=writes, daemon=True))
     for t in threads:
         t.start()
     for t in threads:

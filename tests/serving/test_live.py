@@ -57,17 +57,21 @@ def test_a_write_by_another_writer_is_served_without_restart(tmp_path):
             except BaseException as err:  # noqa: BLE001 - any failure fails the test
                 errors.append(err)
 
-    thread = threading.Thread(target=query)
+    # daemon, stopped in ``finally``: a failing assertion must not leave pytest waiting on it
+    thread = threading.Thread(target=query, daemon=True)
     thread.start()
-    with Store.open(path) as writer:  # a second handle: another ingest job
-        ingest(writer, [file], recommender=rec)
-    deadline = time.monotonic() + 60
-    found = False
-    while time.monotonic() < deadline and not found:
-        found = "new-person" in set(live.shortlist(role_id=role, k=300).to_frame()["candidate_id"])
-        time.sleep(0.2)
-    stop.set()
-    thread.join()
+    try:
+        with Store.open(path) as writer:  # a second handle: another ingest job
+            ingest(writer, [file], recommender=rec)
+        deadline = time.monotonic() + 60
+        found = False
+        while time.monotonic() < deadline and not found:
+            top = live.shortlist(role_id=role, k=300).to_frame()
+            found = "new-person" in set(top["candidate_id"])
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
     assert found and errors == []
     assert live.version == Store.open(path).version()
 

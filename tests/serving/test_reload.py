@@ -57,15 +57,17 @@ def test_reload_swaps_in_new_champion_without_failing_requests(tmp_path, monkeyp
                 else:
                     seen.add(r.json()["manifest"]["version"])
 
-        threads = [threading.Thread(target=hammer) for _ in range(2)]
+        threads = [threading.Thread(target=hammer, daemon=True) for _ in range(2)]
         for t in threads:
             t.start()
-        second = _register(tiny_bundle())  # a new champion while requests are served
-        r = client.post("/v1/admin/reload", headers=KEY)
-        after = client.post("/v1/shortlist", json={"role_id": role, "k": 5}, headers=KEY)
-        stop.set()
-        for t in threads:
-            t.join()
+        try:  # the hammers stop even when a step fails: pytest must not wait on them
+            second = _register(tiny_bundle())  # a new champion while requests are served
+            r = client.post("/v1/admin/reload", headers=KEY)
+            after = client.post("/v1/shortlist", json={"role_id": role, "k": 5}, headers=KEY)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
     assert r.status_code == 200, r.text
     assert second != first
     assert r.json()["previous"]["version"] == first and r.json()["current"]["version"] == second
