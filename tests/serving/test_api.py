@@ -162,7 +162,7 @@ def test_probes_and_reload_do_not_wait_for_a_busy_request_thread(bundle):
                 code=client.post(
                     "/v1/shortlist", json={"role_id": some_role(rec), "k": 3}, headers=KEY
                 ).status_code
-            )
+            ),
         )
         busy.start()
         assert started.wait(10)
