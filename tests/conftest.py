@@ -33,3 +33,23 @@ def minilm():
     from recsys.embedding import Encoder
 
     return Encoder(cache_dir=Path(__file__).parents[1] / ".cache" / "embeddings")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (2 cores, no UI) for every ``spark``-marked test; skipped where
+    pyspark is absent (``make test-spark`` installs it and Java)."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setenv("PYSPARK_PYTHON", sys.executable)  # workers run this interpreter
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("recsys-test")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+    monkey.undo()

@@ -12,7 +12,8 @@ round trip differs by ~1e-16):
 4. the batch scorer ``recsys.serving.batch.score_pool`` (Parquet and CSV pools, 3-pair chunks);
 5. the MLflow pyfunc model, logged with ``log_recommender`` and loaded with
    ``mlflow.pyfunc.load_model``;
-6. the CLI: ``recsys score --pool … --out …`` and ``recsys shortlist --role … --json``.
+6. the CLI: ``recsys score --pool … --out …`` and ``recsys shortlist --role … --json``;
+7. Spark: ``recsys.serving.spark.score_pool_spark`` (marked ``spark``: ``make test-spark``).
 
 Each is checked at the model's own retention weight and at an explicit ``retention_weight=0.6``.
 
@@ -28,8 +29,8 @@ weight: ``log_recommender``'s signature default is the bundle's ``combine.retent
 was 0.3 whatever the bundle said, and MLflow fills that default into every request without
 params: scores off by up to 0.13 on these pairs).
 
-Spark (``recsys score --engine spark``) is out of scope here: tests/serving/test_spark.py checks
-it against the local batch scorer, which (4) ties to the library.
+tests/serving/test_spark.py checks Spark against the local batch scorer on 3,000 pairs and on a
+candidates × roles pool besides.
 """
 
 from __future__ import annotations
@@ -339,3 +340,23 @@ def test_the_pairs_cover_every_kind(case):
         "C random": 2,
     }
     assert len(shortlisted) == 16
+
+
+# ---------------------------------------------------------------------- 7. Spark
+@pytest.mark.spark
+@pytest.mark.parametrize("weight", WEIGHTS)
+def test_spark_score_pool(spark, pairs, expected, weight, tmp_path):
+    from recsys.serving.spark import score_pool_spark
+
+    pairs.to_parquet(tmp_path / "pool.parquet", index=False)
+    out = tmp_path / "spark.parquet"
+    summary = score_pool_spark(
+        tiny_bundle(),
+        tmp_path / "pool.parquet",
+        out,
+        retention_weight=weight,
+        spark=spark,
+        partitions=3,
+    )
+    assert summary["rows"] == len(pairs)
+    assert_same(pd.read_parquet(out), expected[weight], "score_pool_spark")

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 import pytest
 from serving_world import pairs_frame, tiny_bundle
@@ -10,26 +8,6 @@ from recsys.recommender import Recommender
 from recsys.serving.batch import score_pool
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pyspark = pytest.importorskip("pyspark")
-    from pyspark.sql import SparkSession
-
-    monkey = pytest.MonkeyPatch()
-    monkey.setenv("PYSPARK_PYTHON", sys.executable)
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("recsys-test")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-    monkey.undo()
-    del pyspark
 
 
 def test_spark_equals_local_on_pairs_and_cross_pools(spark, tmp_path):
