@@ -11,7 +11,9 @@ parsed by native code, so an altered file must never reach them).
   downloaded through ``mlflow.artifacts.download_artifacts`` (the tracking URI comes from
   ``MLFLOW_TRACKING_URI``; default ``sqlite:///mlflow.db``) and the bundle is the folder inside them
   whose ``manifest.json`` has ``format == FORMAT``.  This is the only place the recommender touches
-  MLflow.
+  MLflow.  A download into a temporary folder is recorded as ``info["download"]``: whoever resolved
+  it removes it (:func:`remove_download`; :func:`local_bundle` does both), so repeated reloads of a
+  served model leave no copies behind.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,31 +73,85 @@ def write_bundle(
 
 
 def verify_bundle(folder: str | Path) -> dict[str, Any]:
-    """The manifest of ``folder`` after checking every listed file's sha256; raise BundleError."""
+    """The manifest of ``folder`` after checking it is closed and intact; raise BundleError.
+
+    Closed: every file in the folder is listed (an unlisted file would reach native parsers
+    unchecked), every listed file is present, paths stay inside the folder (no ``..``, absolute
+    paths or links out), and each file has its recorded size and sha256."""
     folder = Path(folder)
     path = folder / MANIFEST
     if not path.is_file():
         raise BundleError(f"{folder} is not a recommender bundle: no {MANIFEST} inside")
-    manifest = json.loads(path.read_text("utf-8"))
-    if manifest.get("format") != FORMAT:
+    manifest = _read_manifest(path)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
         raise BundleError(
-            f"{path}: expected format {FORMAT!r}. Got {manifest.get('format')!r} instead."
+            f"{path}: expected 'files', an object of relative path → {{sha256, bytes}} listing "
+            f"every file of the bundle. Got {_kind(files)} instead."
         )
+    root = folder.resolve()
     problems = []
-    for rel, info in manifest.get("files", {}).items():
-        file = folder / rel
-        if not file.is_file():
-            problems.append(f"{rel}: listed in the manifest but missing")
-        elif (digest := sha256_file(file)) != info["sha256"]:
-            problems.append(
-                f"{rel}: sha256 {digest[:12]}… differs from the manifest's {info['sha256'][:12]}…"
-            )
+    for rel, info in files.items():
+        problem = _check_listed(root, rel, info)
+        if problem:
+            problems.append(f"{rel}: {problem}")
+    on_disk = {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if (p.is_file() or p.is_symlink()) and p != path
+    }
+    problems += [
+        f"{rel}: present but not listed in the manifest" for rel in sorted(on_disk - set(files))
+    ]
     if problems:
         raise BundleError(
             f"Bundle {folder} failed verification (refusing to load it):\n  - "
             + "\n  - ".join(problems)
         )
     return manifest
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise BundleError(
+            f"{path}: expected a JSON manifest. Got unreadable JSON ({err})."
+        ) from None
+    if not isinstance(manifest, dict):
+        raise BundleError(f"{path}: expected a JSON object. Got {_kind(manifest)} instead.")
+    if manifest.get("format") != FORMAT:
+        raise BundleError(
+            f"{path}: expected format {FORMAT!r}. Got {manifest.get('format')!r} instead."
+        )
+    return manifest
+
+
+def _check_listed(root: Path, rel: Any, info: Any) -> str | None:
+    """Why the listed file ``rel`` fails (``None``: it is inside ``root`` and intact)."""
+    parts = Path(rel).parts
+    if not rel or Path(rel).is_absolute() or ".." in parts or rel == MANIFEST:
+        return "expected a path relative to the bundle, inside it"
+    if not (
+        isinstance(info, dict)
+        and isinstance(info.get("sha256"), str)
+        and isinstance(info.get("bytes"), int)
+    ):
+        return f"expected {{'sha256': str, 'bytes': int}}, found {info!r:.80}"
+    file = root / rel
+    if file.is_symlink() or not file.resolve().is_relative_to(root):
+        return "a link (bundles hold plain files only)"
+    if not file.is_file():
+        return "listed in the manifest but missing"
+    if (size := file.stat().st_size) != info["bytes"]:
+        return f"{size} bytes, the manifest says {info['bytes']}"
+    if (digest := sha256_file(file)) != info["sha256"]:
+        return f"sha256 {digest[:12]}… differs from the manifest's {info['sha256'][:12]}…"
+    return None
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"{type(value).__name__} {value!r:.60}"
 
 
 def find_bundle(root: Path) -> Path | None:
@@ -123,8 +180,28 @@ def resolve_uri(uri: str | Path, *, dst: str | Path | None = None) -> tuple[Path
     local, info = _download(text, dst)
     bundle = find_bundle(local)
     if bundle is None:
+        remove_download(info)
         raise BundleError(f"Model {text!r}: its artifacts hold no recommender bundle")
     return bundle, info
+
+
+def remove_download(info: dict[str, Any]) -> None:
+    """Delete the temporary copy :func:`resolve_uri` downloaded (nothing for a folder or a ``dst``
+    the caller chose)."""
+    folder = info.pop("download", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def local_bundle(uri: str | Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """``with local_bundle(uri) as (folder, info):`` — :func:`resolve_uri`, and any temporary
+    download removed on exit (read what is needed from ``folder`` inside the block)."""
+    folder, info = resolve_uri(uri)
+    try:
+        yield folder, info
+    finally:
+        remove_download(info)
 
 
 def _download(uri: str, dst: str | Path | None) -> tuple[Path, dict[str, Any]]:
@@ -149,11 +226,17 @@ def _download(uri: str, dst: str | Path | None) -> tuple[Path, dict[str, Any]]:
             info.update(name=mv.name, version=str(mv.version), run_id=mv.run_id)
         except MlflowException as err:
             raise BundleError(f"Model {uri!r}: not found in the registry ({err.message})") from None
-    dst = Path(dst) if dst is not None else Path(tempfile.mkdtemp(prefix="recsys-model-"))
+    if dst is None:
+        dst = Path(tempfile.mkdtemp(prefix="recsys-model-"))
+        info["download"] = str(dst)
     try:
         local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dst))
     except MlflowException as err:
+        remove_download(info)
         raise BundleError(f"Model {uri!r}: cannot download its artifacts ({err.message})") from None
+    except BaseException:
+        remove_download(info)
+        raise
     return Path(local), info
 
 

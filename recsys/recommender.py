@@ -49,7 +49,7 @@ import pandas as pd
 
 from recsys import __version__
 from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles, role_skills
-from recsys.bundle import resolve_uri, verify_bundle, write_bundle
+from recsys.bundle import local_bundle, verify_bundle, write_bundle
 from recsys.catalogue import CatalogueMixin
 from recsys.explain import Ranking, ReasonIndex, feature_meanings
 from recsys.models.combine import combine_scores, fit_probability
@@ -207,8 +207,10 @@ class Recommender(ScoringMixin, CatalogueMixin):
         With ``store`` (a :mod:`recsys.store` folder or ``sqlite:///`` URI) the model serves the
         store's current candidates and roles: a :class:`recsys.serving.live.LiveRecommender`, with
         this class's API, that follows the store's changes (see :meth:`over_store`)."""
-        folder, source = resolve_uri(uri)
-        rec = cls.load(folder, config=config)
+        with local_bundle(uri) as (folder, source):  # a download is read whole, then removed
+            rec = cls.load(folder, config=config)
+        if source["source"] != "folder":
+            rec.info.pop("bundle", None)  # the removed copy's path names nothing
         rec.info.update({k: v for k, v in source.items() if v is not None})
         if store is None:
             return rec

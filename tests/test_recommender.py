@@ -137,8 +137,9 @@ def test_bundle_roundtrip_and_tamper(rec, tmp_path):
     assert {"models/fit.txt", "config.yaml", "world/candidates.parquet"} <= set(files)
     bad = tmp_path / "bad"
     shutil.copytree(copy, bad)
-    with open(bad / "models" / "fit.txt", "a") as fh:
-        fh.write("\n# altered\n")
+    fit = bad / "models" / "fit.txt"
+    text = fit.read_bytes()
+    fit.write_bytes(text[:-2] + bytes([text[-2] ^ 1]) + text[-1:])  # one flipped bit, same size
     with pytest.raises(BundleError, match="fit.txt: sha256"):
         Recommender.load(bad)
     with pytest.raises(FileExistsError):

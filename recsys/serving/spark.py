@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from recsys.bundle import resolve_uri
+from recsys.bundle import local_bundle
 from recsys.serving.batch import OUTPUT, Pool, write_output
 
 _CACHE: dict[str, Any] = {}
@@ -77,11 +77,25 @@ def score_pool_spark(
     spark: Any = None,
 ) -> dict[str, Any]:
     """Score ``pool`` with Spark into ``out``; returns the same summary as the local engine."""
+    start = time.perf_counter()
+    with local_bundle(model) as (bundle, _):  # a registry download is removed after the job
+        return _job(bundle, pool, out, top_k, retention_weight, master, partitions, spark, start)
+
+
+def _job(
+    bundle: Path,
+    pool: str | Path,
+    out: str | Path,
+    top_k: int | None,
+    retention_weight: float | None,
+    master: str,
+    partitions: int,
+    spark: Any,
+    start: float,
+) -> dict[str, Any]:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    start = time.perf_counter()
-    bundle, _ = resolve_uri(model)
     pool_ = Pool(pool)
     if pool_.mode == "cross" and top_k is None:
         raise ValueError(
