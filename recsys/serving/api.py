@@ -4,7 +4,7 @@
 ``app.state.recommender``.  Every ``/v1`` route needs ``Authorization: Bearer <key>`` (keys from
 ``RECSYS_API_KEYS``, comma-separated, or a key file) whose scopes allow it (:mod:`recsys.serving.keys`:
 ``recruiter`` by default; ``/v1/audit/...`` needs ``auditor``, :mod:`recsys.serving.audit_routes`;
-``GET /v1/whoami`` tells a key its scopes); ``/``, ``/healthz``, ``/readyz``, ``/metrics``,
+the store writes and ``/v1/admin/reload`` need ``admin``; ``GET /v1/whoami`` tells a key its scopes); ``/``, ``/healthz``, ``/readyz``, ``/metrics``,
 ``/docs`` and ``/redoc`` are open.  The recruiter page's own routes (candidate cards and profiles,
 skill look-ups, saved shortlists, offline API docs) are :mod:`recsys.serving.page_routes`.  Limits: ``k`` ≤ 1000 (422), texts ≤ 50k characters and ≤ 10k pairs (413).
 
@@ -20,9 +20,12 @@ a rebuild.  Without a store the write routes answer 409.
 builds its own app from ``RECSYS_SERVE_MODEL`` / ``RECSYS_SERVE_CONFIG`` / ``RECSYS_SERVE_KEY_FILE`` /
 ``RECSYS_SERVE_STORE`` and loads the model in its own lifespan (memory is N models).
 
-``POST /v1/admin/reload`` loads the model again (``models:/recsys@champion`` then resolves to the
-newest champion) and swaps it in with one reference assignment: requests already running keep the
-object they started with, new ones get the new model, none is dropped.
+``POST /v1/admin/reload`` (``admin`` keys) loads the model again (``models:/recsys@champion`` then
+resolves to the newest champion) and swaps it in with one reference assignment: requests already
+running keep the object they started with, new ones get the new model, none is dropped.  It loads
+only the served model's URI, a registry URI (``models:/``, ``runs:/``) or a bundle under one of
+``api.model_roots``; a model that fails to load or verify is refused (422) and the old one keeps
+serving.
 """
 
 from __future__ import annotations
@@ -108,7 +111,11 @@ class _Metrics:
 
 
 class _Observe:
-    """Pure ASGI middleware: 413 for declared oversize bodies, request counts and latency per route.
+    """Pure ASGI middleware: the body limit, request counts and latency per route.
+
+    The limit is enforced on the bytes actually received, chunked bodies included, before any
+    route (authentication too) sees them: a declared ``Content-Length`` above it is refused at
+    once, and a body that grows past it stops being read at the chunk that crosses it (413).
 
     (Not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` wraps every request in
     extra tasks and streams, a measurable share of a ~15 ms request.)
@@ -129,7 +136,16 @@ class _Observe:
             )
             await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
             return
-        start, status = time.perf_counter(), 500
+        start, status, received = time.perf_counter(), 500, 0
+
+        async def receiving() -> dict[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge(self.max_body_bytes)
+            return message
 
         async def sending(message: dict[str, Any]) -> None:
             nonlocal status
@@ -138,11 +154,23 @@ class _Observe:
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            await self.app(scope, receiving, sending)
+        except _BodyTooLarge as err:  # raised outside a route's exception handling
+            if status != 500:
+                raise
+            status = 413
+            await JSONResponse({"detail": err.detail}, status_code=413)(scope, receive, send)
         finally:
             name = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.requests.labels(name, str(status)).inc()
             self.metrics.latency.labels(name).observe(time.perf_counter() - start)
+
+
+class _BodyTooLarge(HTTPException):
+    """A body that passed the limit while being read (413 wherever it is raised)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body must be at most {limit} bytes.")
 
 
 def _json(payload: dict[str, Any]) -> Response:
@@ -272,9 +300,8 @@ def create_app(
 
     events = EventLog(Path(settings.event_log)) if settings.event_log else None
     auth = KeyAuth(keys)
-    # every route so far, /v1/admin/reload included, is a recruiter's (an auditor or admin key
-    # holds that scope too); restricting reload is Depends(auth.require("admin")) on its route
-    authorised = auth.require("recruiter")
+    authorised = auth.require("recruiter")  # the query routes (auditor and admin keys too)
+    administers = auth.require("admin")  # the store writes and reload
 
     def current(request: Request) -> Any:
         rec = request.app.state.recommender
@@ -295,22 +322,9 @@ def create_app(
             )
         return rec
 
-    async def body_of(request: Request) -> bytes:
-        """The body, refused (413) as soon as it passes the limit (a chunked body declares no
-        length for the middleware to check)."""
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limits.max_body_bytes:
-                raise HTTPException(
-                    413, f"Request body must be at most {limits.max_body_bytes} bytes."
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def write(request: Request, kind: str) -> Response:
         rec = live(request)
-        raw = await body_of(request)
+        raw = await request.body()  # within the limit: _Observe stops a longer one
         report = await anyio.to_thread.run_sync(_write, rec, raw, kind, limiter=write_limiter)
         return _json(report)
 
@@ -473,7 +487,7 @@ def create_app(
         response_model=IngestResponse,
         openapi_extra=_body_doc("JSON Resume (jsonresume.org)", "candidates"),
     )
-    async def put_candidates(request: Request, _: str = Depends(authorised)) -> Response:
+    async def put_candidates(request: Request, _: str = Depends(administers)) -> Response:
         """Add or update candidates in the live store; they are ranked as soon as this returns."""
         return await write(request, "candidates")
 
@@ -482,13 +496,13 @@ def create_app(
         response_model=IngestResponse,
         openapi_extra=_body_doc("schema.org JobPosting (JSON-LD, '@graph' too)", "roles"),
     )
-    async def put_roles(request: Request, _: str = Depends(authorised)) -> Response:
+    async def put_roles(request: Request, _: str = Depends(administers)) -> Response:
         """Add or update roles in the live store (the query "roles for a candidate" is
         ``/v1/roles-for``)."""
         return await write(request, "roles")
 
     @app.delete("/v1/candidates/{candidate_id}", response_model=ErasedResponse)
-    async def erase(candidate_id: str, request: Request, _: str = Depends(authorised)) -> Any:
+    async def erase(candidate_id: str, request: Request, _: str = Depends(administers)) -> Any:
         """Erase a candidate: rows, history, holdings, vectors, read skills and the encoder's
         cached vectors of their texts; the store is compacted so no file keeps them."""
         rec = live(request)
@@ -501,15 +515,30 @@ def create_app(
 
     @app.post("/v1/admin/reload")
     async def reload(
-        request: Request, body: ReloadRequest | None = None, _: str = Depends(authorised)
+        request: Request, body: ReloadRequest | None = None, _: str = Depends(administers)
     ) -> dict[str, Any]:
-        """Load the model again (or ``body.model``) and swap it in without dropping requests."""
-        uri = (body.model if body and body.model else None) or request.app.state.model_uri
+        """Load the model again (or ``body.model``) and swap it in without dropping requests.
+
+        ``body.model``: a ``models:/`` or ``runs:/`` URI, or a bundle folder under one of the
+        configured ``api.model_roots``.  A model that fails to load is refused (422) and the
+        current one keeps serving."""
+        served = request.app.state.model_uri
+        uri = (body.model if body and body.model else None) or served
         if uri is None:
             raise HTTPException(409, "This app was started from an in-memory model: give 'model'.")
+        if uri != served:
+            reloadable(uri, limits.model_roots)
         # Loading runs in its own thread, outside the request pool (one thread by default), so
-        # requests keep being answered by the old model meanwhile; one reload at a time.
-        new = await anyio.to_thread.run_sync(_load, uri, settings, limiter=reload_limiter)
+        # requests keep being answered by the old model meanwhile; one reload at a time.  The
+        # bundle is verified (closed manifest, every sha256) before any native parser reads it.
+        try:
+            new = await anyio.to_thread.run_sync(_load, uri, settings, limiter=reload_limiter)
+        except Exception as err:  # noqa: BLE001 - any failure leaves the old model serving
+            raise HTTPException(
+                422,
+                f"Reload refused, the current model keeps serving: {type(err).__name__}: "
+                f"{_first_line(err)}",
+            ) from None
         old = request.app.state.recommender
         request.app.state.recommender = new
         request.app.state.model_uri = uri
@@ -518,6 +547,34 @@ def create_app(
         return {"previous": old.describe() if old is not None else None, "current": new.describe()}
 
     return app
+
+
+REGISTRY_SCHEMES = ("models:/", "runs:/")
+
+
+def reloadable(uri: str, roots: Sequence[Path]) -> None:
+    """Refuse (403) a reload ``uri`` that is neither a registry URI nor a folder under ``roots``.
+
+    Links are followed (``realpath``) before the comparison, so none leads out of a root; the
+    answer is the same whether or not the path exists."""
+    if uri.startswith(REGISTRY_SCHEMES):
+        return
+    text = uri.removeprefix("file://") if uri.startswith("file:///") else uri
+    if "://" not in text and not text.startswith("file:"):
+        path = Path(os.path.realpath(text))
+        if any(path.is_relative_to(os.path.realpath(root)) for root in roots):
+            return
+    allowed = ", ".join(str(r) for r in roots) or "none configured"
+    raise HTTPException(
+        403,
+        "A reload may load a models:/ or runs:/ URI, or a bundle under api.model_roots "
+        f"({allowed}). Got another location.",
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip() or "no message"
+    return text if len(text) <= 2000 else text[:2000] + "…"
 
 
 def app_from_env() -> FastAPI:

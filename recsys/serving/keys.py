@@ -8,13 +8,12 @@ can separate a key from its scopes because a bearer token never contains one (RF
 
 Scopes (:data:`SCOPES`):
 
-- ``recruiter``: the ranking routes, the page's role list, the live-store writes and, for now,
-  ``/v1/admin/reload``.
+- ``recruiter``: the ranking routes, the page's role list and candidate views.
 - ``auditor``: reads group data — the audit routes (``/v1/audit/...``); grants ``recruiter`` too,
   so one key serves the whole page.
-- ``admin``: reserved for the administrative routes; grants ``recruiter`` (not ``auditor``:
-  administering the service is no reason to read protected attributes).  No route asks for it
-  yet; restricting ``/v1/admin/reload`` to it is one ``Depends(auth.require("admin"))``.
+- ``admin``: the live-store writes (``POST /v1/candidates``, ``POST /v1/roles``, erasure) and
+  ``/v1/admin/reload``; grants ``recruiter`` (not ``auditor``: administering the service is no
+  reason to read protected attributes).
 
 A key listed twice gets the union of its scopes.  Errors name the entry (source and position) and
 show the key's first two characters only.

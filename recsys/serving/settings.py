@@ -28,6 +28,11 @@ class ApiConfig(BaseModel):
     )
     max_pairs: int = Field(10_000, ge=1, description="most pairs per /v1/score request (413 above)")
     max_body_bytes: int = Field(16 << 20, ge=1024, description="request bodies above this get 413")
+    model_roots: list[Path] = Field(
+        default_factory=list,
+        description="folders whose bundles POST /v1/admin/reload may load by path (besides the "
+        "served model's URI and models:/ or runs:/ URIs); empty = registry only",
+    )
     api_keys_env: str = Field(
         "RECSYS_API_KEYS",
         description="env var with comma-separated keys, each KEY or KEY:SCOPE[+SCOPE] "

@@ -23,7 +23,7 @@ def bundle(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(bundle):
-    with TestClient(create_app(str(bundle), api_keys=["test-key", "other"])) as c:
+    with TestClient(create_app(str(bundle), api_keys=["test-key:admin", "other"])) as c:
         yield c
 
 
@@ -151,7 +151,7 @@ def test_probes_and_reload_do_not_wait_for_a_busy_request_thread(bundle):
         return real(**kwargs)
 
     rec.shortlist = slow_shortlist
-    app = create_app(recommender=rec, api_keys=["test-key"])
+    app = create_app(recommender=rec, api_keys=["test-key:admin"])
     app.state.model_uri = str(bundle)
     assert ServeConfig().api.request_threads == 1
     with TestClient(app) as client:

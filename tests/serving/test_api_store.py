@@ -45,7 +45,7 @@ def served(tmp_path_factory):
         # polled often, so that queries poll the store while it is written and compacted
         settings = ServeConfig(store_poll_seconds=0.001)
         app = create_app(
-            str(bundle), api_keys=["test-key"], store=root / "store", settings=settings
+            str(bundle), api_keys=["test-key:admin"], store=root / "store", settings=settings
         )
         with TestClient(app) as client:
             yield client, rec, root / "store", cache
@@ -177,7 +177,7 @@ def test_unreadable_bodies_and_no_store(served, tmp_path):
     assert r.status_code == 422 and "'rows' field must be a list" in r.json()["detail"]
     small = ServeConfig(api={"max_body_bytes": 2048})
     shutil.copytree(tiny_bundle(), tmp_path / "bundle")
-    app = create_app(str(tmp_path / "bundle"), api_keys=["test-key"], settings=small)
+    app = create_app(str(tmp_path / "bundle"), api_keys=["test-key:admin"], settings=small)
     with TestClient(app) as plain:
         for method, path in (("post", "/v1/candidates"), ("delete", "/v1/candidates/C1")):
             r = getattr(plain, method)(
@@ -255,7 +255,7 @@ def test_app_from_env_serves_the_store(served, monkeypatch):
     _, rec, store, cache = served
     monkeypatch.setenv("RECSYS_SERVE_MODEL", str(tiny_bundle()))
     monkeypatch.setenv("RECSYS_SERVE_STORE", str(store))
-    monkeypatch.setenv("RECSYS_API_KEYS", "test-key")
+    monkeypatch.setenv("RECSYS_API_KEYS", "test-key:admin")
     monkeypatch.setenv("RECSYS_CACHE_DIR", str(cache))
     monkeypatch.delenv("RECSYS_SERVE_CONFIG", raising=False)
     with TestClient(app_from_env()) as client:

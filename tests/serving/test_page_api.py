@@ -173,7 +173,7 @@ def test_live_store_cards_follow_writes_and_erasure_clears_saved_shortlists(tmp_
         )
     settings = ServeConfig(store_poll_seconds=0.001, saved_shortlists=str(tmp_path / "saved"))
     app = create_app(
-        str(bundle), api_keys=["page-key"], store=tmp_path / "store", settings=settings
+        str(bundle), api_keys=["page-key:admin"], store=tmp_path / "store", settings=settings
     )
     role = some_role(rec)
     with TestClient(app) as client:

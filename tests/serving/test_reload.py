@@ -45,7 +45,7 @@ def test_reload_swaps_in_new_champion_without_failing_requests(tmp_path, monkeyp
     errors: list[str] = []
     seen: set[str] = set()
     stop = threading.Event()
-    app = create_app("models:/recsys@champion", api_keys=["k"])
+    app = create_app("models:/recsys@champion", api_keys=["k:admin"])
     with TestClient(app) as client:
         assert app.state.recommender.describe()["version"] == first
 
