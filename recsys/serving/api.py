@@ -299,7 +299,7 @@ def create_app(
     app.state.model_uri = model
 
     events = EventLog(Path(settings.event_log)) if settings.event_log else None
-    auth = KeyAuth(keys)
+    auth = KeyAuth(keys, rate_limit=limits.rate_limit)
     authorised = auth.require("recruiter")  # the query routes (auditor and admin keys too)
     administers = auth.require("admin")  # the store writes and reload
 

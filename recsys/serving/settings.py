@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from recsys.recommender import RecommenderConfig
 from recsys.serving.keys import ApiKeys, given_keys, parse_api_keys
@@ -28,6 +28,12 @@ class ApiConfig(BaseModel):
     )
     max_pairs: int = Field(10_000, ge=1, description="most pairs per /v1/score request (413 above)")
     max_body_bytes: int = Field(16 << 20, ge=1024, description="request bodies above this get 413")
+    rate_limit: str | None = Field(
+        None,
+        description="requests each API key may make, in the limits package's notation "
+        "('600/minute', '20/second;1000/hour'), counted per worker process; over it: 429 with "
+        "Retry-After. None = no limit",
+    )
     model_roots: list[Path] = Field(
         default_factory=list,
         description="folders whose bundles POST /v1/admin/reload may load by path (besides the "
@@ -55,6 +61,23 @@ class ApiConfig(BaseModel):
         " one request's JD is one small forward pass: on 2 shared cores 1 thread measured ~2x"
         " faster than 2 (no oversubscription)",
     )
+
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                "expected rates like '600/minute' or '20/second;1000/hour' "
+                f"(the limits package's notation). Got {value!r}."
+            ) from None
+        return value
 
 
 class BatchConfig(BaseModel):

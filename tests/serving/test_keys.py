@@ -78,3 +78,34 @@ def test_a_key_listed_twice_gets_both_scopes_and_short_keys_are_not_shown():
     keys = parse_api_keys([("e1", "same-key"), ("e2", "same-key:auditor")])
     assert keys == {"same-key": AUDITOR}
     assert masked("abc") == "…" and masked("abcdefgh") == "ab…"
+
+
+def test_each_key_has_its_own_rate_limit_and_429_says_when_to_retry():
+    from fastapi.testclient import TestClient
+    from serving_world import some_role, tiny_bundle
+
+    from recsys.recommender import Recommender
+    from recsys.serving.api import create_app
+    from recsys.serving.settings import ServeConfig
+
+    settings = ServeConfig(api={"rate_limit": "3/minute"}, saved_shortlists=None)
+    app = create_app(str(tiny_bundle()), api_keys=["a-key", "b-key"], settings=settings)
+    body = {"role_id": some_role(Recommender.load(tiny_bundle())), "k": 2}
+    with TestClient(app) as client:
+        a, b = ({"Authorization": f"Bearer {k}"} for k in ("a-key", "b-key"))
+        codes = [client.post("/v1/shortlist", json=body, headers=a).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = client.get("/v1/whoami", headers=a)
+        assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+        assert "Rate limit of this API key (3 per 1 minute)" in r.json()["detail"]
+        assert client.post("/v1/shortlist", json=body, headers=b).status_code == 200  # its own
+        assert client.get("/healthz").status_code == 200  # open routes are not counted
+
+
+def test_a_rate_limit_that_does_not_parse_is_refused_at_configuration():
+    import pydantic
+
+    from recsys.serving.settings import ServeConfig
+
+    with pytest.raises(pydantic.ValidationError, match="expected rates like '600/minute'"):
+        ServeConfig(api={"rate_limit": "fast"})
