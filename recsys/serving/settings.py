@@ -62,7 +62,6 @@ class ApiConfig(BaseModel):
         " faster than 2 (no oversubscription)",
     )
 
-
     @field_validator("rate_limit")
     @classmethod
     def _rate_limit_parses(cls, value: str | None) -> str | None:
