@@ -18,7 +18,9 @@ from recsys.cli.choices import Engine, LogLevel
 ModelOpt = Annotated[
     str, typer.Option("--model", help="Bundle folder, models:/recsys@champion or runs:/<id>/…")
 ]
-WeightOpt = Annotated[float | None, typer.Option(help="0–1; default from the model.")]
+WeightOpt = Annotated[
+    float | None, typer.Option(min=0.0, max=1.0, help="0–1; default from the model.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 ConfigOpt = Annotated[
     Path | None, typer.Option(help="configs/serve.yaml (limits, batch, overrides).")
@@ -154,7 +156,7 @@ def shortlist(
     jd: Annotated[
         Path | None, typer.Option("--jd", help="File with a free-text job description.")
     ] = None,
-    k: Annotated[int, typer.Option(help="How many candidates (1–1000).")] = 20,
+    k: Annotated[int, typer.Option(min=1, max=1000, help="How many candidates (1–1000).")] = 20,
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="KEY=VALUE candidate filter, repeatable.")
     ] = None,
@@ -194,7 +196,7 @@ def roles_for(
     resume: Annotated[
         Path | None, typer.Option("--resume", help="File with a free-text résumé.")
     ] = None,
-    k: Annotated[int, typer.Option(help="How many roles (1–1000).")] = 20,
+    k: Annotated[int, typer.Option(min=1, max=1000, help="How many roles (1–1000).")] = 20,
     filter_: Annotated[
         list[str] | None, typer.Option("--filter", help="KEY=VALUE role filter.")
     ] = None,
@@ -232,7 +234,7 @@ def _listening(host: str, port: int, workers: int = 1) -> str:
 def serve(
     model: ModelOpt,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
     key_file: Annotated[
         Path | None, typer.Option(help="API keys, one per line (else RECSYS_API_KEYS).")
     ] = None,
@@ -303,14 +305,14 @@ def score(
         Path, typer.Option(help="Pairs file, or a folder with pairs/candidates/roles.")
     ],
     out: Annotated[Path, typer.Option(help="Output .parquet or .csv (written atomically).")],
-    top_k: Annotated[int | None, typer.Option(help="Keep the best K candidates per role.")] = None,
+    top_k: Annotated[
+        int | None, typer.Option(min=1, help="Keep the best K candidates per role.")
+    ] = None,
     engine: Annotated[Engine, typer.Option(help="Where to score.")] = Engine.local,
     chunk_size: Annotated[
-        int | None, typer.Option(help="Pairs per chunk (checkpoint unit).")
+        int | None, typer.Option(min=1, help="Pairs per chunk (checkpoint unit).")
     ] = None,
-    retention_weight: Annotated[
-        float | None, typer.Option(help="0–1; default from the model.")
-    ] = None,
+    retention_weight: WeightOpt = None,
     restart: Annotated[bool, typer.Option(help="Ignore checkpoints of an earlier run.")] = False,
     config: ConfigOpt = None,
     store: StoreOpt = None,
@@ -339,12 +341,14 @@ def score(
             partitions=settings.batch.spark_partitions,
         )
     else:
-        from recsys.serving.batch import score_pool
+        from recsys.serving.batch import Pool, check_output, score_pool
 
+        pool_ = Pool(pool)  # the whole pool and the output path checked before the model loads
+        check_output(out, pool_)
         rec = _load(model, config, store)
         summary = score_pool(
             rec,
-            pool,
+            pool_,
             out,
             top_k=top_k,
             chunk_size=chunk,

@@ -20,6 +20,7 @@ import pandas as pd
 
 from recsys.data.schemas import ENTITIES, HIRED, STAGES
 from recsys.data.tables import (
+    AmbiguousTableError,
     Problem,
     WorldValidationError,
     find_table,
@@ -135,16 +136,53 @@ def write_manifest(
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
-    path = Path(folder) / MANIFEST
+    """The world's manifest (``{}`` when it has none); a manifest that is not a JSON object
+    raises ``ValueError`` naming the file."""
+    manifest, found = _parse_manifest(Path(folder) / MANIFEST)
+    if found is not None:
+        raise ValueError(f"{Path(folder) / MANIFEST}: expected a JSON object. Got {found}.")
+    return manifest
+
+
+def _parse_manifest(path: Path) -> tuple[dict[str, Any], str | None]:
+    """``(manifest, None)``, or ``({}, what was found instead of a JSON object)``."""
     if not path.exists():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+        return {}, None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        return {}, f"unreadable JSON ({err})"
+    if not isinstance(manifest, dict):
+        return {}, f"a JSON {type(manifest).__name__}"
+    return manifest, None
+
+
+def _manifest_entry(name: str, info: Any) -> tuple[str | None, str]:
+    """``(file, sha256)`` of a manifest entry, or ``(None, why)``: entries name a plain file of
+    the world folder (no folders, ``..`` or absolute paths: validation must never read a file
+    outside the world)."""
+    if not isinstance(info, dict) or not isinstance(info.get("file"), str):
+        return None, f"{{'file': name, 'sha256': hex}} for '{name}'"
+    file = info["file"]
+    if Path(file).name != file or file in ("", ".", ".."):
+        return None, f"a file name inside the world folder for '{name}'"
+    if not isinstance(info.get("sha256"), str):
+        return None, f"a sha256 for '{name}'"
+    return file, info["sha256"]
 
 
 def _check_manifest(folder: Path, manifest: dict[str, Any]) -> list[Problem]:
     problems = []
-    for info in manifest.get("files", {}).values():
-        path = folder / info["file"]
+    entries = manifest.get("files", {})
+    if not isinstance(entries, dict):
+        return [Problem(MANIFEST, None, "files", "an object of table → entry", repr(entries)[:80])]
+    for name, info in entries.items():
+        file, sha = _manifest_entry(name, info)
+        if file is None:
+            problems.append(Problem(MANIFEST, None, "files", sha, repr(info)[:80]))
+            continue
+        info = {"file": file, "sha256": sha}
+        path = folder / file
         if not path.exists():
             problems.append(
                 Problem(MANIFEST, None, None, f"{info['file']} to exist", "no such file")
@@ -203,12 +241,19 @@ def _load(folder: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     if not folder.is_dir():
         return {}, [Problem(str(folder), None, None, "a world folder", "no such folder")]
     problems: list[Problem] = []
-    manifest = read_manifest(folder)
+    manifest, found = _parse_manifest(folder / MANIFEST)
+    if found is not None:
+        problems.append(Problem(MANIFEST, None, None, "a JSON object", found))
     problems += _check_manifest(folder, manifest)
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     for name, entity in ENTITIES.items():
-        path = find_table(folder, name)
+        try:
+            path = find_table(folder, name)
+        except AmbiguousTableError as err:
+            found = str(err).split("Got ", 1)[-1]
+            problems.append(Problem(f"{name}.*", None, None, f"one '{name}' file", found))
+            continue
         if path is None:
             if entity.required:
                 problems.append(

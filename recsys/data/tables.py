@@ -52,13 +52,48 @@ class WorldValidationError(ValueError):
         super().__init__(f"{len(problems)} problem(s) found:\n{shown}{more}")
 
 
+class AmbiguousTableError(ValueError):
+    """Two files for one table (``roles.csv`` and ``roles.parquet``): which one is meant?"""
+
+
 def find_table(folder: Path, name: str) -> Path | None:
-    """The file holding entity ``name`` in ``folder`` (first of .parquet, .csv, .jsonl), if any."""
-    for suffix in SUFFIXES:
-        path = folder / f"{name}{suffix}"
-        if path.exists():
-            return path
-    return None
+    """The file holding entity ``name`` in ``folder`` (.parquet, .csv or .jsonl), if any.
+
+    Two or more of them raise :class:`AmbiguousTableError`: reading one and ignoring the other
+    would answer from data the user may not have meant."""
+    found = [folder / f"{name}{s}" for s in SUFFIXES if (folder / f"{name}{s}").exists()]
+    if len(found) > 1:
+        raise AmbiguousTableError(
+            f"{folder}: expected one file for the '{name}' table. Got "
+            f"{', '.join(p.name for p in found)}; remove all but one."
+        )
+    return found[0] if found else None
+
+
+def _bool_problems(frame: pd.DataFrame, entity: Entity, file: str) -> list[Problem]:
+    """Boolean columns from text hold a fixed vocabulary (true/false, yes/no, 1/0, any case);
+    any other word is a problem (a plain cast would read "maybe" or "Flase" as true)."""
+    problems: list[Problem] = []
+    for col in entity.bool_columns:
+        if col not in frame:
+            continue
+        values = []
+        for i, v in enumerate(frame[col].tolist()):
+            if (
+                isinstance(v, bool | np.bool_)
+                or v is None
+                or (isinstance(v, float) and np.isnan(v))
+            ):
+                values.append(v)
+                continue
+            word = _BOOLS.get(str(v).strip().lower())
+            if word is None:
+                problems.append(
+                    Problem(file, i + 1, col, "true/false, yes/no or 1/0", repr(v)[:80])
+                )
+            values.append(word)
+        frame[col] = pd.Series(values, index=frame.index, dtype=object)
+    return problems
 
 
 def _decode_text(path: Path) -> tuple[str | None, Problem | None]:
@@ -126,15 +161,11 @@ def read_raw(path: Path, entity: Entity) -> tuple[pd.DataFrame | None, list[Prob
                 for col in entity.blank_text_columns:
                     if col in frame:
                         frame[col] = frame[col].fillna("")
-                for col in entity.bool_columns:
-                    if (
-                        col in frame
-                    ):  # "False" would coerce to True; unknown words stay for the check
-                        frame[col] = frame[col].map(lambda v: _BOOLS.get(str(v).strip().lower(), v))
+                problems += _bool_problems(frame, entity, name)
             else:
                 frame = pd.read_json(io.StringIO(text), lines=True, dtype=False)
                 _normalise_arrays(frame, entity)
-                problems = []
+                problems = _bool_problems(frame, entity, name)
     except Exception as err:  # any reader failure is a problem with the file, not a crash
         return None, [
             Problem(

@@ -2,9 +2,11 @@
 
 The JSON manifest (written last, so it is the commit point) records ``kind, model_id, dim, metric,
 count, factory, sha256`` (of the FAISS file), ``attrs_sha256``, ``next_id``, ``tombstones``,
-``config``, ``faiss_version`` and ``created_at``.  ``load_index`` checks the sha256 of both files
-*before* handing the FAISS file to FAISS (``read_index`` trusts its input), and refuses an index
-built with another model id or dimension than the caller's encoder.
+``config``, ``faiss_version``, ``created_at`` and ``meta_sha256``, the sha256 of the manifest's own
+other fields (canonical JSON), so an edited count, id or tombstone is refused like an edited file.
+``load_index`` checks the manifest and the sha256 of both files *before* handing the FAISS file to
+FAISS (``read_index`` trusts its input), and refuses an index built with another model id or
+dimension than the caller's encoder.  Every refusal is an :class:`IndexLoadError` naming the file.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import pandas as pd
 from recsys.index.config import IndexConfig
 from recsys.index.vector import VectorIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: meta_sha256 covers the manifest's fields
+_REQUIRED = ("kind", "model_id", "dim", "factory", "sha256", "attrs_sha256", "next_id")
 
 
 class IndexLoadError(ValueError):
@@ -83,6 +86,7 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
             "faiss_version": faiss.__version__,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+        manifest["meta_sha256"] = meta_sha256(manifest)
         os.replace(tmp_faiss, p["faiss"])
         os.replace(tmp_attrs, p["attrs"])
         tmp_manifest = _tmp(folder, ".json")
@@ -99,9 +103,33 @@ def read_manifest(folder: str | Path, kind: str) -> dict[str, Any]:
     if not path.exists():
         raise IndexLoadError(f"{path}: no manifest for the {kind!r} index (was it built here?)")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
         raise IndexLoadError(f"{path}: manifest is not valid JSON: {err}") from None
+    if not isinstance(manifest, dict):
+        raise IndexLoadError(f"{path}: expected a JSON object. Got {type(manifest).__name__}.")
+    if manifest.get("format_version") != FORMAT_VERSION or "meta_sha256" not in manifest:
+        raise IndexLoadError(
+            f"{path}: expected an index manifest of format {FORMAT_VERSION} (with meta_sha256). "
+            f"Got format {manifest.get('format_version')!r}: rebuild the index "
+            "(recsys index build) with this version."
+        )
+    if meta_sha256(manifest) != manifest["meta_sha256"]:
+        raise IndexLoadError(
+            f"{path}: the manifest's fields do not match its meta_sha256; it was edited or "
+            "corrupted. Refusing to load."
+        )
+    missing = [k for k in _REQUIRED if k not in manifest]
+    if missing:
+        raise IndexLoadError(f"{path}: expected fields {', '.join(missing)} in the manifest.")
+    return manifest
+
+
+def meta_sha256(manifest: dict[str, Any]) -> str:
+    """The sha256 of a manifest's fields but ``meta_sha256`` itself, as canonical JSON."""
+    fields = {k: v for k, v in manifest.items() if k != "meta_sha256"}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_index(

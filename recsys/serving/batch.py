@@ -23,11 +23,13 @@ Memory is one chunk (plus, for cross pools, the running top-k), whatever the poo
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,7 +44,115 @@ SUFFIXES = (".parquet", ".csv", ".jsonl")
 
 # ---------------------------------------------------------------------- pool reading
 def _find(folder: Path, stem: str) -> Path | None:
-    return next((folder / f"{stem}{s}" for s in SUFFIXES if (folder / f"{stem}{s}").exists()), None)
+    found = [folder / f"{stem}{s}" for s in SUFFIXES if (folder / f"{stem}{s}").exists()]
+    if len(found) > 1:
+        raise ValueError(
+            f"The pool folder {folder} holds {', '.join(p.name for p in found)}: expected one "
+            f"{stem} file. Remove the others."
+        )
+    return found[0] if found else None
+
+
+def _check_text(path: Path) -> None:
+    """UTF-8 throughout and, for JSONL, one JSON object per non-empty line (file and line named)."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ValueError(
+                    f"{path}, line {number}: expected UTF-8 text. Got byte "
+                    f"0x{raw[err.start]:02x} at column {err.start + 1}."
+                ) from None
+            if path.suffix == ".csv":
+                continue
+            if line.strip():
+                try:
+                    record = json.loads(line)
+                except ValueError as err:
+                    raise ValueError(
+                        f"{path}, line {number}: expected one JSON object. Got invalid JSON "
+                        f"({err})."
+                    ) from None
+                if not isinstance(record, dict):
+                    raise ValueError(
+                        f"{path}, line {number}: expected one JSON object. "
+                        f"Got {type(record).__name__}."
+                    )
+
+
+def _check_fields(path: Path) -> None:
+    """Every CSV record has the header's number of fields (pandas would otherwise take a longer
+    row's first field as an index, or drop fields, without a word)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return
+        for record in reader:
+            if record and len(record) != len(header):
+                raise ValueError(
+                    f"{path}, line {reader.line_num}: expected {len(header)} fields like the "
+                    f"header ({', '.join(header)}). Got {len(record)}."
+                )
+
+
+def _check_ids(frame: pd.DataFrame, path: Path, columns: tuple[str, ...], offset: int) -> None:
+    """The id ``columns`` exist and are never empty (row numbers count data rows from 1)."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{path}: expected columns {', '.join(columns)}. Missing {', '.join(missing)} "
+            f"(found {', '.join(map(str, frame.columns)) or 'none'})."
+        )
+    for col in columns:
+        values = frame[col]
+        empty = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+        if empty.any():
+            row = offset + int(np.flatnonzero(empty)[0]) + 1
+            raise ValueError(f"{path}, row {row}, column {col}: expected an id. Got nothing.")
+
+
+def check_pairs(path: Path) -> int:
+    """Check a pairs file whole (see :class:`Pool`); returns its rows."""
+    if path.suffix not in SUFFIXES:
+        raise ValueError(f"The pool file must be .parquet, .csv or .jsonl. Got {path.name!r}.")
+    if path.suffix != ".parquet":
+        _check_text(path)
+    if path.suffix == ".csv":
+        _check_fields(path)
+    rows = 0
+    try:
+        for frame in _raw_chunks(path, 200_000):
+            _check_ids(frame, path, ("candidate_id", "role_id"), rows)
+            rows += len(frame)
+    except (pd.errors.ParserError, pa.ArrowException) as err:
+        raise ValueError(f"{path}: cannot be read as {path.suffix[1:]} ({err}).") from None
+    if rows == 0:
+        raise ValueError(f"{path}: the pool has no pairs: nothing to score.")
+    return rows
+
+
+def _definitions_file(path: Path, id_col: str) -> pd.DataFrame:
+    """A candidates or roles file of a pool folder, checked (ids present, each defined once)."""
+    if path.suffix != ".parquet":
+        _check_text(path)
+    if path.suffix == ".csv":
+        _check_fields(path)
+    try:
+        frame = read_frame(path)
+    except (pd.errors.ParserError, pa.ArrowException) as err:
+        raise ValueError(f"{path}: cannot be read as {path.suffix[1:]} ({err}).") from None
+    _check_ids(frame, path, (id_col,), 0)
+    ids = frame[id_col].astype(str)
+    dup = ids.duplicated(keep=False)
+    if dup.any():
+        first = ids[dup].iloc[0]
+        rows = [int(i) + 1 for i in np.flatnonzero((ids == first).to_numpy())[:3]]
+        raise ValueError(
+            f"{path}, column {id_col}: expected each id once. Got {first!r} on rows {rows}."
+        )
+    return frame
 
 
 def read_frame(path: Path) -> pd.DataFrame:
@@ -50,7 +160,7 @@ def read_frame(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
     elif path.suffix == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
     else:
         frame = pd.read_json(path, lines=True, dtype=False)
     return frame
@@ -58,22 +168,23 @@ def read_frame(path: Path) -> pd.DataFrame:
 
 def iter_chunks(path: Path, size: int) -> Iterator[pd.DataFrame]:
     """Chunks of ``size`` rows of a pairs file, ids as strings, in file order."""
+    yield from (_ids_as_str(c) for c in _raw_chunks(path, size))
+
+
+def _raw_chunks(path: Path, size: int) -> Iterator[pd.DataFrame]:
     if path.suffix == ".parquet":
         # a buffered stream reads pages, not whole column chunks: memory stays one batch even when
         # the file has row groups far larger than ``size``
         pf = pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False)
         for batch in pf.iter_batches(batch_size=size, use_threads=False):
-            yield _ids_as_str(batch.to_pandas())
+            yield batch.to_pandas()
             del batch
     elif path.suffix == ".csv":
-        yield from (
-            _ids_as_str(c)
-            for c in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=size)
+        yield from pd.read_csv(
+            path, dtype=str, keep_default_na=False, index_col=False, chunksize=size
         )
     elif path.suffix == ".jsonl":
-        yield from (
-            _ids_as_str(c) for c in pd.read_json(path, lines=True, dtype=False, chunksize=size)
-        )
+        yield from pd.read_json(path, lines=True, dtype=False, chunksize=size)
     else:
         raise ValueError(f"The pool file must be .parquet, .csv or .jsonl. Got {path.name!r}.")
 
@@ -94,7 +205,13 @@ def count_rows(path: Path) -> int | None:
 
 
 class Pool:
-    """What :func:`score_pool` reads: ``pairs`` (a file) or ``candidates`` × ``roles``."""
+    """What :func:`score_pool` reads: ``pairs`` (a file) or ``candidates`` × ``roles``.
+
+    Made before any model loads, it checks the whole pool and raises one ``ValueError`` naming
+    the file, line or row and column, what was expected and what was found: the format, UTF-8
+    text, each JSONL line, the id columns, empty ids, duplicate definitions, and that there is
+    something to score.  A folder holding two files for one part (``pairs.csv`` and
+    ``pairs.parquet``) is refused rather than one being read silently."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -103,8 +220,8 @@ class Pool:
         if self.path.is_dir():
             self.pairs = _find(self.path, "pairs")
             cands, roles = _find(self.path, "candidates"), _find(self.path, "roles")
-            self.candidates = read_frame(cands) if cands else None
-            self.roles = read_frame(roles) if roles else None
+            self.candidates = _definitions_file(cands, "candidate_id") if cands else None
+            self.roles = _definitions_file(roles, "role_id") if roles else None
             if self.pairs is None and (self.candidates is None or self.roles is None):
                 raise ValueError(
                     f"The pool folder {self.path} needs pairs.* or both candidates.* "
@@ -113,6 +230,13 @@ class Pool:
         else:
             self.pairs, self.candidates, self.roles = self.path, None, None
         self.mode: Literal["pairs", "cross"] = "pairs" if self.pairs is not None else "cross"
+        if self.pairs is not None:
+            self.rows = check_pairs(self.pairs)
+        else:
+            self.rows = len(self.candidates) * len(self.roles)
+            for frame, kind in ((self.candidates, "candidates"), (self.roles, "roles")):
+                if frame.empty:
+                    raise ValueError(f"The pool's {kind} file has no rows: nothing to score.")
 
     def fingerprint(self) -> dict[str, Any]:
         files = [self.path] if self.path.is_file() else sorted(self.path.iterdir())
@@ -260,9 +384,56 @@ def _job(rec: Any, pool: Pool, top_k: int | None, chunk: int, weight: float | No
 
 
 # ---------------------------------------------------------------------- the job
+def check_output(out: str | Path, pool: Pool) -> Path:
+    """``out`` as a Path after checking it: a .parquet or .csv file that is none of the pool's
+    own files (a run must never overwrite its input)."""
+    out = Path(out)
+    if out.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"The output must end in .parquet or .csv. Got {out.name!r}.")
+    inputs = [p for p in (pool.pairs, *_definition_paths(pool)) if p is not None]
+    if out.exists() and out.is_dir():
+        raise ValueError(f"The output {out} is a folder: expected a .parquet or .csv file path.")
+    for path in inputs:
+        if out.resolve() == Path(path).resolve():
+            raise ValueError(
+                f"The output {out} is the pool's own file {path}: expected another path "
+                "(the run would overwrite its input)."
+            )
+    return out
+
+
+def _definition_paths(pool: Pool) -> list[Path | None]:
+    if not pool.path.is_dir():
+        return []
+    return [_find(pool.path, "candidates"), _find(pool.path, "roles")]
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``.<out>.lock`` for the run: a second run on the same output stops at once with an
+    error instead of racing the first over its checkpoints."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(out.with_name(f".{out.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ValueError(
+            f"Another run is writing {out} (its lock {lock.lock_file} is held): wait for it to "
+            "finish or write elsewhere."
+        ) from None
+    try:
+        yield
+    finally:
+        # removed while still held, so no debris stays: a run that opened the old file fails
+        # to lock it (and stops), a later one creates a new file
+        Path(lock.lock_file).unlink(missing_ok=True)
+        lock.release()
+
+
 def score_pool(
     recommender: Any,
-    pool: str | Path,
+    pool: str | Path | Pool,
     out: str | Path,
     *,
     top_k: int | None = None,
@@ -274,6 +445,8 @@ def score_pool(
 ) -> dict[str, Any]:
     """Score ``pool`` into ``out`` (see the module doc); returns the summary (also ``<out>.json``).
 
+    ``pool``: a path, or a :class:`Pool` already made (and so checked) before the model loaded.
+
     ``threads``: LightGBM threads while scoring (default: every core — a batch job owns the
     machine); scores do not depend on it.
     """
@@ -283,24 +456,28 @@ def score_pool(
         )
     if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
         raise ValueError(f"The 'top_k' parameter of score_pool must be an int >= 1. Got {top_k!r}.")
-    out = Path(out)
-    if out.suffix not in (".parquet", ".csv"):
-        raise ValueError(f"The output must end in .parquet or .csv. Got {out.name!r}.")
-    pool_ = Pool(pool)
+    pool_ = pool if isinstance(pool, Pool) else Pool(pool)
+    out = check_output(out, pool_)
     if pool_.mode == "cross" and top_k is None:
         raise ValueError(
             "A candidates × roles pool needs 'top_k' (the best candidates kept per role)."
         )
+    out.parent.mkdir(parents=True, exist_ok=True)
     work = out.with_name(f"{out.name}.parts")
-    _prepare(work, _job(recommender, pool_, top_k, chunk_size, retention_weight), resume)
-    previous = getattr(recommender, "predict_threads", None)
-    recommender.predict_threads = threads or os.cpu_count() or 1
-    try:
-        return _score_chunks(
-            recommender, pool_, out, work, top_k, chunk_size, retention_weight, progress
-        )
-    finally:
-        recommender.predict_threads = previous
+    with output_lock(out):
+        _prepare(work, _job(recommender, pool_, top_k, chunk_size, retention_weight), resume)
+        previous = getattr(recommender, "predict_threads", None)
+        recommender.predict_threads = threads or os.cpu_count() or 1
+        try:
+            return _score_chunks(
+                recommender, pool_, out, work, top_k, chunk_size, retention_weight, progress
+            )
+        except BaseException:
+            if not any(work.glob("part-*.parquet")):  # nothing to resume: leave nothing behind
+                shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            recommender.predict_threads = previous
 
 
 def _score_chunks(
