@@ -41,6 +41,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -50,6 +51,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recsys.eventlog import EventLog
 from recsys.serving.audit_routes import add_audit_routes
@@ -344,9 +346,17 @@ def create_app(
 
     app.add_middleware(_Observe, metrics=metrics, max_body_bytes=limits.max_body_bytes)
 
+    # 422 answers always have the documented shape (FastAPI's HTTPValidationError: a list of
+    # {loc, msg, type}), whether pydantic or a check of ours refused the request
     @app.exception_handler(ValueError)
     async def value_error(request: Request, err: ValueError) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=422)
+        return JSONResponse({"detail": _invalid(str(err))}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Response:
+        if err.status_code == 422 and isinstance(err.detail, str):
+            err = HTTPException(422, _invalid(err.detail), headers=err.headers)
+        return await http_exception_handler(request, err)
 
     @app.exception_handler(KeyError)
     async def key_error(request: Request, err: KeyError) -> JSONResponse:
@@ -374,11 +384,16 @@ def create_app(
         rec = request.app.state.recommender
         if rec is None:
             return JSONResponse({"status": "loading"}, status_code=503)
-        return JSONResponse({"status": "ready", "model": rec.describe()})
+        return JSONResponse({"status": "ready"})  # open: what is served is /v1/model's to say
 
     @app.get("/metrics")
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/model")
+    async def served_model(request: Request, _: Caller = Depends(authorised)) -> dict[str, Any]:
+        """What is served: model name, version, run id, encoder, index sha256s, recsys version."""
+        return current(request).describe()
 
     @app.get("/v1/whoami")
     async def whoami(caller: Caller = Depends(auth.caller)) -> dict[str, list[str]]:
@@ -546,7 +561,58 @@ def create_app(
         metrics.loaded_at.set_to_current_time()
         return {"previous": old.describe() if old is not None else None, "current": new.describe()}
 
+    _document_refusals(app)
     return app
+
+
+_REFUSALS = {
+    401: "no API key, or an unknown one",
+    403: "the key lacks the scope this route needs",
+    404: "an unknown id",
+    409: "the route needs what this service was not started with (a live store, a model URI)",
+    413: "a body, text or list over its limit",
+    429: "the key's rate limit is reached (Retry-After says when to try again)",
+}
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """List the refusals every ``/v1`` route may answer in the OpenAPI description (FastAPI's
+    "extending OpenAPI" recipe: the generated schema, then these responses added to it)."""
+    from fastapi.openapi.utils import get_openapi
+
+    from recsys.serving.schemas import ErrorResponse
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=app.routes,
+            )
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            schemas["ErrorResponse"] = ErrorResponse.model_json_schema()
+            ref = {"$ref": "#/components/schemas/ErrorResponse"}
+            for path, operations in spec.get("paths", {}).items():
+                if not path.startswith("/v1/"):
+                    continue
+                for operation in operations.values():
+                    answers = operation.setdefault("responses", {})
+                    if "requestBody" in operation and "422" not in answers:  # read by the route
+                        invalid = {"$ref": "#/components/schemas/HTTPValidationError"}
+                        answers["422"] = {
+                            "description": "Validation Error",
+                            "content": {"application/json": {"schema": invalid}},
+                        }
+                    for code, why in _REFUSALS.items():
+                        answers.setdefault(
+                            str(code),
+                            {"description": why, "content": {"application/json": {"schema": ref}}},
+                        )
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 REGISTRY_SCHEMES = ("models:/", "runs:/")
@@ -570,6 +636,11 @@ def reloadable(uri: str, roots: Sequence[Path]) -> None:
         "A reload may load a models:/ or runs:/ URI, or a bundle under api.model_roots "
         f"({allowed}). Got another location.",
     )
+
+
+def _invalid(message: str, loc: Sequence[str] = ("body",)) -> list[dict[str, Any]]:
+    """A 422 ``detail`` in FastAPI's documented shape."""
+    return [{"loc": list(loc), "msg": message, "type": "value_error"}]
 
 
 def _first_line(err: BaseException) -> str:

@@ -8,7 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "10" or true is not a k; unknown fields are refused, not ignored
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal but a 422: what was wrong, in words."""
+
+    detail: str
 
 
 class FairnessOption(_Request):
@@ -35,6 +42,8 @@ class FairnessOption(_Request):
 
 
 class ShortlistRequest(_Request):
+    """A shortlist query: exactly one of ``role_id`` or ``job_description`` (422 otherwise)."""
+
     role_id: str | None = Field(None, description="an indexed role")
     job_description: str | None = Field(None, description="free-text JD (used when no role_id)")
     k: int = Field(50, ge=1, description="how many candidates (at most 1000)")
@@ -59,6 +68,8 @@ class ShortlistRequest(_Request):
 
 
 class RolesForRequest(_Request):
+    """Roles for a candidate: exactly one of ``candidate_id`` or ``resume_text`` (422 otherwise)."""
+
     candidate_id: str | None = Field(None, description="a known candidate")
     resume_text: str | None = Field(None, description="a free-text résumé (used when no id)")
     k: int = Field(20, ge=1, description="how many roles (at most 1000)")

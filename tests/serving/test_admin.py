@@ -115,7 +115,7 @@ def test_a_bad_bundle_is_refused_while_the_old_model_keeps_answering(client, roo
         stop.set()
         thread.join(30)
     assert r.status_code == 422, r.text
-    detail = r.json()["detail"]
+    detail = r.json()["detail"][0]["msg"]
     assert "Reload refused, the current model keeps serving" in detail
     assert "models/fit.txt" in detail or "indexes/" in detail  # the file is named
     after = client.post("/v1/shortlist", json={"role_id": role, "k": 5}, headers=RECRUITER)

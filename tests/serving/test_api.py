@@ -64,7 +64,7 @@ def test_free_text_roles_and_score(client, bundle):
 def test_limits_have_clear_messages(client, bundle):
     role = some_role(Recommender.load(bundle))
     r = client.post("/v1/shortlist", json={"role_id": role, "k": 1001}, headers=KEY)
-    assert r.status_code == 422 and "[1, 1000]" in r.json()["detail"]
+    assert r.status_code == 422 and "[1, 1000]" in r.text
     r = client.post("/v1/shortlist", json={"role_id": role, "k": 0}, headers=KEY)
     assert r.status_code == 422
     r = client.post("/v1/shortlist", json={"job_description": "x" * 50_001}, headers=KEY)

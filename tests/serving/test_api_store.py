@@ -172,9 +172,9 @@ def test_unreadable_bodies_and_no_store(served, tmp_path):
     r = client.post("/v1/roles", content=b"{not json", headers=KEY)
     assert r.status_code == 400 and "must be JSON" in r.json()["detail"]
     r = client.post("/v1/roles", json="a string", headers=KEY)
-    assert r.status_code == 422 and "Got str instead" in r.json()["detail"]
+    assert r.status_code == 422 and "Got str instead" in r.text
     r = client.post("/v1/candidates", json={"rows": {"candidate_id": "x"}}, headers=KEY)
-    assert r.status_code == 422 and "'rows' field must be a list" in r.json()["detail"]
+    assert r.status_code == 422 and "'rows' field must be a list" in r.text
     small = ServeConfig(api={"max_body_bytes": 2048})
     shutil.copytree(tiny_bundle(), tmp_path / "bundle")
     app = create_app(str(tmp_path / "bundle"), api_keys=["test-key:admin"], settings=small)

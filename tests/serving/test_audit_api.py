@@ -136,9 +136,9 @@ def test_small_categories_are_excluded_and_attributes_picked(client, rec, pool):
 def test_errors_say_what_was_expected(client, rec, pool):
     groups = groups_of(pool, ["female", "male"] * (len(pool) // 2) + ["male"] * (len(pool) % 2))
     r = audit(client, rec, groups, attributes=["religion"])
-    assert r.status_code == 422 and "religion" in r.json()["detail"]
+    assert r.status_code == 422 and "religion" in r.text
     r = audit(client, rec, groups, k=1001)
-    assert r.status_code == 422 and "[1, 1000]" in r.json()["detail"]
+    assert r.status_code == 422 and "[1, 1000]" in r.text
     r = audit(client, rec, groups, job_description="Python developer")
     assert r.status_code == 422 and "exactly one" in r.text
     r = audit(client, rec, None)

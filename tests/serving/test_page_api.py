@@ -76,12 +76,12 @@ def test_skill_lookups_and_an_edited_jd(served):
     want = rec.shortlist(job_description=JD, k=5, required_skills=edited).to_frame()
     assert [r["candidate_id"] for r in got.json()["results"]] == want["candidate_id"].tolist()
     bad = client.post("/v1/shortlist", json={**body, "required_skills": ["nope"]}, headers=KEY)
-    assert bad.status_code == 422 and "Unknown skill ids" in bad.json()["detail"]
+    assert bad.status_code == 422 and "Unknown skill ids" in bad.text
     # the audit reads a JD itself: an edited list is refused with a reason, not ignored
     audit = client.post(
         "/v1/audit/shortlist", json=body, headers={"Authorization": "Bearer audit-key"}
     )
-    assert audit.status_code == 422 and "required_skills" in audit.json()["detail"]
+    assert audit.status_code == 422 and "required_skills" in audit.text
 
 
 def test_saved_shortlist_reopens_as_ranked(served):

@@ -24,7 +24,10 @@ async function call(method, path, body) {
   }
   if (!res.ok) {
     const d = data.detail;
-    throw new Error(res.status + ": " + (typeof d === "string" ? d : JSON.stringify(d)));
+    const said = typeof d === "string" ? d
+      : Array.isArray(d) ? d.map((e) => (e && e.msg) || JSON.stringify(e)).join("; ")
+      : JSON.stringify(d);
+    throw new Error(res.status + ": " + said);
   }
   return data;
 }
