@@ -42,7 +42,7 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -386,7 +386,7 @@ def create_app(
             return JSONResponse({"status": "loading"}, status_code=503)
         return JSONResponse({"status": "ready"})  # open: what is served is /v1/model's to say
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)
     async def prometheus() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -598,6 +598,14 @@ def _document_refusals(app: FastAPI) -> None:
                     continue
                 for operation in operations.values():
                     answers = operation.setdefault("responses", {})
+                    if "requestBody" in operation:  # a body that is not UTF-8 JSON at all
+                        answers.setdefault(
+                            "400",
+                            {
+                                "description": "a body that cannot be parsed as JSON",
+                                "content": {"application/json": {"schema": ref}},
+                            },
+                        )
                     if "requestBody" in operation and "422" not in answers:  # read by the route
                         invalid = {"$ref": "#/components/schemas/HTTPValidationError"}
                         answers["422"] = {
