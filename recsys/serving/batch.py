@@ -126,11 +126,18 @@ def check_pairs(path: Path) -> int:
         for frame in _raw_chunks(path, 200_000):
             _check_ids(frame, path, ("candidate_id", "role_id"), rows)
             rows += len(frame)
-    except (pd.errors.ParserError, pa.ArrowException) as err:
-        raise ValueError(f"{path}: cannot be read as {path.suffix[1:]} ({err}).") from None
+    except (ValueError, pa.ArrowException) as err:
+        raise _unreadable(path, err) from None
     if rows == 0:
         raise ValueError(f"{path}: the pool has no pairs: nothing to score.")
     return rows
+
+
+def _unreadable(path: Path, err: Exception) -> ValueError:
+    """A reader's error as one naming the file (ours already do)."""
+    if isinstance(err, ValueError) and str(path) in str(err):
+        return err
+    return ValueError(f"{path}: cannot be read as {path.suffix[1:]} ({err}).")
 
 
 def _definitions_file(path: Path, id_col: str) -> pd.DataFrame:
@@ -141,8 +148,8 @@ def _definitions_file(path: Path, id_col: str) -> pd.DataFrame:
         _check_fields(path)
     try:
         frame = read_frame(path)
-    except (pd.errors.ParserError, pa.ArrowException) as err:
-        raise ValueError(f"{path}: cannot be read as {path.suffix[1:]} ({err}).") from None
+    except (ValueError, pa.ArrowException) as err:
+        raise _unreadable(path, err) from None
     _check_ids(frame, path, (id_col,), 0)
     ids = frame[id_col].astype(str)
     dup = ids.duplicated(keep=False)
