@@ -576,6 +576,11 @@ class Recommender(ScoringMixin, CatalogueMixin):
         ``extra_roles`` / ``extra_candidates``: ad-hoc entities (see :mod:`recsys.adhoc`) the pairs
         may refer to besides the world's.  The score uses the pair-local sigmoid transform.
         """
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(
+                "The 'frame' parameter of score_pairs must be a pandas DataFrame with columns "
+                f"candidate_id and role_id. Got {type(frame).__name__} instead."
+            )
         missing = {"candidate_id", "role_id"} - set(frame.columns)
         if missing:
             raise ValueError(

@@ -139,6 +139,21 @@ POOLS = [
         _pool_folder({"candidates.csv": "candidate_id\nX\n"}),
         "roles",
     ),
+    Case(
+        "pools",
+        "free-text candidate without text",
+        _pool('candidate_id,role_id,resume_text,description\nX9,J9,,"We need Python."\n'),
+        "resume_text",
+    ),
+    Case(
+        "pools",
+        "one free-text id, two texts",
+        _pool(
+            "candidate_id,role_id,resume_text,description\n"
+            'X9,J9,"Python developer","We need Python."\nX9,J8,"Java developer","Java."\n'
+        ),
+        "resume_text",
+    ),
 ]
 
 
@@ -531,7 +546,7 @@ API = [
 ]
 
 CASES = [*POOLS, *WORLDS, *CONFIGS, *BUNDLES, *INDEXES, *API]
-COUNTS = {"pools": 18, "worlds": 14, "configs": 9, "bundles": 10, "indexes": 7, "api": 15}
+COUNTS = {"pools": 20, "worlds": 14, "configs": 9, "bundles": 10, "indexes": 7, "api": 15}
 
 
 def test_the_corpus_keeps_its_cases():

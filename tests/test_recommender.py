@@ -186,3 +186,19 @@ def test_free_text_pairs_have_bm25_and_a_score_of_their_own(rec):
     X1, fit1, _ = rec._score(pairs.iloc[[1]], roles, cands)
     np.testing.assert_allclose(X1.to_numpy(), X.iloc[[1]].to_numpy(), equal_nan=True)
     assert fit1[0] == pytest.approx(fit[1])
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda r, p: r.score_pairs([("C1", "R1")]), TypeError, "'frame' parameter of score_pairs"),
+        (lambda r, p: r.score_pairs(p, retention_weight=5), ValueError, "'retention_weight'"),
+        (lambda r, p: r.score_pairs(p, retention_weight="x"), ValueError, "'retention_weight'"),
+        (lambda r, p: r.shortlist(role_id=p["role_id"][0], k="3"), ValueError, "'k' parameter"),
+        (lambda r, p: r.shortlist(role_id="no-such-role", k=3), KeyError, "no-such-role"),
+    ],
+)
+def test_wrong_arguments_are_refused_by_name(rec, call, error, words):
+    pairs = pairs_frame(rec, 3, seed=1)
+    with pytest.raises(error, match=words):
+        call(rec, pairs)

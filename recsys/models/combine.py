@@ -171,6 +171,11 @@ def combine_scores(
     pair belongs to (for the percentile transform; None = one request).  Keywords override ``config``.
     """
     cfg = config or CombineConfig()
+    w = retention_weight
+    if w is not None and (isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1):
+        raise ValueError(
+            f"The 'retention_weight' parameter must be a float in [0, 1] or None. Got {w!r} instead."
+        )
     overrides = {
         k: v for k, v in (("retention_weight", retention_weight), ("rule", rule)) if v is not None
     }

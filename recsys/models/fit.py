@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 __all__ = ["FitRanker", "resolve_monotone"]
 
@@ -124,6 +126,23 @@ class FitRanker(BaseEstimator):
     notebooks can copy and vary it.  ``fit`` takes role ids besides ``X, y``.
     """
 
+    # checked when fit starts (sklearn's own validation: "The 'learning_rate' parameter of
+    # FitRanker must be a float in the range (0.0, inf). Got 'fast' instead.")
+    _parameter_constraints: dict = {  # noqa: RUF012 - sklearn reads it from the class
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "num_leaves": [Interval(Integral, 2, None, closed="left")],
+        "min_child_samples": [Interval(Integral, 1, None, closed="left")],
+        "subsample": [Interval(Real, 0.0, 1.0, closed="right")],
+        "colsample_bytree": [Interval(Real, 0.0, 1.0, closed="right")],
+        "reg_lambda": [Interval(Real, 0.0, None, closed="left")],
+        "monotone": [dict, StrOptions({"auto"}), None],
+        "eval_at": ["array-like"],
+        "n_jobs": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
+        "random_state": ["random_state"],
+        "objective": [StrOptions({"lambdarank", "regression"})],
+    }
+
     def __init__(
         self,
         *,
@@ -168,6 +187,7 @@ class FitRanker(BaseEstimator):
         Rows need not be contiguous by group: they are sorted inside.  ``eval_set=(X, y, group_ids)``
         with ``early_stopping_rounds`` stops on the validation NDCG at ``eval_at[0]``.
         """
+        self._validate_params()
         X = _as_frame(X)
         y = np.asarray(y)
         if y.size and (not np.issubdtype(y.dtype, np.number) or (y < 0).any() or (y > 30).any()):

@@ -49,12 +49,14 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Sequence
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from recsys.models.fit import _as_frame, _atomic_write_text
 
@@ -195,6 +197,25 @@ class RetentionModel(BaseEstimator):
     ``sklearn.base.clone``); ``fit`` takes durations and events instead of ``y``.
     """
 
+    # checked when fit starts, in sklearn's words ("The 'l1_ratio' parameter of RetentionModel
+    # must be a float in the range [0.0, 1.0]. Got 2 instead."); the grid by _check_penalizer
+    _parameter_constraints: dict = {  # noqa: RUF012 - sklearn reads it from the class
+        "penalizer": [Interval(Real, 0, None, closed="left"), StrOptions({"cv"})],
+        "penalizer_grid": ["array-like"],
+        "cv_folds": [Interval(Integral, 2, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "calibration": [StrOptions({"none", "platt", "isotonic"})],
+        "calibration_horizons": ["array-like"],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "refit": ["boolean"],
+        "derived_features": ["boolean"],
+        "spline_features": ["array-like"],
+        "spline_knots": [Interval(Integral, 0, None, closed="left")],
+        "fallback_missing": [Interval(Real, 0, 1, closed="both")],
+        "required_inputs": ["array-like"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -250,6 +271,7 @@ class RetentionModel(BaseEstimator):
     # ------------------------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame | np.ndarray, durations: Any, events: Any) -> RetentionModel:
         """Fit on one row per hire: features ``X``, tenure ``durations`` (days), ``events`` (1 = left)."""
+        self._validate_params()
         if self.calibration not in ("platt", "isotonic", "none"):
             raise ValueError(
                 "The 'calibration' parameter of RetentionModel must be 'platt', 'isotonic' or 'none'. "

@@ -273,8 +273,22 @@ def _definitions(
             f"{len(unknown)} {kind} are neither in the model's world nor given as "
             f"free text ('{text_col}'), e.g. {list(unknown[:3])}."
         )
-    rows = source[source[id_col].isin(unknown)].drop_duplicates(id_col)
-    texts = rows[text_col].fillna("").astype(str).tolist()
+    given = source[source[id_col].isin(unknown)]
+    given = given.assign(**{text_col: given[text_col].fillna("").astype(str)})
+    differ = given.groupby(id_col)[text_col].nunique()
+    if (differ > 1).any():  # which text is meant?
+        raise ValueError(
+            f"{int((differ > 1).sum())} {kind} are given different '{text_col}' texts in the "
+            f"pool, e.g. {list(differ.index[differ > 1][:3])}: expected one text per id."
+        )
+    rows = given.drop_duplicates(id_col)
+    blank = rows.loc[rows[text_col].str.strip() == "", id_col].tolist()
+    if blank:  # an empty text would be scored as someone with nothing, and ranked among the rest
+        raise ValueError(
+            f"{len(blank)} {kind} are neither in the model's world nor given any "
+            f"'{text_col}' text, e.g. {blank[:3]}: expected a text to read, or leave them out."
+        )
+    texts = rows[text_col].tolist()
     titles = rows["title"].fillna("").astype(str).tolist() if "title" in rows else None
     return rec.adhoc(kind, rows[id_col].tolist(), texts, titles if kind == "roles" else None)
 

@@ -110,3 +110,36 @@ def test_saved_retention_params_stay_plain_json(tmp_path):
     loaded = RetentionModel.load(model.fit(X, d, e).save(tmp_path / "r.json"))
     assert loaded.get_params()["calibration_horizons"] == [365.0]
     assert clone(loaded).get_params() == loaded.get_params()
+
+
+@pytest.mark.parametrize(
+    "make, bad",
+    [
+        ("fit", {"learning_rate": "fast"}),
+        ("fit", {"num_leaves": 1}),
+        ("fit", {"n_estimators": 0}),
+        ("fit", {"objective": "rank"}),
+        ("fit", {"subsample": 1.5}),
+        ("retention", {"l1_ratio": 2.0}),
+        ("retention", {"calibration": "sigmoid"}),
+        ("retention", {"fallback_missing": -0.1}),
+        ("retention", {"cv_folds": 1}),
+    ],
+)
+def test_bad_parameters_are_refused_by_name_before_any_fitting(make, bad):
+    """sklearn's own validation at fit: the parameter named, what is allowed, what came (not
+    LightGBM's "Unknown token", nor a fit that silently goes ahead)."""
+    import numpy as np
+    import pandas as pd
+
+    from recsys.models.fit import FitRanker
+    from recsys.models.retention import RetentionModel
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.random(60), "b": rng.random(60)})
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of"):
+        if make == "fit":
+            FitRanker(**bad).fit(X, rng.integers(0, 3, 60), np.repeat(np.arange(6), 10))
+        else:
+            RetentionModel(**bad).fit(X, rng.random(60) * 500 + 1, rng.integers(0, 2, 60))

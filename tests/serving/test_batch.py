@@ -81,6 +81,11 @@ def test_cross_pool_with_free_text_only_entities(rec, tmp_path):
         }
     )
     roles.to_csv(pool / "roles.csv", index=False)
+    # X2, unknown to the model and without a text, would be scored as someone with nothing
+    with pytest.raises(ValueError, match=r"given any 'resume_text' text, e\.g\. \['X2'\]"):
+        score_pool(rec, pool, tmp_path / "x.parquet", top_k=5, chunk_size=30, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pool"]  # nothing left behind
+    pd.concat([cands, extra.head(1)]).to_csv(pool / "candidates.csv", index=False)
     s = score_pool(rec, pool, tmp_path / "x.parquet", top_k=5, chunk_size=30, progress=False)
     got = pd.read_parquet(tmp_path / "x.parquet")
     assert s["mode"] == "cross" and len(got) == 10 and set(got["role_id"]) == set(roles["role_id"])
