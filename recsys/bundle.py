@@ -154,6 +154,48 @@ def _kind(value: Any) -> str:
     return "nothing" if value is None else f"{type(value).__name__} {value!r:.60}"
 
 
+def trial_parse(folder: str | Path, timeout: float = 600) -> None:
+    """Verify ``folder`` and parse its native files (LightGBM models, FAISS indexes) in a child
+    process; raise BundleError if the child fails.
+
+    LightGBM and FAISS parse in C++, and some malformed inputs abort the process instead of
+    raising. A bundle whose manifest was rewritten to match altered files passes every sha256.
+    A serving process that must outlive a bad bundle (``/v1/admin/reload``) tries it here first:
+    an abort then ends the child, not the server."""
+    import subprocess
+    import sys
+
+    code = "import sys; from recsys.bundle import parse_native; parse_native(sys.argv[1])"
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", code, str(folder)],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise BundleError(f"Bundle {folder}: its trial parse took over {timeout:.0f} s") from None
+    if run.returncode != 0:
+        last = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        how = f"signal {-run.returncode}" if run.returncode < 0 else f"exit {run.returncode}"
+        raise BundleError(
+            f"Bundle {folder} failed its trial parse in a separate process ({how}): {last[0]}"
+        )
+
+
+def parse_native(folder: str | Path) -> None:
+    """What :func:`trial_parse` runs in the child: the checks, then every native parser."""
+    import faiss
+    import lightgbm as lgb
+
+    folder = Path(folder)
+    verify_bundle(folder)
+    for model in sorted((folder / "models").glob("*.txt")):
+        lgb.Booster(model_file=str(model))
+    for index in sorted((folder / "indexes").glob("*.faiss")):
+        faiss.read_index(str(index))
+
+
 def find_bundle(root: Path) -> Path | None:
     """The first folder under ``root`` (itself included) holding a recommender manifest."""
     for path in sorted([root / MANIFEST, *root.rglob(MANIFEST)], key=lambda p: len(p.parts)):

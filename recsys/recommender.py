@@ -49,7 +49,7 @@ import pandas as pd
 
 from recsys import __version__
 from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles, role_skills
-from recsys.bundle import local_bundle, verify_bundle, write_bundle
+from recsys.bundle import local_bundle, trial_parse, verify_bundle, write_bundle
 from recsys.catalogue import CatalogueMixin
 from recsys.explain import Ranking, ReasonIndex, feature_meanings
 from recsys.models.combine import combine_scores, fit_probability
@@ -201,13 +201,20 @@ class Recommender(ScoringMixin, CatalogueMixin):
         *,
         store: str | Path | None = None,
         poll_seconds: float = 0.5,
+        trial: bool = False,
     ) -> Any:
         """Load a bundle folder, ``models:/name@alias``, ``models:/name/version`` or ``runs:/…``.
+
+        ``trial``: parse the bundle's native files in a child process first
+        (:func:`recsys.bundle.trial_parse`), so that a file that would crash its parser ends the
+        child, not this process. The served app's reload uses it.
 
         With ``store`` (a :mod:`recsys.store` folder or ``sqlite:///`` URI) the model serves the
         store's current candidates and roles: a :class:`recsys.serving.live.LiveRecommender`, with
         this class's API, that follows the store's changes (see :meth:`over_store`)."""
         with local_bundle(uri) as (folder, source):  # a download is read whole, then removed
+            if trial:
+                trial_parse(folder)
             rec = cls.load(folder, config=config)
         if source["source"] != "folder":
             rec.info.pop("bundle", None)  # the removed copy's path names nothing

@@ -181,7 +181,7 @@ def _json(payload: dict[str, Any]) -> Response:
     return Response(json.dumps(payload, default=str), media_type="application/json")
 
 
-def _load(model: str, settings: ServeConfig) -> Any:
+def _load(model: str, settings: ServeConfig, trial: bool = False) -> Any:
     from recsys.recommender import Recommender
 
     rec = Recommender.from_uri(
@@ -189,6 +189,7 @@ def _load(model: str, settings: ServeConfig) -> Any:
         config=settings.recommender,
         store=settings.store,
         poll_seconds=settings.store_poll_seconds,
+        trial=trial,
     )
     # warmed here so that /readyz turns true only when the first request will be fast
     return rec.warmup()
@@ -545,9 +546,10 @@ def create_app(
             reloadable(uri, limits.model_roots)
         # Loading runs in its own thread, outside the request pool (one thread by default), so
         # requests keep being answered by the old model meanwhile; one reload at a time.  The
-        # bundle is verified (closed manifest, every sha256) before any native parser reads it.
+        # bundle is verified (closed manifest, every sha256) and its native files parsed in a
+        # child process before this one reads them: a file that crashes a parser ends the child.
         try:
-            new = await anyio.to_thread.run_sync(_load, uri, settings, limiter=reload_limiter)
+            new = await anyio.to_thread.run_sync(_load, uri, settings, True, limiter=reload_limiter)
         except Exception as err:  # noqa: BLE001 - any failure leaves the old model serving
             raise HTTPException(
                 422,

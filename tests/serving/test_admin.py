@@ -123,3 +123,33 @@ def test_a_bad_bundle_is_refused_while_the_old_model_keeps_answering(client, roo
     assert client.get("/readyz").json() == before
     good = client.post("/v1/admin/reload", json={"model": str(root / "good")}, headers=ADMIN)
     assert good.status_code == 200, good.text
+
+
+def _forge(bundle):
+    """Altered files under a manifest rewritten to match them: every sha256 checks out, and only
+    parsing the files shows they are bad (what a malicious bundle would do)."""
+    from recsys.bundle import MANIFEST, sha256_file
+
+    (bundle / "models" / "fit.txt").write_text("tree\nversion=v4\n\nTree=0\n", "utf-8")
+    manifest = json.loads((bundle / MANIFEST).read_text("utf-8"))
+    for rel in manifest["files"]:
+        path = bundle / rel
+        manifest["files"][rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    (bundle / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+
+
+def test_a_forged_bundle_fails_its_trial_parse_in_a_child_process(client, roots):
+    from recsys.bundle import BundleError, trial_parse, verify_bundle
+
+    served, root = roots
+    forged = root / "forged"
+    shutil.copytree(tiny_bundle(), forged)
+    _forge(forged)
+    verify_bundle(forged)  # the checksums cannot tell
+    with pytest.raises(BundleError, match="failed its trial parse in a separate process"):
+        trial_parse(forged)
+    r = client.post("/v1/admin/reload", json={"model": str(forged)}, headers=ADMIN)
+    assert r.status_code == 422 and "trial parse" in r.text
+    role = some_role(Recommender.load(served))
+    ok = client.post("/v1/shortlist", json={"role_id": role, "k": 3}, headers=RECRUITER)
+    assert ok.status_code == 200
