@@ -197,6 +197,13 @@ def _set_roles_file(manifest: dict) -> None:
     manifest["files"]["roles"]["file"] = "../../../../etc/hostname"
 
 
+def _unlisted_groups(world: Path) -> None:
+    path = world / "manifest.json"
+    manifest = json.loads(path.read_text("utf-8"))
+    del manifest["files"]["groups"]
+    path.write_text(json.dumps(manifest), "utf-8")
+
+
 def _bytes(table: str, data: bytes):
     def edit(world: Path) -> None:
         (world / f"{table}.csv").write_bytes(data)
@@ -282,6 +289,9 @@ def _dup_ids(world: Path) -> None:
 
 
 WORLDS[2] = Case("worlds", "duplicate id", _world_edit(_dup_ids), "candidate_id")
+WORLDS.append(
+    Case("worlds", "table not in the manifest", _world_edit(_unlisted_groups), "groups.csv")
+)
 
 
 # ---------------------------------------------------------------------- configs
@@ -546,7 +556,7 @@ API = [
 ]
 
 CASES = [*POOLS, *WORLDS, *CONFIGS, *BUNDLES, *INDEXES, *API]
-COUNTS = {"pools": 20, "worlds": 14, "configs": 9, "bundles": 10, "indexes": 7, "api": 15}
+COUNTS = {"pools": 20, "worlds": 15, "configs": 9, "bundles": 10, "indexes": 7, "api": 15}
 
 
 def test_the_corpus_keeps_its_cases():

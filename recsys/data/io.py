@@ -20,6 +20,7 @@ import pandas as pd
 
 from recsys.data.schemas import ENTITIES, HIRED, STAGES
 from recsys.data.tables import (
+    SUFFIXES,
     AmbiguousTableError,
     Problem,
     WorldValidationError,
@@ -197,6 +198,15 @@ def _check_manifest(folder: Path, manifest: dict[str, Any]) -> list[Problem]:
                     f"{digest[:12]}… (file changed since the manifest)",
                 )
             )
+    if manifest:  # closed: a table file the manifest does not list would be read unchecked
+        listed = {info.get("file") for info in entries.values() if isinstance(info, dict)}
+        for name in ENTITIES:
+            for suffix in SUFFIXES:
+                file = f"{name}{suffix}"
+                if (folder / file).exists() and file not in listed:
+                    problems.append(
+                        Problem(file, None, None, "a table listed in manifest.json", "unlisted")
+                    )
     return problems
 
 
