@@ -135,3 +135,20 @@ def test_sigkill_then_resume_gives_identical_output(rec, tmp_path):
         out
     ).equals(pd.read_parquet(tmp_path / "ref.parquet"))
     pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(tmp_path / "ref.parquet"))
+
+
+def test_a_second_run_on_the_same_output_stops_at_once(rec, tmp_path):
+    """Two runs writing one output would race over its checkpoints: the second is refused while
+    the first holds the output's lock, and a finished run leaves no lock or parts behind."""
+    from recsys.serving.batch import output_lock
+
+    pool = tmp_path / "pool.parquet"
+    pairs_frame(rec, 20, seed=3).to_parquet(pool, index=False)
+    out = tmp_path / "scored.parquet"
+    with output_lock(out):  # the first run, still going
+        with pytest.raises(ValueError, match="Another run is writing"):
+            score_pool(rec, pool, out, progress=False)
+    assert not out.exists()
+    score_pool(rec, pool, out, progress=False)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["pool.parquet", "scored.parquet", "scored.parquet.summary.json"]
