@@ -145,9 +145,9 @@ def test_a_second_run_on_the_same_output_stops_at_once(rec, tmp_path):
     pool = tmp_path / "pool.parquet"
     pairs_frame(rec, 20, seed=3).to_parquet(pool, index=False)
     out = tmp_path / "scored.parquet"
-    with output_lock(out):  # the first run, still going
-        with pytest.raises(ValueError, match="Another run is writing"):
-            score_pool(rec, pool, out, progress=False)
+    # the first run, still going, holds the lock
+    with output_lock(out), pytest.raises(ValueError, match="Another run is writing"):
+        score_pool(rec, pool, out, progress=False)
     assert not out.exists()
     score_pool(rec, pool, out, progress=False)
     left = sorted(p.name for p in tmp_path.iterdir())
