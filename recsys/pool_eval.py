@@ -125,7 +125,7 @@ def read_labelled_pool(
             f"The 'missing' parameter of read_labelled_pool must be 'zero' or 'exclude'. "
             f"Got {missing!r} instead."
         )
-    pool = pool if isinstance(pool, Pool) else Pool(pool)
+    pool = pool if isinstance(pool, Pool) else Pool(pool, check=False)  # problems listed below
     if not pool.path.is_dir():
         want = "a folder with candidates.* and roles.*"
         raise PoolEvalError([Problem(str(pool.path), None, None, want, "a file")])

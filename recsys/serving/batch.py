@@ -220,15 +220,18 @@ class Pool:
     something to score.  A folder holding two files for one part (``pairs.csv`` and
     ``pairs.parquet``) is refused rather than one being read silently."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, check: bool = True) -> None:
+        """``check=False`` reads without the checks, for a caller that reports every problem
+        itself (:func:`recsys.pool_eval.read_labelled_pool`)."""
         self.path = Path(path)
         if not self.path.exists():
             raise FileNotFoundError(f"The pool {self.path} does not exist.")
         if self.path.is_dir():
             self.pairs = _find(self.path, "pairs")
             cands, roles = _find(self.path, "candidates"), _find(self.path, "roles")
-            self.candidates = _definitions_file(cands, "candidate_id") if cands else None
-            self.roles = _definitions_file(roles, "role_id") if roles else None
+            read = _definitions_file if check else (lambda path, _id: read_frame(path))
+            self.candidates = read(cands, "candidate_id") if cands else None
+            self.roles = read(roles, "role_id") if roles else None
             if self.pairs is None and (self.candidates is None or self.roles is None):
                 raise ValueError(
                     f"The pool folder {self.path} needs pairs.* or both candidates.* "
@@ -237,7 +240,9 @@ class Pool:
         else:
             self.pairs, self.candidates, self.roles = self.path, None, None
         self.mode: Literal["pairs", "cross"] = "pairs" if self.pairs is not None else "cross"
-        if self.pairs is not None:
+        if not check:
+            self.rows = None
+        elif self.pairs is not None:
             self.rows = check_pairs(self.pairs)
         else:
             self.rows = len(self.candidates) * len(self.roles)
