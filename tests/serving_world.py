@@ -67,3 +67,21 @@ def pairs_frame(rec, n: int, seed: int = 0) -> pd.DataFrame:
     c = rec.world.candidates["candidate_id"].to_numpy()
     r = rec.world.roles["role_id"].to_numpy()
     return pd.DataFrame({"candidate_id": rng.choice(c, n), "role_id": rng.choice(r, n)})
+
+
+def tiny_store(path: Path) -> Path:
+    """A live store at ``path`` holding the tiny bundle's world, vectors and read skills."""
+    from recsys.recommender import Recommender
+    from recsys.store import Store
+    from recsys.store.world_io import seed_store
+
+    rec = Recommender.load(tiny_bundle())
+    with Store.open(path, create=True) as store:
+        seed_store(
+            store,
+            rec.world,
+            indexes=rec.indexes,
+            extracted=pd.read_parquet(tiny_bundle() / "text" / "resume_skills.parquet"),
+            reader_id=rec.reader_id,
+        )
+    return path

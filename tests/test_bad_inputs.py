@@ -626,23 +626,15 @@ def test_indexes(case, tmp_path):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     from fastapi.testclient import TestClient
+    from serving_world import tiny_store
 
     from recsys.recommender import Recommender
     from recsys.serving.api import create_app
     from recsys.serving.settings import ServeConfig
-    from recsys.store import Store
-    from recsys.store.world_io import seed_store
 
     root = tmp_path_factory.mktemp("bad-api")
     rec = Recommender.load(tiny_bundle())
-    with Store.open(root / "store", create=True) as store:
-        seed_store(
-            store,
-            rec.world,
-            indexes=rec.indexes,
-            extracted=pd.read_parquet(tiny_bundle() / "text" / "resume_skills.parquet"),
-            reader_id=rec.reader_id,
-        )
+    tiny_store(root / "store")
     app = create_app(
         str(tiny_bundle()),
         api_keys=["admin-key:admin", "rec-key"],

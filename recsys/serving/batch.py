@@ -44,13 +44,10 @@ SUFFIXES = (".parquet", ".csv", ".jsonl")
 
 # ---------------------------------------------------------------------- pool reading
 def _find(folder: Path, stem: str) -> Path | None:
-    found = [folder / f"{stem}{s}" for s in SUFFIXES if (folder / f"{stem}{s}").exists()]
-    if len(found) > 1:
-        raise ValueError(
-            f"The pool folder {folder} holds {', '.join(p.name for p in found)}: expected one "
-            f"{stem} file. Remove the others."
-        )
-    return found[0] if found else None
+    """The ``stem`` file of a pool folder; two of them are refused (the world reader's rule)."""
+    from recsys.data.tables import find_table
+
+    return find_table(folder, stem)
 
 
 def _check_text(path: Path) -> None:

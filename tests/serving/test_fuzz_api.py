@@ -23,7 +23,6 @@ from schemathesis.checks import (
 )
 from serving_world import tiny_bundle
 
-from recsys.recommender import Recommender
 from recsys.serving.api import create_app
 from recsys.serving.settings import ServeConfig
 
@@ -40,22 +39,11 @@ CHECKS = (
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory):
-    import pandas as pd
     from fastapi.testclient import TestClient
-
-    from recsys.store import Store
-    from recsys.store.world_io import seed_store
+    from serving_world import tiny_store
 
     root = tmp_path_factory.mktemp("fuzz")
-    rec = Recommender.load(tiny_bundle())
-    with Store.open(root / "store", create=True) as store:
-        seed_store(
-            store,
-            rec.world,
-            indexes=rec.indexes,
-            extracted=pd.read_parquet(tiny_bundle() / "text" / "resume_skills.parquet"),
-            reader_id=rec.reader_id,
-        )
+    tiny_store(root / "store")
     settings_ = ServeConfig(saved_shortlists=str(root / "saved"), event_log=str(root / "events"))
     app = create_app(
         str(tiny_bundle()),
