@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,34 @@ def paths(folder: str | Path, kind: str) -> dict[str, Path]:
     }
 
 
+def _write_faiss(index: Any, path: Path) -> str:
+    """Write a FAISS index to ``path``; returns the file's sha256, computed on a second thread
+    from the bytes as they are written (hashlib releases the GIL, so on two cores the hash costs
+    no wall time, where hashing the written file after costs a read and a hash: ~0.3 s for the
+    400 MB index of 10^6 candidates, a third of an erasure's time)."""
+    digest = hashlib.sha256()
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=32)
+
+    def hash_all() -> None:
+        while (chunk := chunks.get()) is not None:
+            digest.update(chunk)
+
+    hasher = threading.Thread(target=hash_all, name="recsys-index-hash", daemon=True)
+    hasher.start()
+    try:
+        with path.open("wb") as fh:
+
+            def write(chunk: bytes) -> None:
+                fh.write(chunk)
+                chunks.put(chunk)
+
+            faiss.write_index(index, faiss.PyCallbackIOWriter(write))
+    finally:
+        chunks.put(None)
+        hasher.join()
+    return digest.hexdigest()
+
+
 def save_index(index: VectorIndex, folder: str | Path) -> Path:
     """Write the three files atomically (temp file, then rename); returns the manifest path."""
     if index.index_ is None:
@@ -66,7 +96,7 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
     p = paths(folder, index.kind)
     tmp_faiss, tmp_attrs = _tmp(folder, ".faiss"), _tmp(folder, ".parquet")
     try:
-        faiss.write_index(index.index_, str(tmp_faiss))
+        faiss_sha256 = _write_faiss(index.index_, tmp_faiss)
         attrs = index._attrs.reset_index()
         # Row groups bound each Arrow chunk: one huge group of list columns cannot be read back.
         attrs.to_parquet(tmp_attrs, index=False, row_group_size=100_000)
@@ -78,7 +108,7 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
             "metric": "inner_product",
             "count": len(index),
             "factory": index.factory_,
-            "sha256": file_sha256(tmp_faiss),
+            "sha256": faiss_sha256,
             "attrs_sha256": file_sha256(tmp_attrs),
             "next_id": len(index._names),
             "tombstones": index._tombstones,
