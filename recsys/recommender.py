@@ -202,6 +202,7 @@ class Recommender(ScoringMixin, CatalogueMixin):
         store: str | Path | None = None,
         poll_seconds: float = 0.5,
         trial: bool = False,
+        paged: bool | None = None,
     ) -> Any:
         """Load a bundle folder, ``models:/name@alias``, ``models:/name/version`` or ``runs:/…``.
 
@@ -211,7 +212,9 @@ class Recommender(ScoringMixin, CatalogueMixin):
 
         With ``store`` (a :mod:`recsys.store` folder or ``sqlite:///`` URI) the model serves the
         store's current candidates and roles: a :class:`recsys.serving.live.LiveRecommender`, with
-        this class's API, that follows the store's changes (see :meth:`over_store`)."""
+        this class's API, that follows the store's changes (see :meth:`over_store`); ``paged``:
+        its candidates read per query instead of held (:mod:`recsys.serving.paged`; default:
+        when the store holds more than 100,000)."""
         with local_bundle(uri) as (folder, source):  # a download is read whole, then removed
             if trial:
                 trial_parse(folder)
@@ -223,7 +226,7 @@ class Recommender(ScoringMixin, CatalogueMixin):
             return rec
         from recsys.serving.live import LiveRecommender
 
-        return LiveRecommender(rec, store, poll_seconds=poll_seconds)
+        return LiveRecommender(rec, store, poll_seconds=poll_seconds, paged=paged)
 
     @property
     def reader_id(self) -> str:
@@ -237,21 +240,32 @@ class Recommender(ScoringMixin, CatalogueMixin):
         embedded = "+emb" if model.config.skills_embedding else ""
         return f"{model.encoder.model_id}{embedded}:{digest}"
 
-    def over_store(self, store: Any) -> Recommender:
+    def over_store(self, store: Any, *, candidates: bool = True) -> Recommender:
         """This model over a store's committed content (one pinned snapshot: tables and indexes
         of the same commit).  The models, configuration, skill reader and feature statistics
         (BM25 reference, history rates, seniority scale) stay the model's; candidates, roles,
         holdings, history and their vectors come from the store.  Résumé skills the store holds as
-        read by :attr:`reader_id` are used, others are read when first needed."""
+        read by :attr:`reader_id` are used, others are read when first needed.
+
+        ``candidates=False``: the roles side only (roles, skills, contracts, credentials; no
+        candidate is read, the candidate index is empty; the reference day is the store's latest
+        ``observed_until``, as over the whole store): what :mod:`recsys.serving.paged` serves
+        beside the candidates it reads per query."""
+        from recsys.index import VectorIndex
         from recsys.text import KINDS
 
         model = self.base if self.base is not None else self
+        now = None
         with store.snapshot() as snap:
-            world = snap.to_world()
+            world = snap.to_world(candidates=candidates)
             indexes = {kind: snap.index(kind) for kind in KINDS}
-            known = snap.extracted("candidates", model.reader_id)
-            keys = {kind: snap.text_keys(kind) for kind in ("candidates", "roles")}
+            known = snap.extracted("candidates", model.reader_id) if candidates else []
+            keys = {"roles": snap.text_keys("roles")}
+            if candidates:
+                keys["candidates"] = snap.text_keys("candidates")
             version = snap.version()
+            if not candidates and "now" not in model.config.features:
+                now = snap.latest("outcomes", "observed_until")
         for kind in ("candidates", "roles"):
             index = indexes[kind]
             if index is None or len(index) == 0:
@@ -266,8 +280,11 @@ class Recommender(ScoringMixin, CatalogueMixin):
                     f"model embeds with {model.encoder.model_id!r}; re-embed the store with "
                     "`recsys ingest --model` for this model"
                 )
+        if not candidates:  # the store's index is searched per query, not copied in here
+            dim, model_id = indexes["candidates"].dim, indexes["candidates"].model_id
+            indexes["candidates"] = VectorIndex("candidates", dim, model_id)
         info = {"store": str(store.folder), "store_version": version}
-        return model._over(world, indexes, known if len(known) else None, info, keys)
+        return model._over(world, indexes, known if len(known) else None, info, keys, now=now)
 
     def over_world(self, world: Any, indexes: dict[str, Any] | None = None) -> Recommender:
         """This model over a :class:`recsys.data.World` (e.g. ``load_world(path)``): as

@@ -93,7 +93,10 @@ def _load(model: str, config: Path | None, store: str | None = None):
     from recsys.recommender import Recommender
     from recsys.serving.settings import load_serve_config
 
-    rec = Recommender.from_uri(model, config=load_serve_config(config).recommender, store=store)
+    settings = load_serve_config(config)
+    rec = Recommender.from_uri(
+        model, config=settings.recommender, store=store, paged=settings.store_paged
+    )
     if store is None and not rec.holds_data:  # a registered model: the data is in a store
         typer.echo(
             f"Note: {model} is a model bundle (no candidates or roles); it answers free text "

@@ -87,9 +87,12 @@ def audit_shortlist(
             f"Got {k!r} instead."
         )
     source = "the groups frame"
+    paged = groups is None and getattr(rec, "paged", False)  # groups read per pool from the store
     if groups is None:
         groups, source = getattr(rec.world, "groups", None), "the served data's groups table"
-    if groups is None or len(groups) == 0:
+    if paged and rec.store.count("groups"):
+        groups = None
+    elif groups is None or len(groups) == 0:
         raise NoGroupDataError(
             "The served data holds no group data (its 'groups' table is absent or empty), and the "
             "audit needs each candidate's protected attributes: serve a store seeded from a world "
@@ -112,6 +115,8 @@ def audit_shortlist(
             f"with filters {filters!r}."
         )
     scores = frame[["role_id", "candidate_id", "rank", "fit", "score"]]
+    if groups is None:  # paged: the pool's rows of the store's groups table
+        groups = rec.store.rows_of("groups", frame["candidate_id"].astype(str).tolist())
     if fairness is not None:  # the re-ranked top k, drawn from the same pool
         shown = rec.shortlist(
             role_id=role_id,

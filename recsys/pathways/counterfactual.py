@@ -38,6 +38,8 @@ def serving_recommender(rec: Any, candidate_id: str | None = None) -> Any:
     """The :class:`recsys.recommender.Recommender` that answers for ``candidate_id`` now: ``rec``
     itself, a live store's current one, or the part of a delta that holds the candidate."""
     rec = getattr(rec, "current", rec)  # a LiveRecommender: what it serves now
+    if getattr(rec, "paged", False):  # a PagedView (recsys.serving.paged): the candidate's part
+        return rec.part_for([candidate_id]) if candidate_id is not None else rec.roles_side
     if hasattr(rec, "snapshot_recommender"):  # a DeltaView (recsys.serving.delta)
         if rec.delta is not None and candidate_id in rec.touched:
             return rec.delta

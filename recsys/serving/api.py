@@ -189,6 +189,7 @@ def _load(model: str, settings: ServeConfig, trial: bool = False) -> Any:
         config=settings.recommender,
         store=settings.store,
         poll_seconds=settings.store_poll_seconds,
+        paged=settings.store_paged,
         trial=trial,
     )
     # warmed here so that /readyz turns true only when the first request will be fast
@@ -202,7 +203,9 @@ def _live(rec: Any, settings: ServeConfig) -> Any:
 
     if isinstance(rec, LiveRecommender) or settings.store is None:
         return rec
-    return LiveRecommender(rec, settings.store, poll_seconds=settings.store_poll_seconds)
+    return LiveRecommender(
+        rec, settings.store, poll_seconds=settings.store_poll_seconds, paged=settings.store_paged
+    )
 
 
 _ROWS_DOC = (

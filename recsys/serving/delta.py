@@ -37,7 +37,7 @@ import pandas as pd
 
 from recsys.explain import Ranking
 
-__all__ = ["DELTA_LIMIT", "DeltaView", "build_delta"]
+__all__ = ["DELTA_LIMIT", "DeltaView", "build_delta", "over_candidates"]
 
 DELTA_LIMIT = 2000  # most candidates a delta serves; beyond it a full rebuild is as cheap
 _CHILDREN = ("holdings", "history", "outcomes", "groups")
@@ -61,37 +61,55 @@ def build_delta(base: Any, store: Any, limit: int = DELTA_LIMIT) -> DeltaView | 
         index = snap.index("candidates")
         if index is None or index.model_id != model.encoder.model_id:
             return None
-        found, vectors = snap.vectors("candidates", touched)
-        keep = [i for i in found if i in index]  # searchable: what a full rebuild would serve
-        delta = None
-        if keep:
-            world = copy.copy(base.world)
-            world.candidates = snap.get("candidates", keep)
-            for kind in _CHILDREN:
-                setattr(world, kind, snap.rows_of(kind, keep))
-            if world.groups is not None and not len(world.groups):
-                world.groups = None
-            known = snap.extracted("candidates", model.reader_id, ids=keep)
-            keys = {
-                "candidates": snap.text_keys("candidates", keep),
-                "roles": snap.text_keys("roles"),
-            }
-            pos = pd.Index(found).get_indexer(keep)
-            from recsys.index import VectorIndex
-
-            own = VectorIndex.build("candidates", keep, vectors[pos], index.model_id)
-            indexes = {**base.indexes, "candidates": own}
-            info = {"store": str(store.folder), "store_version": version}
-            delta = model._over(
-                world,
-                indexes,
-                known if len(known) else None,
-                info,
-                keys,
-                now=base.features_.now_,  # the snapshot's day, not the touched rows' own
-            )
-            delta.fast_features(check=False)
+        delta = over_candidates(base, snap, touched, index, version)
     return DeltaView(base, delta, touched, index, version, erased="erased" in changes)
+
+
+def over_candidates(
+    base: Any,
+    snap: Any,
+    ids: Any,
+    index: Any,
+    version: int | None = None,
+    role_keys: pd.Series | None = None,
+) -> Any:
+    """``base``'s model over the candidates ``ids`` of a store snapshot ``snap`` alone (their
+    rows, holdings, history, outcomes, groups, read skills and stored vectors), with ``base``'s
+    roles, skills, contracts and credentials and its reference day; ``None`` when none of them is
+    in ``index`` (the candidate index served: an id not in it is not searchable, so not served).
+    Every score is a function of its pair alone, so a pair scores here as over the whole store.
+    ``role_keys``: the roles' text keys when the caller has them (else read)."""
+    model = base.base
+    found, vectors = snap.vectors("candidates", list(ids))
+    keep = [i for i in found if i in index]
+    if not keep:
+        return None
+    world = copy.copy(base.world)
+    world.candidates = snap.get("candidates", keep)
+    for kind in _CHILDREN:
+        setattr(world, kind, snap.rows_of(kind, keep))
+    if world.groups is not None and not len(world.groups):
+        world.groups = None
+    known = snap.extracted("candidates", model.reader_id, ids=keep)
+    keys = {
+        "candidates": snap.text_keys("candidates", keep),
+        "roles": snap.text_keys("roles") if role_keys is None else role_keys,
+    }
+    pos = pd.Index(found).get_indexer(keep)
+    from recsys.index import VectorIndex
+
+    own = VectorIndex.build("candidates", keep, vectors[pos], index.model_id)
+    info = {"store": str(snap.folder), "store_version": version}
+    part = model._over(
+        world,
+        {**base.indexes, "candidates": own},
+        known if len(known) else None,
+        info,
+        keys,
+        now=base.features_.now_,  # the snapshot's day, not these rows' own
+    )
+    part.fast_features(check=False)
+    return part
 
 
 class DeltaView:

@@ -50,7 +50,9 @@ class LiveRecommender:
         poll_seconds: float = 0.5,
         compact: bool = True,
         rebuild_after: float = 30.0,
+        paged: bool | None = None,
     ) -> None:
+        from recsys.serving.paged import PAGED_ABOVE
         from recsys.store import Store
 
         self.model = model
@@ -66,7 +68,9 @@ class LiveRecommender:
         self._delta: threading.Thread | None = None
         self._checked = time.monotonic()
         self._version = self.store.version()
-        self._current = self._full = model.over_store(self.store)
+        # candidates read per query instead of held (recsys.serving.paged); default: large stores
+        self.paged = self.store.count("candidates") > PAGED_ABOVE if paged is None else bool(paged)
+        self._current = self._full = self._build()
         self._ingestor: Any = None
 
     # ------------------------------------------------------------------ following the store
@@ -88,10 +92,19 @@ class LiveRecommender:
                 self._start_rebuild(newer)
         return self._current
 
+    def _build(self) -> Any:
+        """What serves the store's committed content: the model over a snapshot, or paged."""
+        if not self.paged:
+            return self.model.over_store(self.store)
+        from recsys.serving.paged import PagedView
+
+        return PagedView.over(self.model, self.store)
+
     def _owed(self) -> bool:
         """A full rebuild is due: what is served is a delta that holds an erasure or is older
-        than ``rebuild_after`` (a burst of writes rebuilds once, not once per write)."""
-        if int(self._full.info["store_version"]) >= self._version:
+        than ``rebuild_after`` (a burst of writes rebuilds once, not once per write).  Never
+        when paged: every query reads the store's current candidates."""
+        if self.paged or int(self._full.info["store_version"]) >= self._version:
             return False
         view = self._current
         young = time.monotonic() - getattr(view, "created", 0.0) < self.rebuild_after
@@ -125,6 +138,8 @@ class LiveRecommender:
         """Serve the store's writes as a delta beside the last full rebuild, if they allow one."""
         from recsys.serving.delta import build_delta
 
+        if self.paged:
+            return self._follow_paged()
         try:
             view = build_delta(self._full, self.store)
         except Exception as err:  # noqa: BLE001 - the full rebuild below serves the write anyway
@@ -140,6 +155,19 @@ class LiveRecommender:
                 self._current, self._version = view, view.info["store_version"]
         return True
 
+    def _follow_paged(self) -> bool:
+        """Paged: writes that touched only candidates need nothing (each query reads the
+        store); ``False`` when roles, skills, contracts or credentials changed (the roles side
+        is rebuilt)."""
+        with self.store.snapshot() as snap:
+            version = snap.version()
+            changes = snap.changes(int(self._full.info["store_version"]))
+        if changes is None or set(changes) - {"candidates", "index", "erased"}:
+            return False
+        with self._swap:
+            self._version = max(self._version, version)
+        return True
+
     def _settle(self) -> Any:
         """The full rebuild of what a delta serves (waits for the one under way)."""
         building = self._building
@@ -151,18 +179,23 @@ class LiveRecommender:
 
     def refresh(self) -> Any:
         """Rebuild over the store's committed content now and serve it; returns it."""
-        rec = self.model.over_store(self.store)
+        rec = self._build()
         # the version of the snapshot it was built from (read on the snapshot's own connection)
         version = int(rec.info["store_version"])
         # the fast path is built here, not by the first query the new recommender answers (its
         # BM25 rows of unchanged texts come from the model's row cache), and compared with the
         # feature builder just after the swap (it stops itself on a difference)
-        rec.fast_features(check=False)
+        if self.paged:
+            rec._index = self._full._index  # the loaded candidate index, while current
+        else:
+            rec.fast_features(check=False)
         with self._swap:
             if version >= int(self._full.info["store_version"]):
                 self._full = rec
             if version >= self._version:
                 self._current, self._version = rec, version
+        if self.paged:
+            return self._current
         # the check runs on its own thread, so the next store version's rebuild need not wait
         threading.Thread(
             target=rec.verify_fast_path, name="recsys-fastpath-check", daemon=True
@@ -184,7 +217,7 @@ class LiveRecommender:
             if self._ingestor is None:
                 self._ingestor = Ingestor(recommender=self.model)
             report = ingest(self.store, inputs, kind=kind, ingestor=self._ingestor)
-            if not self._serve_delta():  # else served now, rebuilt in full when due
+            if not self._serve_delta():  # paged: nothing to do unless roles changed  # else served now, rebuilt in full when due
                 self.refresh()
             self._compact_if_due()
         return report
@@ -198,7 +231,8 @@ class LiveRecommender:
                 if thread is not None and thread.is_alive():
                     thread.join()
             n = erase_candidates(self.store, candidate_ids, encoder=self.model.encoder)
-            self.refresh()
+            if not (self.paged and self._follow_paged()):  # paged: the next query reads it
+                self.refresh()
             self._compact_if_due()
         return n
 

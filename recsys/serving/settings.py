@@ -115,6 +115,12 @@ class ServeConfig(BaseModel):
         description="folder of the saved shortlists' SQLite file (recsys.serving.saved; made on "
         "the first save, relative to where the server runs); None = saving is off",
     )
+    store_paged: bool | None = Field(
+        None,
+        description="read a served store's candidates per query instead of holding them "
+        "(recsys.serving.paged: memory stays flat as the pool grows); None = paged when the "
+        "store holds more than 100,000 candidates",
+    )
     store_poll_seconds: float = Field(
         0.5,
         gt=0,

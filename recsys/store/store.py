@@ -119,6 +119,18 @@ class _Reader:
                 )
         return decode(rows, table)
 
+    def latest(self, kind: str, column: str) -> Any:
+        """The largest value of a column (a timestamp as ``pd.Timestamp``; ``None`` when empty):
+        one indexed SQL aggregate, not a table read."""
+        table = spec(kind)
+        if column not in table.columns:
+            raise ValueError(f"latest: {kind!r} has no column {column!r}")
+        value = self._db.execute(f'SELECT MAX("{column}") FROM "{kind}"')[0][0]
+        if value is None:
+            return None
+        codec = table.codecs[table.columns.index(column)]
+        return pd.Timestamp(value, unit="ns") if codec == "time" else value
+
     def holdings(self, candidate_ids: Sequence[str]) -> pd.DataFrame:
         return self.rows_of("holdings", candidate_ids)
 
@@ -229,9 +241,11 @@ class _Reader:
             skills += found
         return pd.DataFrame({key: found_ids, "skill_id": skills, "read": found_ids})
 
-    def to_world(self) -> Any:
+    def to_world(self, candidates: bool = True) -> Any:
         """Every table as a validated :class:`recsys.data.io.World` (reads the whole store: for
-        exports, training snapshots and small pools; queries read by id)."""
+        exports, training snapshots and small pools; queries read by id).  ``candidates=False``:
+        the candidates and their child tables left empty (what a paged server holds:
+        :mod:`recsys.serving.paged`)."""
         from recsys.data.io import World
         from recsys.data.schemas import ENTITIES
 
@@ -241,8 +255,10 @@ class _Reader:
                 table = spec(kind)
                 cols = ", ".join(f'"{c}"' for c in table.columns)
                 order = f'"{table.key}"' if table.key else "_rowid"
+                where = "" if candidates or kind not in ("candidates", *CHILDREN) else " WHERE 0"
                 frames[kind] = decode(
-                    self._db.execute(f'SELECT {cols} FROM "{kind}" ORDER BY {order}'), table
+                    self._db.execute(f'SELECT {cols} FROM "{kind}"{where} ORDER BY {order}'),
+                    table,
                 )
         groups = frames.pop("groups")
         return World(**frames, groups=groups if len(groups) else None)

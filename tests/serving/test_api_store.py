@@ -20,10 +20,11 @@ from recsys.serving.settings import ServeConfig
 KEY = {"Authorization": "Bearer test-key"}
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
+@pytest.fixture(scope="module", params=[False, True], ids=["held", "paged"])
+def served(tmp_path_factory, request):
     """(client, model, store folder, encoder cache folder): the tiny bundle served over a store
-    seeded from its world, with an on-disk embedding cache of its own."""
+    seeded from its world, with an on-disk embedding cache of its own; its candidates held in
+    memory, or read per query (``store_paged``: recsys.serving.paged)."""
     from recsys.store import Store
     from recsys.store.world_io import seed_store
 
@@ -43,7 +44,7 @@ def served(tmp_path_factory):
                 reader_id=rec.reader_id,
             )
         # polled often, so that queries poll the store while it is written and compacted
-        settings = ServeConfig(store_poll_seconds=0.001)
+        settings = ServeConfig(store_poll_seconds=0.001, store_paged=request.param)
         app = create_app(
             str(bundle), api_keys=["test-key:admin"], store=root / "store", settings=settings
         )

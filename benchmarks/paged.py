@@ -1,0 +1,217 @@
+"""A served model over a large store, candidates read per query (``recsys.serving.paged``); JSON.
+
+    python benchmarks/paged.py --model BUNDLE --world worlds/demo --candidates 1000000 \
+        --folder /tmp/pagedbench [--workers 4] [--unpaged]
+
+**The store.**  ``recsys store init`` of the world with the model (its roles, skills, contracts,
+credentials, candidates, their vectors and read résumé skills), then clones ``S00000000…`` of the
+world's candidates up to ``--candidates``: each clone has its source's row (résumé text, skills,
+years…), holdings and history, the skills the model read from that résumé, and a synthetic vector
+(its source's plus Gaussian noise ``--noise`` per dimension, re-normalised: the issue allows
+synthetic vectors).  Then the candidate index is rebuilt for the full count (``IVF{nlist},SQ8``).
+A folder that already holds a store of that size is reused.
+
+**Workers.**  Each is a fresh process, as a ``recsys serve`` worker: ``Recommender.from_uri(model,
+store=…, paged=True)`` and ``warmup()``, then ``--requests`` shortlists (k = ``--k``) of random
+roles by id and as many of free-text JDs (the roles' descriptions, made unique per request so the
+encoder's cache never answers), one at a time: p50/p99 latency; then its RSS and PSS (pages shared
+with other processes, the memory-mapped index and the page cache, counted once across them).  One
+worker alone, then ``--workers`` at once (memory measured while all hold their state).
+``--unpaged`` also runs one worker holding every candidate (``paged=False``: what served stores
+did before; only sensible below ~10^5 candidates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def rss_mb() -> tuple[float, float]:
+    status = Path("/proc/self/status").read_text()
+    get = {ln.split(":")[0]: ln.split()[1] for ln in status.splitlines() if ln.startswith("Vm")}
+    return int(get["VmRSS"]) / 1024, int(get["VmHWM"]) / 1024
+
+
+def pss_mb() -> float:
+    rollup = Path("/proc/self/smaps_rollup").read_text()
+    return int(next(ln.split()[1] for ln in rollup.splitlines() if ln.startswith("Pss:"))) / 1024
+
+
+def build(folder: Path, model_uri: str, world_path: str, n: int, noise: float, seed: int) -> dict:
+    """The store (see the module doc); returns what it took."""
+    from recsys.data import load_world
+    from recsys.ingest.pipeline import load_world_into
+    from recsys.recommender import Recommender
+    from recsys.store import Store
+
+    model = Recommender.from_uri(model_uri)
+    world = load_world(world_path)
+    out: dict = {}
+    t0 = time.perf_counter()
+    store = Store.open(folder, create=True)
+    load_world_into(store, world, model)
+    out["store_init_s"] = round(time.perf_counter() - t0, 1)
+    base = world.candidates.reset_index(drop=True)
+    base_ids = base["candidate_id"].astype(str).tolist()
+    found, base_vec = store.vectors("candidates", base_ids)
+    assert found == base_ids, "every world candidate has a vector after store init"
+    read = store.extracted("candidates", model.reader_id, ids=base_ids)
+    skills_of = read.dropna(subset=["skill_id"]).groupby("candidate_id")["skill_id"].agg(list)
+    sha_of = store.text_keys("candidates", base_ids)
+    holdings = world.holdings.groupby("candidate_id")
+    history = world.history.groupby("candidate_id")
+    model_id, reader_id = model.encoder.model_id, model.reader_id
+    rng = np.random.default_rng(seed)
+    t0, batch = time.perf_counter(), 50_000
+    for start in range(0, max(n - len(base), 0), batch):
+        m = min(batch, n - len(base) - start)
+        src = rng.integers(0, len(base), m)
+        ids = [f"S{i:08d}" for i in range(start, start + m)]
+        frame = base.iloc[src].copy()
+        frame["candidate_id"] = ids
+        store.upsert("candidates", frame.reset_index(drop=True))
+        for kind, groups in (("holdings", holdings), ("history", history)):
+            parts = []
+            for cid, s in zip(ids, src, strict=True):
+                src_id = base_ids[s]
+                if src_id in groups.groups:
+                    part = groups.get_group(src_id).copy()
+                    part["candidate_id"] = cid
+                    parts.append(part)
+            if parts:
+                import pandas as pd
+
+                store.upsert(kind, pd.concat(parts, ignore_index=True))
+        vecs = base_vec[src] + noise * rng.normal(size=(m, base_vec.shape[1])).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        shas = [sha_of[base_ids[s]] for s in src]
+        with store._db.write():  # bulk: straight into the tables, one index build at the end
+            store._db.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES ('candidates', ?, ?, ?, ?)",
+                [
+                    (i, model_id, h, v.astype(np.float32).tobytes())
+                    for i, h, v in zip(ids, shas, vecs, strict=True)
+                ],
+            )
+            store._db.executemany(
+                "INSERT OR REPLACE INTO extracted VALUES ('candidates', ?, ?, ?, ?)",
+                [
+                    (i, reader_id, h, json.dumps(skills_of.get(base_ids[s], [])))
+                    for i, h, s in zip(ids, shas, src, strict=True)
+                ],
+            )
+    out["clone_rows_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    store.rebuild_index("candidates", model_id)
+    out["index_build_s"] = round(time.perf_counter() - t0, 1)
+    out["candidates"] = store.count("candidates")
+    store.close()
+    return out
+
+
+def worker(model_uri: str, folder: str, args: dict, paged: bool, out: mp.Queue) -> None:
+    """A fresh serving process (see the module doc)."""
+    from recsys.recommender import Recommender
+
+    imports = rss_mb()[0]
+    t0 = time.perf_counter()
+    rec = Recommender.from_uri(model_uri, store=folder, paged=paged)
+    rec.warmup()
+    load_s = time.perf_counter() - t0
+    roles = rec.world.roles
+    rng = np.random.default_rng(args["seed"])
+    picks = rng.integers(0, len(roles), args["requests"])
+    times: dict[str, list[float]] = {"role": [], "jd": []}
+    for i, p in enumerate(picks):
+        t = time.perf_counter()
+        rec.shortlist(role_id=str(roles["role_id"].iloc[p]), k=args["k"])
+        times["role"].append(time.perf_counter() - t)
+        jd = f"{roles['description'].iloc[p]} (request {i})"
+        t = time.perf_counter()
+        rec.shortlist(job_description=jd, k=args["k"])
+        times["jd"].append(time.perf_counter() - t)
+    out.put({"ready": True})
+    time.sleep(args["hold"])  # workers side by side: measured while every one holds its state
+    rss, peak = rss_mb()
+    result = {"paged": paged, "load_and_warmup_s": round(load_s, 2)}
+    for kind, ts in times.items():
+        ms = 1000 * np.asarray(ts[2:] or ts)  # the first two warm the code paths
+        result[f"{kind}_p50_ms"] = round(float(np.median(ms)), 1)
+        result[f"{kind}_p99_ms"] = round(float(np.quantile(ms, 0.99)), 1)
+    result |= {
+        "rss_mb": round(rss),
+        "peak_rss_mb": round(peak),
+        "pss_mb": round(pss_mb()),
+        "rss_after_imports_mb": round(imports),
+    }
+    out.put(result)
+
+
+def run_workers(model_uri: str, folder: Path, args: dict, count: int, paged: bool = True) -> list:
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    hold = dict(args, hold=args["hold"] if count > 1 else 0.0)
+    procs = [
+        ctx.Process(target=worker, args=(model_uri, str(folder), hold, paged, queue))
+        for _ in range(count)
+    ]
+    for p in procs:
+        p.start()
+    got = [queue.get(timeout=3600) for _ in range(2 * count)]
+    for p in procs:
+        p.join()
+    return [g for g in got if "ready" not in g]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", required=True, help="a full bundle (it holds its world's vectors)")
+    ap.add_argument("--world", required=True)
+    ap.add_argument("--candidates", type=int, default=100_000)
+    ap.add_argument("--folder", type=Path, required=True)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--requests", type=int, default=100)
+    ap.add_argument("--k", type=int, default=50)
+    ap.add_argument("--noise", type=float, default=0.02)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hold", type=float, default=20.0, help="seconds workers wait side by side")
+    ap.add_argument("--unpaged", action="store_true", help="also one worker holding everything")
+    a = ap.parse_args()
+    out: dict = {"candidates": a.candidates, "cpus": os.cpu_count()}
+    marker = a.folder / "bench.json"
+    if marker.exists() and json.loads(marker.read_text()).get("candidates") == a.candidates:
+        out["build"] = json.loads(marker.read_text())
+    else:
+        out["build"] = build(a.folder, a.model, a.world, a.candidates, a.noise, a.seed)
+        marker.write_text(json.dumps(out["build"]))
+    args = {"requests": a.requests, "k": a.k, "seed": a.seed, "hold": a.hold}
+    out["one_worker"] = run_workers(a.model, a.folder, args, 1)[0]
+    if a.unpaged:
+        out["one_worker_unpaged"] = run_workers(a.model, a.folder, args, 1, paged=False)[0]
+    if a.workers > 1:
+        many = run_workers(a.model, a.folder, dict(args, requests=10), a.workers)
+        out[f"{a.workers}_workers"] = {
+            "rss_mb_each": [w["rss_mb"] for w in many],
+            "pss_mb_each": [w["pss_mb"] for w in many],
+            "pss_mb_sum": sum(w["pss_mb"] for w in many),
+            "pss_sum_over_one_worker_pss": round(
+                sum(w["pss_mb"] for w in many) / out["one_worker"]["pss_mb"], 2
+            ),
+        }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
