@@ -12,8 +12,8 @@ synthetic vectors).  Then the candidate index is rebuilt for the full count (``I
 A folder that already holds a store of that size is reused.
 
 **Workers.**  Each is a fresh process, as a ``recsys serve`` worker: ``Recommender.from_uri(model,
-store=…, paged=True)`` and ``warmup()``, then ``--requests`` shortlists (k = ``--k``) of random
-roles by id and as many of free-text JDs (the roles' descriptions, made unique per request so the
+store=…, paged=True)`` and ``warmup()``, then ``--requests`` shortlists (k = ``--k``) of distinct
+random roles by id (none finds its pool already scored) and as many of free-text JDs (the roles' descriptions, made unique per request so the
 encoder's cache never answers), one at a time: p50/p99 latency; then its RSS and PSS (pages shared
 with other processes, the memory-mapped index and the page cache, counted once across them).  One
 worker alone, then ``--workers`` at once (memory measured while all hold their state).
@@ -29,6 +29,7 @@ import multiprocessing as mp
 import os
 import time
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
 
@@ -132,7 +133,8 @@ def worker(model_uri: str, folder: str, args: dict, paged: bool, out: mp.Queue) 
     load_s = time.perf_counter() - t0
     roles = rec.world.roles
     rng = np.random.default_rng(args["seed"])
-    picks = rng.integers(0, len(roles), args["requests"])
+    # distinct roles: no request finds its pool already scored (cold, as a new query is)
+    picks = rng.choice(len(roles), min(args["requests"], len(roles)), replace=False)
     times: dict[str, list[float]] = {"role": [], "jd": []}
     for i, p in enumerate(picks):
         t = time.perf_counter()
@@ -169,7 +171,14 @@ def run_workers(model_uri: str, folder: Path, args: dict, count: int, paged: boo
     ]
     for p in procs:
         p.start()
-    got = [queue.get(timeout=3600) for _ in range(2 * count)]
+    got: list = []
+    while len(got) < 2 * count:
+        try:
+            got.append(queue.get(timeout=5))
+        except Empty:  # a worker that died says nothing more: stop instead of waiting forever
+            dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a worker exited with {dead[0]} (traceback above)") from None
     for p in procs:
         p.join()
     return [g for g in got if "ready" not in g]

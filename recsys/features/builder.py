@@ -236,6 +236,7 @@ class FeatureBuilder:
         self._skill_vectors: Any = False  # False = not computed yet; None = unavailable
         self._matcher: Any = False
         self._role_occ: np.ndarray | None = None
+        self._role_queries: Any = None  # BM25 role queries given by share_roles
         self._cand_occ: np.ndarray | None = None  # text-inferred, rows filled on demand
         self._cand_occ_done = np.zeros(len(self.cand_ids_), dtype=bool)
 
@@ -372,6 +373,17 @@ class FeatureBuilder:
             cand[need] = self._candidate_text_occupations(ci[need])
         return occupation_match(cand, role_vecs)
 
+    def share_roles(self, other: FeatureBuilder) -> None:
+        """Take ``other``'s role-side inputs derived from texts (role occupation vectors, BM25
+        role queries) instead of deriving them again: for a builder over the same roles and
+        reference (a store's candidates read per query beside a builder of its roles,
+        :mod:`recsys.serving.paged`); the roles must be the same, in the same order."""
+        if not self.role_ids_.equals(other.role_ids_):
+            raise ValueError("share_roles: the two builders' roles differ")
+        self._role_occ = other._world_role_occupations()
+        if self.bm25 and other.bm25:
+            self._role_queries = other.bm25_tables()[2]
+
     def _world_role_occupations(self) -> np.ndarray | None:
         if self._role_occ is None:
             self._role_occ = self.role_occupation_vectors(self.world.roles)
@@ -386,10 +398,11 @@ class FeatureBuilder:
             else:
                 docs = self._texts("candidates").reindex(self.cand_ids_).fillna("").tolist()
                 model = HashedBM25().fit(docs)
+            queries = self._role_queries
             self._bm25 = (
                 model,
                 self._bm25_rows("candidates", model.documents),
-                self._bm25_rows("roles", model.queries),
+                self._bm25_rows("roles", model.queries) if queries is None else queries,
             )
         return self._bm25
 

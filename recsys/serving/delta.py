@@ -108,6 +108,8 @@ def over_candidates(
         keys,
         now=base.features_.now_,  # the snapshot's day, not these rows' own
     )
+    if world.roles is base.world.roles:  # the same roles: their text-derived inputs are base's
+        part.features_.share_roles(base.features_)
     part.fast_features(check=False)
     return part
 

@@ -29,8 +29,10 @@ re-ranks the retrieved pool (as it does unpaged).  Calls that need every candida
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -44,6 +46,7 @@ from recsys.serving.delta import over_candidates
 __all__ = ["PAGED_ABOVE", "PagedView"]
 
 PAGED_ABOVE = 100_000  # candidates in a store above which a served model pages by default
+PARTS_KEPT = 8  # recent pools' models kept (a recruiter's next request is often on the same pool)
 
 
 class PagedView:
@@ -57,6 +60,12 @@ class PagedView:
         self.info = {**roles_side.info, "paged": True}
         self._index: tuple[int, Any] | None = None  # (generation, candidate index), shared
         self._loading = threading.Lock()
+        # (store version, pool ids) -> the model over that pool: a pool's second request (a
+        # pathway, the next page, a re-sort) reuses it, and its scored pools (PoolScores); any
+        # write moves the version, so a kept part never serves data older than the query's, and
+        # parts of older versions are dropped (an erased person's rows do not stay in memory)
+        self._parts: OrderedDict[tuple[int, bytes], Any] = OrderedDict()
+        self._parts_lock = threading.Lock()
         self.created = time.monotonic()
 
     @classmethod
@@ -82,10 +91,22 @@ class PagedView:
 
     def _part(self, snap: Any, index: Any, ids: Sequence[str]) -> Any:
         """The model over candidates ``ids`` of ``snap`` (``None`` when none is served)."""
+        version = snap.version()
+        ids = [str(i) for i in ids]
+        key = (version, hashlib.blake2b("\n".join(ids).encode("utf-8")).digest())
+        with self._parts_lock:
+            if self._parts and max(v for v, _ in self._parts) < version:
+                self._parts.clear()  # a newer commit: older parts are never served again
+            if key in self._parts:
+                self._parts.move_to_end(key)
+                return self._parts[key]
         role_keys = (self.roles_side.features_.text_keys or {}).get("roles")
-        return over_candidates(
-            self.roles_side, snap, list(ids), index, snap.version(), role_keys=role_keys
-        )
+        part = over_candidates(self.roles_side, snap, ids, index, version, role_keys=role_keys)
+        with self._parts_lock:
+            self._parts[key] = part
+            while len(self._parts) > PARTS_KEPT:
+                self._parts.popitem(last=False)
+        return part
 
     def part_for(self, candidate_ids: Sequence[str]) -> Any:
         """The model over these candidates as the store holds them now: it answers every

@@ -707,11 +707,23 @@ class Store(_Reader):
             ids = [r[0] for r in rows]
             vecs = np.stack([np.frombuffer(r[1], np.float32) for r in rows])
             del rows
-            attrs = None
-            if old is not None and len(old.attributes.columns):
-                attrs = old.attributes.reindex(ids)
-            index = VectorIndex.build(kind, ids, vecs, model_id, attrs, self._index_config())
+            index = VectorIndex.build(
+                kind, ids, vecs, model_id, self._attributes(kind, ids, old), self._index_config()
+            )
             return self._publish({kind: index})
+
+    def _attributes(self, kind: str, ids: list[str], old: VectorIndex | None) -> pd.DataFrame:
+        """Filter attributes of ``ids``: the old index's where it has them, read from the tables
+        for the rest (vectors stored without an index write, an index that was lost)."""
+        from recsys.store.world_io import index_attributes
+
+        known = old.attributes if old is not None and len(old.attributes.columns) else None
+        have = known.index.intersection(ids) if known is not None else pd.Index([])
+        missing = [i for i in ids if i not in have] if len(have) else list(ids)
+        parts = [] if known is None else [known.loc[have]]
+        for chunk in _chunks(missing, 50_000):
+            parts.append(index_attributes(self, kind, chunk))
+        return pd.concat(parts).reindex(ids) if len(parts) > 1 else parts[0].reindex(ids)
 
     def delete_candidates(self, ids: Sequence[str]) -> int:
         """Erase candidates: their rows, holdings, history, outcomes, groups, embeddings and

@@ -143,3 +143,19 @@ def test_pathways_and_moves_over_a_paged_view_are_those_over_the_whole_store(mod
     assert [(m.role_id, m.credentials, round(m.fit, 9)) for m in got] == [
         (m.role_id, m.credentials, round(m.fit, 9)) for m in want
     ]
+
+
+def test_a_paged_view_keeps_recent_pools_models_of_the_current_version_only(model, store):
+    paged = PagedView.over(model, store)
+    role = some_role(model)
+    paged.shortlist(role_id=role, k=5)
+    kept = dict(paged._parts)
+    assert len(kept) == 1
+    paged.shortlist(role_id=role, k=10)  # the same pool: its model is reused
+    assert list(paged._parts.values())[0] is list(kept.values())[0]
+    cid = paged.shortlist(role_id=role, k=1).to_frame()["candidate_id"].iloc[0]
+    with Store.open(store.folder) as writer:
+        erase_candidates(writer, [cid])
+    assert cid not in set(paged.shortlist(role_id=role, k=50).to_frame()["candidate_id"])
+    versions = {v for v, _ in paged._parts}
+    assert versions == {store.version()}  # the parts holding the erased person are gone

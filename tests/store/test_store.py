@@ -163,3 +163,20 @@ def test_database_passes_integrity_check(store):
     db = sqlite3.connect(store.folder / "tables.sqlite")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+def test_a_rebuilt_index_reads_the_filter_attributes_it_lacks_from_the_tables(store, world):
+    ids = store.ids("candidates")
+    store.put_vectors("candidates", ids[:1], unit_vectors(len(ids))[:1], "m")
+    with store._db.write():  # vectors stored without an index write (a bulk load, a lost index)
+        store._db.executemany(
+            "INSERT OR REPLACE INTO embeddings VALUES ('candidates', ?, 'm', NULL, ?)",
+            [(i, v.tobytes()) for i, v in zip(ids[1:], unit_vectors(len(ids))[1:], strict=True)],
+        )
+    store.rebuild_index("candidates", "m")
+    attrs = store.index("candidates").attributes
+    want = world.candidates.set_index("candidate_id").loc[ids, "location"].astype(str)
+    assert attrs.loc[ids, "location"].tolist() == want.tolist()
+    loc = want.iloc[-1]
+    hits = store.search("candidates", unit_vectors(len(ids))[-1:], k=5, filters={"location": loc})
+    assert ids[-1] in set(hits.ids[0])
