@@ -97,7 +97,7 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
     tmp_faiss, tmp_attrs = _tmp(folder, ".faiss"), _tmp(folder, ".parquet")
     try:
         faiss_sha256 = _write_faiss(index.index_, tmp_faiss)
-        attrs = index._attrs.reset_index()
+        attrs = index._all_attrs().reset_index()
         # Row groups bound each Arrow chunk: one huge group of list columns cannot be read back.
         attrs.to_parquet(tmp_attrs, index=False, row_group_size=100_000)
         manifest = {
@@ -126,6 +126,17 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
         for t in (tmp_faiss, tmp_attrs):
             t.unlink(missing_ok=True)
     return p["manifest"]
+
+
+def _read_attrs(source: Any) -> pd.DataFrame:
+    """The attribute table of an index file (list columns as Python lists)."""
+    if hasattr(source, "seek"):
+        source.seek(0)
+    attrs = pd.read_parquet(source)
+    for col in attrs.columns:
+        if attrs[col].dtype == object and len(attrs) and isinstance(attrs[col].iloc[0], np.ndarray):
+            attrs[col] = attrs[col].apply(list)
+    return attrs
 
 
 def read_manifest(folder: str | Path, kind: str) -> dict[str, Any]:
@@ -204,10 +215,12 @@ def load_index(
     index.index_ = faiss.read_index(str(p["faiss"]), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
     index.mapped_ = bool(mmap)
     index.factory_ = manifest["factory"]
-    attrs = pd.read_parquet(p["attrs"])
-    for col in attrs.columns:
-        if attrs[col].dtype == object and len(attrs) and isinstance(attrs[col].iloc[0], np.ndarray):
-            attrs[col] = attrs[col].apply(list)
+    if mmap:  # a server's: entity ids now, the other columns on the first filter (_all_attrs)
+        handle = p["attrs"].open("rb")  # keeps the file readable after its generation is deleted
+        attrs = pd.read_parquet(handle, columns=["int_id", "entity_id"])
+        index._attrs_rest = lambda: _read_attrs(handle).set_index("int_id")
+    else:
+        attrs = _read_attrs(p["attrs"])
     index._attrs = attrs.set_index("int_id")
     names: list[Any] = [None] * int(manifest["next_id"])
     for i, name in zip(index._attrs.index.tolist(), attrs["entity_id"].tolist(), strict=True):

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ import pandas as pd
 
 from recsys.index.attributes import filter_mask
 from recsys.index.config import IndexConfig, resolve_factory
+
+_ATTRS_LOCK = threading.Lock()  # one lazy attribute read at a time (see VectorIndex._all_attrs)
 
 
 @dataclass
@@ -82,6 +85,8 @@ class VectorIndex:
         self._tombstones = 0
         self._exploded: dict[str, pd.Series] = {}
         self._names_arr: np.ndarray | None = None  # cached object array of _names + [None]
+        # reads the attribute columns a mapped index left on disk (see _all_attrs)
+        self._attrs_rest: Any = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -207,6 +212,18 @@ class VectorIndex:
         self.add(names, vecs, attrs)
         return self
 
+    def _all_attrs(self) -> pd.DataFrame:
+        """The attribute table.  A mapped index (a server's) is loaded with its entity ids only
+        and reads the other columns on the first filtered search: unfiltered serving never
+        holds them (at 10^6 candidates their skill and credential lists are gigabytes)."""
+        if self._attrs_rest is not None:
+            with _ATTRS_LOCK:
+                if self._attrs_rest is not None:
+                    self._attrs = self._attrs_rest()
+                    self._attrs_rest = None
+                    self._exploded = {}
+        return self._attrs
+
     # ------------------------------------------------------------------ inspection
     def __len__(self) -> int:
         return len(self._rows)
@@ -221,7 +238,7 @@ class VectorIndex:
     @property
     def attributes(self) -> pd.DataFrame:
         """Attributes by entity id (a copy)."""
-        return self._attrs.set_index("entity_id")
+        return self._all_attrs().set_index("entity_id")
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """Stored vectors of ``ids`` (approximate for SQ/PQ indexes)."""
@@ -253,7 +270,7 @@ class VectorIndex:
             return Hits(np.full((m, k), None, object), np.full((m, k), np.nan, np.float32))
         allowed: np.ndarray | None = None
         if filters:
-            mask = filter_mask(self._attrs, filters, self._exploded)
+            mask = filter_mask(self._all_attrs(), filters, self._exploded)
             allowed = self._attrs.index.to_numpy()[mask]
         elif self._tombstones:
             allowed = self._attrs.index.to_numpy()
@@ -327,7 +344,7 @@ class VectorIndex:
             "count": len(self),
             "factory": self.factory_,
             "tombstones": self._tombstones,
-            "attributes": [c for c in self._attrs.columns if c != "entity_id"],
+            "attributes": [c for c in self._all_attrs().columns if c != "entity_id"],
         }
 
     def __repr__(self) -> str:

@@ -180,3 +180,23 @@ def test_a_rebuilt_index_reads_the_filter_attributes_it_lacks_from_the_tables(st
     loc = want.iloc[-1]
     hits = store.search("candidates", unit_vectors(len(ids))[-1:], k=5, filters={"location": loc})
     assert ids[-1] in set(hits.ids[0])
+
+
+def test_a_mapped_index_reads_its_filter_attributes_on_the_first_filter(store, world, tmp_path):
+    from recsys.store.world_io import index_attributes
+
+    ids = store.ids("candidates")
+    vecs = unit_vectors(len(ids))
+    attrs = index_attributes(store, "candidates", ids)
+    store.put_vectors("candidates", ids, vecs, "m", attributes=attrs)
+    reader = Store.open(store.folder)
+    index = reader.index("candidates")
+    gen = reader.generation()
+    assert list(index._attrs.columns) == ["entity_id"]  # a server holds ids only, at first
+    store.put_vectors("candidates", ids[:1], vecs[1:2], "m")  # a newer generation: ...
+    assert not (store.folder / "indexes" / f"g{gen:08d}").exists()  # ... the old one is collected
+    loc = world.candidates.set_index("candidate_id").loc[ids[-1], "location"]
+    hits = index.search_batch(vecs[-1:], 3, {"location": loc})  # read from the kept handle
+    assert ids[-1] in set(hits.ids[0])
+    assert "location" in index._attrs.columns
+    reader.close()
