@@ -16,7 +16,9 @@ store=…, paged=True)`` and ``warmup()``, then ``--requests`` shortlists (k = `
 random roles by id (none finds its pool already scored) and as many of free-text JDs (the roles' descriptions, made unique per request so the
 encoder's cache never answers), one at a time: p50/p99 latency; then its RSS and PSS (pages shared
 with other processes, the memory-mapped index and the page cache, counted once across them).  One
-worker alone, then ``--workers`` at once (memory measured while all hold their state).
+worker alone, then ``--workers`` at once (memory measured while all hold their state), twice: spawned
+(each loads its own model) and forked from a supervisor that loaded and warmed it (``recsys serve
+--workers N``'s default: the sum then counts the supervisor too).
 ``--unpaged`` also runs one worker holding every candidate (``paged=False``: what served stores
 did before; only sensible below ~10^5 candidates).
 """
@@ -122,15 +124,30 @@ def build(folder: Path, model_uri: str, world_path: str, n: int, noise: float, s
     return out
 
 
-def worker(model_uri: str, folder: str, args: dict, paged: bool, out: mp.Queue) -> None:
-    """A fresh serving process (see the module doc)."""
+def load(model_uri: str, folder: str, paged: bool) -> tuple:
+    """The served model, loaded and warmed as a worker's lifespan does; (it, seconds)."""
     from recsys.recommender import Recommender
 
-    imports = rss_mb()[0]
     t0 = time.perf_counter()
     rec = Recommender.from_uri(model_uri, store=folder, paged=paged)
     rec.warmup()
-    load_s = time.perf_counter() - t0
+    return rec, time.perf_counter() - t0
+
+
+def worker(
+    model_uri: str, folder: str, args: dict, paged: bool, out: mp.Queue, loaded: tuple = ()
+) -> None:
+    """A serving process (see the module doc): fresh, or forked from a supervisor that
+    ``loaded`` the model (``recsys serve --workers N``'s default)."""
+    if loaded:
+        from recsys.serving.workers import after_fork
+
+        after_fork(max(1, (os.cpu_count() or 1) // args["workers"]))
+        imports = 0.0
+        rec, load_s = loaded
+    else:
+        imports = rss_mb()[0]
+        rec, load_s = load(model_uri, folder, paged)
     roles = rec.world.roles
     rng = np.random.default_rng(args["seed"])
     # distinct roles: no request finds its pool already scored (cold, as a new query is)
@@ -161,17 +178,32 @@ def worker(model_uri: str, folder: str, args: dict, paged: bool, out: mp.Queue) 
     out.put(result)
 
 
-def run_workers(model_uri: str, folder: Path, args: dict, count: int, paged: bool = True) -> list:
-    ctx = mp.get_context("spawn")
+def run_workers(
+    model_uri: str, folder: Path, args: dict, count: int, paged: bool = True, shared: bool = False
+) -> tuple[list, float]:
+    """``count`` workers' results, and the PSS (MB) of the supervisor while they hold their state
+    (``shared``: it loaded the model and forked them, as ``recsys serve --workers N`` does; else
+    they are spawned, each loading its own, and it holds nothing of the model)."""
+    loaded: tuple = ()
+    if shared:
+        from recsys.serving.workers import prepare_fork, settle_for_fork
+
+        ctx = mp.get_context("fork")
+        prepare_fork()
+        loaded = load(model_uri, str(folder), paged)
+        settle_for_fork()
+    else:
+        ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()
-    hold = dict(args, hold=args["hold"] if count > 1 else 0.0)
+    hold = dict(args, hold=args["hold"] if count > 1 else 0.0, workers=count)
     procs = [
-        ctx.Process(target=worker, args=(model_uri, str(folder), hold, paged, queue))
+        ctx.Process(target=worker, args=(model_uri, str(folder), hold, paged, queue, loaded))
         for _ in range(count)
     ]
     for p in procs:
         p.start()
     got: list = []
+    supervisor = 0.0
     while len(got) < 2 * count:
         try:
             got.append(queue.get(timeout=5))
@@ -179,9 +211,11 @@ def run_workers(model_uri: str, folder: Path, args: dict, count: int, paged: boo
             dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
             if dead:
                 raise RuntimeError(f"a worker exited with {dead[0]} (traceback above)") from None
+        if sum("ready" in g for g in got) == count and not supervisor:
+            supervisor = pss_mb()  # every worker holds its state now (they sleep ``hold``)
     for p in procs:
         p.join()
-    return [g for g in got if "ready" not in g]
+    return [g for g in got if "ready" not in g], supervisor
 
 
 def main() -> None:
@@ -206,18 +240,22 @@ def main() -> None:
         out["build"] = build(a.folder, a.model, a.world, a.candidates, a.noise, a.seed)
         marker.write_text(json.dumps(out["build"]))
     args = {"requests": a.requests, "k": a.k, "seed": a.seed, "hold": a.hold}
-    out["one_worker"] = run_workers(a.model, a.folder, args, 1)[0]
+    out["one_worker"] = run_workers(a.model, a.folder, args, 1)[0][0]
     if a.unpaged:
-        out["one_worker_unpaged"] = run_workers(a.model, a.folder, args, 1, paged=False)[0]
-    if a.workers > 1:
-        many = run_workers(a.model, a.folder, dict(args, requests=10), a.workers)
-        out[f"{a.workers}_workers"] = {
+        out["one_worker_unpaged"] = run_workers(a.model, a.folder, args, 1, paged=False)[0][0]
+    one = out["one_worker"]["pss_mb"]
+    for shared in (False, True) if a.workers > 1 else ():
+        many, supervisor = run_workers(
+            a.model, a.folder, dict(args, requests=10), a.workers, shared=shared
+        )
+        total = sum(w["pss_mb"] for w in many) + supervisor
+        out[f"{a.workers}_workers_{'forked_sharing_the_model' if shared else 'spawned'}"] = {
             "rss_mb_each": [w["rss_mb"] for w in many],
             "pss_mb_each": [w["pss_mb"] for w in many],
-            "pss_mb_sum": sum(w["pss_mb"] for w in many),
-            "pss_sum_over_one_worker_pss": round(
-                sum(w["pss_mb"] for w in many) / out["one_worker"]["pss_mb"], 2
-            ),
+            "supervisor_pss_mb": round(supervisor),
+            "pss_mb_sum": round(total),
+            "pss_sum_over_one_worker_pss": round(total / one, 2),
+            "role_p99_ms_each": [w["role_p99_ms"] for w in many],
         }
     print(json.dumps(out, indent=2))
 

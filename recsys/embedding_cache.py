@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from recsys.forking import PerProcess
+
 _WRITE_BATCH = 2000  # rows per write transaction (see EmbeddingCache.put)
 
 
@@ -22,14 +24,23 @@ class EmbeddingCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
+        # one connection per process: a forked serving worker opens its own (recsys.forking)
+        self._conn = PerProcess(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
             "CREATE TABLE IF NOT EXISTS emb (model TEXT NOT NULL, key BLOB NOT NULL, "
             "vec BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID"
         )
-        self._db.commit()
+        db.commit()
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._conn.get()
 
     def get(
         self, model_id: str, keys: Sequence[bytes], dim: int | None = None

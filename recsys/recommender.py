@@ -52,6 +52,7 @@ from recsys.adhoc import WorldView, adhoc_candidates, adhoc_roles, role_skills
 from recsys.bundle import local_bundle, trial_parse, verify_bundle, write_bundle
 from recsys.catalogue import CatalogueMixin
 from recsys.explain import Ranking, ReasonIndex, feature_meanings
+from recsys.forking import trim_heap
 from recsys.models.combine import combine_scores, fit_probability
 from recsys.recommender_config import (
     QUERY_ID,
@@ -401,6 +402,7 @@ class Recommender(ScoringMixin, CatalogueMixin):
         self.extract_skills(["warm up"])
         if encoder:
             getattr(self.encoder, "warmup", lambda: None)()  # any object with encode() may serve
+        trim_heap()  # what the warm-up's transient allocations left free (recsys.forking)
         return self
 
     # ------------------------------------------------------------------ public API

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -247,10 +247,16 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="uvicorn worker processes, each loading the model (memory x N); requests are "
-            "CPU-bound, so one per core.",
+            help="uvicorn worker processes; requests are CPU-bound, so one per core.",
         ),
     ] = 1,
+    share_model: Annotated[
+        bool,
+        typer.Option(
+            help="--workers N: load the model once and fork the workers, which share its memory "
+            "(else each loads its own: memory x N).",
+        ),
+    ] = True,
     store: StoreOpt = None,
     event_log: Annotated[
         str | None,
@@ -286,10 +292,21 @@ def serve(
         typer.echo(_listening(host, sock.getsockname()[1]))
         uvicorn.Server(server).run(sockets=[sock])
         return
-    # N processes, one SO_REUSEPORT socket each (recsys.serving.workers says why not uvicorn's):
-    # each builds its app from these variables and loads the model in its own lifespan.
+    # N processes, one SO_REUSEPORT socket each (recsys.serving.workers says why not uvicorn's)
     from recsys.serving.workers import run_workers, share_of_cores
 
+    if share_model:  # loaded and warmed here once, then forked: the workers share its memory
+        if store is not None:
+            settings = settings.model_copy(update={"store": str(store)})
+
+        def preload() -> Any:
+            rec = api._load(model, settings)
+            return lambda: api.create_app(model, recommender=rec, settings=settings)
+
+        typer.echo(_listening(host, port, workers))
+        run_workers("recsys serve", workers, host, port, log_level.value, preload=preload)
+        return
+    # spawned: each builds its app from these variables and loads the model in its own lifespan
     os.environ[api.ENV_MODEL] = model
     for name, path in ((api.ENV_CONFIG, config), (api.ENV_KEY_FILE, key_file)):
         if path is not None:

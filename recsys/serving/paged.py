@@ -41,12 +41,15 @@ import numpy as np
 import pandas as pd
 
 from recsys.explain import Ranking
+from recsys.forking import trim_heap
 from recsys.serving.delta import over_candidates
 
 __all__ = ["PAGED_ABOVE", "PagedView"]
 
 PAGED_ABOVE = 100_000  # candidates in a store above which a served model pages by default
-PARTS_KEPT = 8  # recent pools' models kept (a recruiter's next request is often on the same pool)
+# recent pools' models kept (a recruiter's next request is often on the same pool: the next page, a
+# re-sort, a pathway); each is ~45 MB at 1,000 candidates, so a worker keeps few (8 cost +270 MB)
+PARTS_KEPT = 2
 
 
 class PagedView:
@@ -118,6 +121,22 @@ class PagedView:
             shown = ", ".join(repr(str(c)) for c in list(candidate_ids)[:5])
             raise KeyError(f"Unknown candidate_id {shown}.")
         return part
+
+    def warmup(self, encoder: bool = True) -> PagedView:
+        """Warm what a query uses now, not on the first request: the roles side's lazy parts and
+        encoder (:meth:`Recommender.warmup`), the candidate index, and one pool's model by role
+        and by free-text JD (``recsys serve --workers N`` forks after this, so that the workers
+        share what it built).  The warm-up's pool is not kept."""
+        self.roles_side.warmup(encoder)
+        roles = self.roles_side.world.roles
+        if len(roles) and self.store.count("candidates"):
+            role = roles.iloc[0]
+            self.shortlist(role_id=str(role["role_id"]), k=1)
+            self.shortlist(job_description=str(role.get("description") or role["title"]), k=1)
+        with self._parts_lock:
+            self._parts.clear()
+        trim_heap()
+        return self
 
     # ------------------------------------------------------------------ queries
     def shortlist(

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from recsys.forking import PerProcess
+
 
 class Backend(Protocol):
     """What the store needs from a database."""
@@ -53,15 +55,29 @@ class SQLiteBackend:
 
     def __init__(self, folder: str | Path, *, timeout: float = 60.0) -> None:
         self.path = Path(folder) / self.FILE
-        self._db = sqlite3.connect(
-            self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA secure_delete=ON")
-        self._db.execute("PRAGMA foreign_keys=OFF")
-        self._depth = 0
         self._timeout = timeout
+        self._depth = 0
+        # one connection per process: a forked serving worker opens its own (recsys.forking)
+        self._conn = PerProcess(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA secure_delete=ON")
+        db.execute("PRAGMA foreign_keys=OFF")
+        return db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._depth and self._conn.forked():
+            raise RuntimeError(
+                f"{self.path}: this reader's transaction was opened in the parent process; a "
+                "forked process cannot go on with it (open a new snapshot there)"
+            )
+        return self._conn.get()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._db.execute(sql, tuple(params)).fetchall()

@@ -94,8 +94,11 @@ def test_serve_workers_hands_the_model_to_each_worker(bundle, tmp_path, monkeypa
 
     calls = {}
 
-    def fake_run_workers(factory, n, host, port, log_level):
+    def fake_run_workers(factory, n, host, port, log_level, preload=None):
         calls.update(factory=factory, n=n, host=host, port=port)
+        if preload is not None:  # shared: the supervisor loads, each forked worker builds an app
+            calls["app"] = preload()()
+            return
         calls["model"] = os.environ[api.ENV_MODEL]
         calls["key_file"] = os.environ[api.ENV_KEY_FILE]
 
@@ -107,7 +110,13 @@ def test_serve_workers_hands_the_model_to_each_worker(bundle, tmp_path, monkeypa
     monkeypatch.setattr(workers, "run_workers", fake_run_workers)
     args = ["serve", "--model", str(bundle), "--key-file", str(keys), "--workers", "2"]
     args += ["--port", "8123"]
-    got = CliRunner().invoke(_app(), args)
+    got = CliRunner().invoke(_app(), args)  # default: one model loaded here, shared by forking
+    assert got.exit_code == 0, got.output
+    app = calls.pop("app")
+    assert app.state.model_uri == str(bundle) and calls["factory"] == "recsys serve"
+    assert not any(os.environ.get(n) for n in (api.ENV_MODEL, api.ENV_KEY_FILE))
+    calls.clear()
+    got = CliRunner().invoke(_app(), [*args, "--no-share-model"])  # spawned: each loads its own
     assert got.exit_code == 0, got.output
     assert calls == {
         "factory": "recsys.serving.api:app_from_env",

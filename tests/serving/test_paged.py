@@ -159,3 +159,13 @@ def test_a_paged_view_keeps_recent_pools_models_of_the_current_version_only(mode
     assert cid not in set(paged.shortlist(role_id=role, k=50).to_frame()["candidate_id"])
     versions = {v for v, _ in paged._parts}
     assert versions == {store.version()}  # the parts holding the erased person are gone
+
+
+def test_warmup_builds_a_pool_model_then_keeps_none(model, store):
+    paged = PagedView.over(model, store)
+    built = []
+    real = paged._part
+    paged._part = lambda *a, **kw: built.append(1) or real(*a, **kw)
+    assert paged.warmup() is paged
+    assert len(built) == 2 and not paged._parts  # by role and by JD, neither kept
+    assert paged._index is not None  # the candidate index is loaded before the first request

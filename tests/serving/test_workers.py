@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -82,3 +83,91 @@ def test_app_from_env_needs_a_model(monkeypatch):
     monkeypatch.delenv(api.ENV_MODEL, raising=False)
     with pytest.raises(ValueError, match="RECSYS_SERVE_MODEL"):
         api.app_from_env()
+
+
+def _ready(port: int, deadline: float) -> None:
+    ready = 0
+    while ready < 10 and time.time() < deadline:  # several connections: every worker is up
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:  # new connection
+                ready = ready + 1 if c.get("/readyz").status_code == 200 else 0
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    assert ready == 10, "workers did not become ready"
+
+
+def _shortlisted_everywhere(port: int, role: str, connections: int = 8) -> list[list[str]]:
+    """The shortlist of ``role`` through ``connections`` new connections (spread over workers)."""
+    got = []
+    for _ in range(connections):
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=ADMIN) as c:
+            r = c.post("/v1/shortlist", json={"role_id": role, "k": 1000})
+            assert r.status_code == 200, r.text
+            got.append([row["candidate_id"] for row in r.json()["results"]])
+    return got
+
+
+ADMIN = {"Authorization": "Bearer k1"}
+
+
+def test_forked_workers_share_one_loaded_model_and_follow_the_store(tmp_path):
+    """``recsys serve --workers 2 --store``: the model is loaded once and the workers forked from
+    it (recsys.serving.workers); each opens its own store connection and follows the other's
+    writes."""
+    from serving_world import tiny_store
+
+    bundle, store = tmp_path / "bundle", tiny_store(tmp_path / "store")
+    shutil.copytree(tiny_bundle(), bundle)
+    keys = tmp_path / "keys.txt"
+    keys.write_text("k1:admin\n", "utf-8")
+    port = _free_port()
+    args = ["serve", "--model", str(bundle), "--store", str(store), "--workers", "2"]
+    args += ["--port", str(port), "--key-file", str(keys), "--event-log", "off"]
+    code = "import sys; from recsys.cli.main import app; sys.argv[0] = 'recsys'; app()"
+    env = dict(os.environ, RECSYS_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("RECSYS_API_KEYS", None)
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env)
+    try:
+        _ready(port, time.time() + 180)
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        assert len(children) >= 2, "two worker processes under the supervisor"
+        for pid in children:  # the model's pages, written by the supervisor, shared (not copies)
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+            shared = next(int(ln.split()[1]) for ln in rollup if ln.startswith("Shared_Dirty:"))
+            print("worker", pid, "shared dirty kB", shared)
+            assert shared > 50_000, f"worker {pid} shares {shared} kB of its parent's memory"
+        rec = Recommender.load(bundle)
+        role = some_role(rec)
+        want = [r["candidate_id"] for r in rec.shortlist(role_id=role, k=1000).to_dict()["results"]]
+        assert all(got == want for got in _shortlisted_everywhere(port, role))
+
+        row = rec.world.roles.set_index("role_id").loc[role]
+        resume = {
+            "meta": {"id": "FORK-1"},
+            "basics": {"name": "Fork Test", "label": row["title"], "summary": row["description"]},
+            "work": [{"position": row["title"], "name": "Acme", "startDate": "2015-01"}],
+            "skills": [
+                {"name": s}
+                for s in rec.world.skills.set_index("skill_id").loc[
+                    list(row["required_skills"]), "label"
+                ]
+            ],
+        }
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=ADMIN) as c:
+            assert c.post("/v1/candidates", json=resume).status_code == 200
+        deadline = time.time() + 30  # the worker that did not write follows within its poll
+        while not all("FORK-1" in got for got in _shortlisted_everywhere(port, role)):
+            assert time.time() < deadline, "a worker never served the other's write"
+            time.sleep(0.5)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=ADMIN) as c:
+            assert c.delete("/v1/candidates/FORK-1").status_code == 200
+        deadline = time.time() + 30
+        while any("FORK-1" in got for got in _shortlisted_everywhere(port, role)):
+            assert time.time() < deadline, "a worker kept serving an erased candidate"
+            time.sleep(0.5)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0

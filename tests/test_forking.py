@@ -1,0 +1,73 @@
+"""``recsys.forking``: connections made again in a forked child, the parent's left alone."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from recsys.forking import PerProcess
+from recsys.store.backend import SQLiteBackend
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+
+def _in_child(check) -> int:
+    """Run ``check()`` in a forked child; its exit status (0: passed)."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            code = 0 if check() else 2
+        finally:
+            os._exit(code)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def test_a_forked_child_makes_its_own_value_and_the_parent_keeps_its_own():
+    made = []
+    slot = PerProcess(lambda: made.append(os.getpid()) or object())
+    parent_value = slot.get()
+    assert not slot.forked() and slot.get() is parent_value and made == [os.getpid()]
+
+    def child() -> bool:
+        assert slot.forked()
+        value = slot.get()
+        return value is not parent_value and slot.get() is value and not slot.forked()
+
+    assert _in_child(child) == 0
+    assert slot.get() is parent_value and made == [os.getpid()]
+
+
+def test_a_store_backend_used_across_fork_reads_and_writes_on_its_own_connection(tmp_path):
+    db = SQLiteBackend(tmp_path)
+    with db.write():
+        db.execute("CREATE TABLE t (x INTEGER)")
+        db.execute("INSERT INTO t VALUES (1)")
+    before = db._db
+
+    def child() -> bool:
+        with db.write():
+            db.execute("INSERT INTO t VALUES (2)")
+        return db._db is not before and db.execute("SELECT COUNT(*) FROM t") == [(2,)]
+
+    assert _in_child(child) == 0
+    assert db._db is before
+    assert db.execute("SELECT x FROM t ORDER BY x") == [(1,), (2,)]  # the child's write landed
+    db.close()
+
+
+def test_a_transaction_opened_before_the_fork_is_refused_in_the_child(tmp_path):
+    db = SQLiteBackend(tmp_path)
+    db.execute("CREATE TABLE t (x INTEGER)")
+
+    def child() -> bool:
+        try:
+            db.execute("SELECT COUNT(*) FROM t")
+        except RuntimeError as err:
+            return "opened in the parent process" in str(err)
+        return False
+
+    with db.read():  # a snapshot's read transaction, pinned in the parent
+        assert _in_child(child) == 0
+    db.close()
