@@ -37,14 +37,7 @@ def test_two_workers_serve_one_port_and_stop_cleanly(tmp_path):
     )
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
-        deadline, ready = time.time() + 120, 0
-        while ready < 10 and time.time() < deadline:  # several connections: both must be up
-            try:
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:  # new connection
-                    ready = ready + 1 if c.get("/readyz").status_code == 200 else 0
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert ready == 10, "workers did not become ready"
+        _ready(port, time.time() + 120)
         rec = Recommender.load(bundle)
         role = some_role(rec)
         want = [r["candidate_id"] for r in rec.shortlist(role_id=role, k=5).to_dict()["results"]]
