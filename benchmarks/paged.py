@@ -20,7 +20,9 @@ worker alone, then ``--workers`` at once (memory measured while all hold their s
 (each loads its own model) and forked from a supervisor that loaded and warmed it (``recsys serve
 --workers N``'s default: the sum then counts the supervisor too).
 ``--unpaged`` also runs one worker holding every candidate (``paged=False``: what served stores
-did before; only sensible below ~10^5 candidates).
+did before; only sensible below ~10^5 candidates).  ``--erase N`` then erases N clones one at a
+time as ``recsys store erase`` does, and scans every file of the store for the last one's id
+(with ``--requests 0``, erasure only).
 """
 
 from __future__ import annotations
@@ -231,6 +233,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--hold", type=float, default=20.0, help="seconds workers wait side by side")
     ap.add_argument("--unpaged", action="store_true", help="also one worker holding everything")
+    ap.add_argument(
+        "--erase",
+        type=int,
+        default=0,
+        help="then erase N clones one by one, timed, the last one scanned for (--requests 0: "
+        "erasure only)",
+    )
     a = ap.parse_args()
     out: dict = {"candidates": a.candidates, "cpus": os.cpu_count()}
     marker = a.folder / "bench.json"
@@ -239,6 +248,10 @@ def main() -> None:
     else:
         out["build"] = build(a.folder, a.model, a.world, a.candidates, a.noise, a.seed)
         marker.write_text(json.dumps(out["build"]))
+    if a.erase and a.requests == 0:  # erasure only
+        out["erase_one"] = erase(a.folder, a.erase)
+        print(json.dumps(out, indent=2))
+        return
     args = {"requests": a.requests, "k": a.k, "seed": a.seed, "hold": a.hold}
     out["one_worker"] = run_workers(a.model, a.folder, args, 1)[0][0]
     if a.unpaged:
@@ -257,7 +270,36 @@ def main() -> None:
             "pss_sum_over_one_worker_pss": round(total / one, 2),
             "role_p99_ms_each": [w["role_p99_ms"] for w in many],
         }
+    if a.erase:
+        out["erase_one"] = erase(a.folder, a.erase)
     print(json.dumps(out, indent=2))
+
+
+def erase(folder: Path, n: int) -> dict:
+    """Erase ``n`` clones one at a time as ``recsys store erase`` does; the last one is followed
+    by a scan of every file of the store for its id (``benchmarks/store.py``'s ``erase_one``)."""
+    from store import erase_one  # benchmarks/store.py, beside this script
+
+    from recsys.ingest import erase_candidates
+    from recsys.store import Store
+
+    store = Store.open(folder)
+    ids = sorted(i for i in store.ids("candidates") if i.startswith("S"))
+    picks = [ids[int(j)] for j in np.linspace(0, len(ids) - 2, n)]
+    seconds = []
+    for cid in picks[:-1]:
+        t = time.perf_counter()
+        erase_candidates(store, [cid])
+        seconds.append(time.perf_counter() - t)
+    last = erase_one(store, picks[-1])
+    seconds.append(last["seconds"])
+    store.close()
+    return {
+        "erasures": n,
+        "seconds": [round(s, 3) for s in seconds],
+        "median_s": round(float(np.median(seconds)), 3),
+        "last_scanned": last,
+    }
 
 
 if __name__ == "__main__":

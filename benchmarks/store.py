@@ -227,7 +227,7 @@ def erase_one(store, cid: str) -> dict:
     n = erase_candidates(store, [cid])
     seconds = time.perf_counter() - t
     t = time.perf_counter()
-    control = f"C{int(cid[1:]) + 1:08d}"  # a kept candidate: the scan can find ids
+    control = f"{cid[0]}{int(cid[1:]) + 1:08d}"  # a kept candidate: the scan can find ids
     found: dict[str, list[str]] = {cid: [], control: []}
     for path in sorted(p for p in store.folder.rglob("*") if p.is_file()):
         with path.open("rb") as fh:

@@ -284,7 +284,7 @@ def _download(uri: str, dst: str | Path | None) -> tuple[Path, dict[str, Any]]:
 
 # ---------------------------------------------------------------------- bundle contents
 # config.yaml · models/fit.txt (+ fit.json) · [models/fit_text.txt (+ .json)] · models/retention.json
-# indexes/<kind>.{faiss,attrs.parquet,json} · text/resume_skills.parquet
+# indexes/<kind>.{faiss,json} + <kind>.attrs-<shard>.parquet · text/resume_skills.parquet
 # world/<entity>.parquet (never groups) · manifest.json (written by write_bundle)
 
 

@@ -477,8 +477,8 @@ INDEXES = [
     Case(
         "indexes",
         "attributes missing",
-        _index(lambda i: (i / "roles.attrs.parquet").unlink()),
-        "roles.attrs.parquet",
+        _index(lambda i: (i / "roles.attrs-00000.parquet").unlink()),
+        "roles.attrs-00000.parquet",
     ),
     Case(
         "indexes",

@@ -43,7 +43,8 @@ def build_indexes(
     config: IndexConfig | None = None,
     kinds: tuple[str, ...] = KINDS,
 ) -> dict[str, VectorIndex]:
-    """Build and save one index per kind into ``out`` (``<kind>.faiss``, ``.json``, ``.attrs.parquet``)."""
+    """Build and save one index per kind into ``out`` (``<kind>.faiss``, ``.json``, attribute
+    shards ``.attrs-<shard>.parquet``)."""
     out = Path(out)
     built: dict[str, VectorIndex] = {}
     for kind in kinds:

@@ -1,12 +1,14 @@
-"""Save and load a :class:`VectorIndex`: ``<kind>.faiss`` + ``<kind>.attrs.parquet`` + ``<kind>.json``.
+"""Save and load a :class:`VectorIndex`: ``<kind>.faiss`` + ``<kind>.attrs-<shard>.parquet``
+(the attribute table by int-id range: :mod:`recsys.index.shards`) + ``<kind>.json``.
 
 The JSON manifest (written last, so it is the commit point) records ``kind, model_id, dim, metric,
-count, factory, sha256`` (of the FAISS file), ``attrs_sha256``, ``next_id``, ``tombstones``,
-``config``, ``faiss_version``, ``created_at`` and ``meta_sha256``, the sha256 of the manifest's own
-other fields (canonical JSON), so an edited count, id or tombstone is refused like an edited file.
-``load_index`` checks the manifest and the sha256 of both files *before* handing the FAISS file to
-FAISS (``read_index`` trusts its input), and refuses an index built with another model id or
-dimension than the caller's encoder.  Every refusal is an :class:`IndexLoadError` naming the file.
+count, factory, sha256`` (of the FAISS file), ``attrs`` (each attribute file with its shard, rows
+and sha256), ``next_id``, ``tombstones``, ``config``, ``faiss_version``, ``created_at`` and
+``meta_sha256``, the sha256 of the manifest's own other fields (canonical JSON), so an edited
+count, id or tombstone is refused like an edited file.  ``load_index`` checks the manifest and the
+sha256 of every file *before* handing the FAISS file to FAISS (``read_index`` trusts its input),
+and refuses an index built with another model id or dimension than the caller's encoder.  Every
+refusal is an :class:`IndexLoadError` naming the file.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from typing import Any
 
 import faiss
 import numpy as np
-import pandas as pd
 
 from recsys.index.config import IndexConfig
+from recsys.index.shards import Shard, ShardSource, read_ids, shard_name, write_shards
 from recsys.index.vector import VectorIndex
 
-FORMAT_VERSION = 2  # 2: meta_sha256 covers the manifest's fields
-_REQUIRED = ("kind", "model_id", "dim", "factory", "sha256", "attrs_sha256", "next_id")
+FORMAT_VERSION = 3  # 2: meta_sha256 covers the manifest's fields; 3: attribute shards
+_REQUIRED = ("kind", "model_id", "dim", "factory", "sha256", "attrs", "next_id")
 
 
 class IndexLoadError(ValueError):
@@ -52,11 +54,15 @@ def _tmp(folder: Path, suffix: str) -> Path:
 
 def paths(folder: str | Path, kind: str) -> dict[str, Path]:
     folder = Path(folder)
-    return {
-        "faiss": folder / f"{kind}.faiss",
-        "attrs": folder / f"{kind}.attrs.parquet",
-        "manifest": folder / f"{kind}.json",
-    }
+    return {"faiss": folder / f"{kind}.faiss", "manifest": folder / f"{kind}.json"}
+
+
+def files(folder: str | Path, kind: str) -> list[Path]:
+    """Every file of the ``kind`` index in ``folder``, as its manifest lists them."""
+    folder = Path(folder)
+    manifest = read_manifest(folder, kind)
+    shards = [folder / entry["file"] for entry in manifest["attrs"]]
+    return [*paths(folder, kind).values(), *shards]
 
 
 def _write_faiss(index: Any, path: Path) -> str:
@@ -94,12 +100,10 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     p = paths(folder, index.kind)
-    tmp_faiss, tmp_attrs = _tmp(folder, ".faiss"), _tmp(folder, ".parquet")
+    tmp_faiss = _tmp(folder, ".faiss")
     try:
         faiss_sha256 = _write_faiss(index.index_, tmp_faiss)
-        attrs = index._all_attrs().reset_index()
-        # Row groups bound each Arrow chunk: one huge group of list columns cannot be read back.
-        attrs.to_parquet(tmp_attrs, index=False, row_group_size=100_000)
+        shards = write_shards(index.kind, index._attrs, index._source, folder, lazy=index._lazy)
         manifest = {
             "format_version": FORMAT_VERSION,
             "kind": index.kind,
@@ -109,7 +113,7 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
             "count": len(index),
             "factory": index.factory_,
             "sha256": faiss_sha256,
-            "attrs_sha256": file_sha256(tmp_attrs),
+            "attrs": [shard.entry() for shard in shards],
             "next_id": len(index._names),
             "tombstones": index._tombstones,
             "config": index.config.model_dump(mode="json"),
@@ -118,25 +122,46 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
         }
         manifest["meta_sha256"] = meta_sha256(manifest)
         os.replace(tmp_faiss, p["faiss"])
-        os.replace(tmp_attrs, p["attrs"])
         tmp_manifest = _tmp(folder, ".json")
         tmp_manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp_manifest, p["manifest"])
     finally:
-        for t in (tmp_faiss, tmp_attrs):
-            t.unlink(missing_ok=True)
+        tmp_faiss.unlink(missing_ok=True)
+    kept = {shard.file for shard in shards}
+    for stale in folder.glob(f"{index.kind}.attrs*.parquet"):  # an earlier save's, now unlisted
+        if stale.name not in kept:
+            stale.unlink(missing_ok=True)
+    # the saved files are now this index's source: the next save links what stays clean
+    # (a lazy one's pending rows are in them now)
+    index._source = ShardSource(folder, {shard.shard: shard for shard in shards})
     return p["manifest"]
 
 
-def _read_attrs(source: Any) -> pd.DataFrame:
-    """The attribute table of an index file (list columns as Python lists)."""
-    if hasattr(source, "seek"):
-        source.seek(0)
-    attrs = pd.read_parquet(source)
-    for col in attrs.columns:
-        if attrs[col].dtype == object and len(attrs) and isinstance(attrs[col].iloc[0], np.ndarray):
-            attrs[col] = attrs[col].apply(list)
-    return attrs
+def moved(index: VectorIndex, folder: str | Path) -> None:
+    """The folder ``index`` was saved to was renamed to ``folder`` (a store's generation)."""
+    if index._source is not None:
+        index._source.folder = Path(folder)
+
+
+def _shards(folder: str | Path, manifest: dict[str, Any], where: Path) -> dict[int, Shard]:
+    """The manifest's attribute files, checked to be files of this index in its folder."""
+    listed = manifest["attrs"]
+    if not isinstance(listed, list):
+        raise IndexLoadError(f"{where}: 'attrs' must be a list of attribute files.")
+    shards: dict[int, Shard] = {}
+    for i, entry in enumerate(listed):
+        try:
+            shard = Shard(
+                int(entry["shard"]), str(entry["file"]), str(entry["sha256"]), int(entry["rows"])
+            )
+        except (KeyError, TypeError, ValueError):
+            raise IndexLoadError(
+                f"{where}: attrs[{i}] must have shard, file, sha256 and rows. Got {entry!r}."
+            ) from None
+        if shard.file != shard_name(manifest["kind"], shard.shard) or shard.shard in shards:
+            raise IndexLoadError(f"{where}: attrs[{i}] names an unexpected file {shard.file!r}.")
+        shards[shard.shard] = shard
+    return shards
 
 
 def read_manifest(folder: str | Path, kind: str) -> dict[str, Any]:
@@ -201,31 +226,34 @@ def load_index(
             f"{p['manifest']}: the {kind!r} index has dim {manifest['dim']} but the encoder "
             f"produces dim {dim}."
         )
-    for key, sha_key in (("faiss", "sha256"), ("attrs", "attrs_sha256")):
-        if not p[key].exists():
-            raise IndexLoadError(f"{p[key]}: file missing (listed by {p['manifest'].name})")
-        found = file_sha256(p[key])
-        if found != manifest[sha_key]:
+    shards = _shards(folder, manifest, p["manifest"])
+    checks = [(p["faiss"], manifest["sha256"])]
+    checks += [(Path(folder) / s.file, s.sha256) for s in shards.values()]
+    for path, want in checks:
+        if not path.exists():
+            raise IndexLoadError(f"{path}: file missing (listed by {p['manifest'].name})")
+        found = file_sha256(path)
+        if found != want:
             raise IndexLoadError(
-                f"{p[key]}: sha256 {found[:12]}… does not match the manifest's "
-                f"{manifest[sha_key][:12]}…; the file was modified or corrupted. Refusing to load."
+                f"{path}: sha256 {found[:12]}… does not match the manifest's {want[:12]}…; "
+                "the file was modified or corrupted. Refusing to load."
             )
     config = config or IndexConfig.model_validate(manifest.get("config", {}))
     index = VectorIndex(kind, int(manifest["dim"]), manifest["model_id"], config)
     index.index_ = faiss.read_index(str(p["faiss"]), faiss.IO_FLAG_MMAP_IFC if mmap else 0)
     index.mapped_ = bool(mmap)
     index.factory_ = manifest["factory"]
-    if mmap:  # a server's: entity ids now, the other columns on the first filter (_all_attrs)
-        handle = p["attrs"].open("rb")  # keeps the file readable after its generation is deleted
-        attrs = pd.read_parquet(handle, columns=["int_id", "entity_id"])
-        index._attrs_rest = lambda: _read_attrs(handle).set_index("int_id")
-    else:
-        attrs = _read_attrs(p["attrs"])
+    # entity ids now, the other columns when first needed (_all_attrs); a mapped (server's)
+    # index keeps the files open: they stay readable after its generation folder is deleted
+    handles = {s: (Path(folder) / sh.file).open("rb") for s, sh in shards.items()} if mmap else {}
+    index._source = ShardSource(Path(folder), shards, handles)
+    index._lazy = True
+    attrs = read_ids(index._source)
     index._attrs = attrs.set_index("int_id")
-    names: list[Any] = [None] * int(manifest["next_id"])
-    for i, name in zip(index._attrs.index.tolist(), attrs["entity_id"].tolist(), strict=True):
-        names[i] = name
-    index._names = names
-    index._rows = dict(zip(attrs["entity_id"].tolist(), index._attrs.index.tolist(), strict=True))
+    int_ids, entity_ids = attrs["int_id"].to_numpy(np.int64), attrs["entity_id"].to_numpy(object)
+    names = np.full(int(manifest["next_id"]), None, dtype=object)
+    names[int_ids] = entity_ids
+    index._names = names.tolist()
+    index._rows = dict(zip(entity_ids.tolist(), int_ids.tolist(), strict=True))
     index._tombstones = int(manifest.get("tombstones", 0))
     return index

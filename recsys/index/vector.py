@@ -24,6 +24,7 @@ import pandas as pd
 
 from recsys.index.attributes import filter_mask
 from recsys.index.config import IndexConfig, resolve_factory
+from recsys.index.shards import ShardSource
 
 _ATTRS_LOCK = threading.Lock()  # one lazy attribute read at a time (see VectorIndex._all_attrs)
 
@@ -85,8 +86,10 @@ class VectorIndex:
         self._tombstones = 0
         self._exploded: dict[str, pd.Series] = {}
         self._names_arr: np.ndarray | None = None  # cached object array of _names + [None]
-        # reads the attribute columns a mapped index left on disk (see _all_attrs)
-        self._attrs_rest: Any = None
+        # the attribute files this index was loaded from or saved to (recsys.index.shards);
+        # while _lazy, _attrs holds entity ids only and the other columns stay in them
+        self._source: ShardSource | None = None
+        self._lazy = False
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -169,6 +172,10 @@ class VectorIndex:
             attrs = attributes.loc[ids]
         attrs = attrs.reset_index(drop=True).set_axis(pd.Index(int_ids, name="int_id"))
         attrs.insert(0, "entity_id", ids)
+        if self._source is not None:
+            self._source.added(attrs, int_ids, lazy=self._lazy)
+            if self._lazy:
+                attrs = attrs[["entity_id"]]
         self._attrs = attrs if self._attrs.empty else pd.concat([self._attrs, attrs])
         self._exploded = {}
 
@@ -183,6 +190,8 @@ class VectorIndex:
         except RuntimeError:  # HNSW: no removal in FAISS, keep as tombstones
             self._tombstones += len(int_ids)
         self._attrs = self._attrs.drop(index=int_ids)
+        if self._source is not None:
+            self._source.removed(int_ids)
         self._exploded = {}
         return len(int_ids)
 
@@ -204,23 +213,28 @@ class VectorIndex:
         """Rebuild the FAISS index from live vectors only (drops HNSW tombstones)."""
         live = self._attrs.index.to_numpy()
         vecs = self.index_.reconstruct_batch(live) if len(live) else np.zeros((0, self.dim))
-        attrs = self._attrs.set_index("entity_id")
+        attrs = self._all_attrs().set_index("entity_id")
         names = attrs.index.tolist()
         self.index_, self._names, self._rows, self._tombstones = None, [], {}, 0
+        self._source = None  # every int id changes: no attribute file can be kept
         self._attrs = self._attrs.iloc[:0].drop(columns="entity_id")
         self._create(self.factory_ or "Flat", vecs)
         self.add(names, vecs, attrs)
         return self
 
     def _all_attrs(self) -> pd.DataFrame:
-        """The attribute table.  A mapped index (a server's) is loaded with its entity ids only
-        and reads the other columns on the first filtered search: unfiltered serving never
-        holds them (at 10^6 candidates their skill and credential lists are gigabytes)."""
-        if self._attrs_rest is not None:
+        """The attribute table.  A loaded index holds its entity ids only and reads the other
+        columns when first needed (a filtered search): unfiltered serving never holds them (at
+        10^6 candidates their skill and credential lists are gigabytes), nor does a writer that
+        changes a few rows (:mod:`recsys.index.shards`)."""
+        if self._lazy:
             with _ATTRS_LOCK:
-                if self._attrs_rest is not None:
-                    self._attrs = self._attrs_rest()
-                    self._attrs_rest = None
+                if self._lazy:
+                    assert self._source is not None
+                    full = self._source.read_all()
+                    self._attrs = full.loc[self._attrs.index]
+                    self._source.pending = None
+                    self._lazy = False
                     self._exploded = {}
         return self._attrs
 

@@ -456,6 +456,10 @@ class Store(_Reader):
                 "NULL, entity_id TEXT NOT NULL, at REAL NOT NULL)"
             )
             db.execute("CREATE INDEX IF NOT EXISTS changes_version ON changes (version)")
+            # every write trims the log by age and an erasure blanks the person's entries: without
+            # these, each scanned the whole log (2.7M entries after a 10^6 ingest: 0.4 s a write)
+            db.execute("CREATE INDEX IF NOT EXISTS changes_at ON changes (at)")
+            db.execute("CREATE INDEX IF NOT EXISTS changes_entity ON changes (kind, entity_id)")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS extracted (kind TEXT NOT NULL, entity_id TEXT NOT "
                 "NULL, reader_id TEXT NOT NULL, text_sha TEXT, skills TEXT NOT NULL, "

@@ -1,10 +1,11 @@
 """FAISS index generations inside a store folder.
 
 ``<store>/indexes/g00000007/`` holds one :class:`recsys.index.VectorIndex` per embedded kind,
-written by :func:`recsys.index.store.save_index` (``<kind>.faiss``, ``<kind>.attrs.parquet``,
-``<kind>.json``) plus an empty ``.lock`` file.  A generation is immutable once its folder has its
-final name.  A writer makes generation ``g+1`` in ``.tmp-g…``: the kinds it changed are saved anew,
-the others are hard links to generation ``g``'s files (no copy); the folder is fsynced and renamed,
+written by :func:`recsys.index.store.save_index` (``<kind>.faiss``, its attribute shards
+``<kind>.attrs-<shard>.parquet``, ``<kind>.json``) plus an empty ``.lock`` file.  A generation is
+immutable once its folder has its final name.  A writer makes generation ``g+1`` in ``.tmp-g…``:
+the kinds it changed are saved anew (their unchanged attribute shards hard-linked), the others are
+hard links to generation ``g``'s files (no copy); the folder is fsynced and renamed,
 and only then is ``g+1`` made current in the database, in the same transaction as the rows it goes
 with.  A crash before that commit leaves a folder no one points to, removed by the next writer.
 
@@ -25,7 +26,7 @@ from typing import IO
 
 from recsys.index import VectorIndex
 from recsys.index.config import IndexConfig
-from recsys.index.store import paths, save_index
+from recsys.index.store import files, moved, paths, save_index
 
 LOCK = ".lock"
 
@@ -84,7 +85,7 @@ def publish(root: Path, old: int, new: int, changed: dict[str, VectorIndex | Non
     for kind in kinds(root, old):
         if kind in changed:
             continue
-        for src in paths(folder(root, old), kind).values():
+        for src in files(folder(root, old), kind):
             os.link(src, tmp / src.name)
     for index in changed.values():
         if index is None:
@@ -99,6 +100,9 @@ def publish(root: Path, old: int, new: int, changed: dict[str, VectorIndex | Non
     shutil.rmtree(final, ignore_errors=True)  # an orphan of a writer that crashed before commit
     os.rename(tmp, final)
     _fsync(root)
+    for index in changed.values():
+        if index is not None:
+            moved(index, final)
     return final
 
 

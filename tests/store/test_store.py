@@ -200,3 +200,35 @@ def test_a_mapped_index_reads_its_filter_attributes_on_the_first_filter(store, w
     assert ids[-1] in set(hits.ids[0])
     assert "location" in index._attrs.columns
     reader.close()
+
+
+def test_an_erasure_rewrites_the_attribute_shard_of_its_id_and_links_the_others(
+    store, tmp_path, monkeypatch
+):
+    from recsys.index import shards
+    from recsys.store.world_io import index_attributes
+
+    monkeypatch.setattr(shards, "SHARD_IDS", 2)
+    ids = store.ids("candidates")
+    store.put_vectors(
+        "candidates",
+        ids,
+        unit_vectors(len(ids)),
+        "m",
+        attributes=index_attributes(store, "candidates", ids),
+    )
+
+    def shard_inodes():
+        folder = store.folder / "indexes" / f"g{store.generation():08d}"
+        return {p.name: p.stat().st_ino for p in folder.glob("candidates.attrs-*.parquet")}
+
+    before = shard_inodes()
+    assert len(ids) >= 3
+    gone = ids[0]  # int id 0: shard 0, with int id 1
+    store.delete_candidates([gone])
+    after = shard_inodes()
+    assert set(after) == set(before)
+    assert {n for n in after if after[n] != before[n]} == {"candidates.attrs-00000.parquet"}
+    folder = store.folder / "indexes" / f"g{store.generation():08d}"
+    assert not any(gone.encode() in p.read_bytes() for p in folder.iterdir() if p.is_file())
+    assert gone not in Store.open(store.folder).index("candidates").attributes.index
