@@ -4,8 +4,9 @@ A served :class:`recsys.serving.live.LiveRecommender` (what ``recsys serve --sto
 in-process without HTTP) answers one role's shortlist non-stop, a query every ``--interval``
 seconds on a thread.  A second process (the writer, its own ``Store`` connection, as ``recsys
 ingest`` would be) ingests one JSON Resume written from the role's required skills, so that the
-person ranks within the top ``k``; the figure is the time from the writer's commit to the end of
-the first query whose list holds the person.  The writer then erases the person and the time to
+person ranks within the top ``k``; the figures are the writer's call (read, embed, commit:
+``ingest_call_s``) and the time from its commit to the end of the first query whose list holds
+the person (``write_to_visible_s``).  The writer then erases the person and the time to
 the first list without them is taken the same way.  Runs are ``--gap`` seconds apart so that the
 full rebuild a run owes has finished before the next write (``--gap 0`` measures the worst case:
 a write landing while a rebuild competes for the cores).
@@ -41,18 +42,20 @@ WRITER = textwrap.dedent(
     print("ready", flush=True)
     for line in sys.stdin:
         op, arg = line.split()
+        start = time.time()
         if op == "ingest":
             report = ingest(store, [arg], recommender=model)
             assert report.added.get("candidates", 0) + report.updated.get("candidates", 0) == 1, report
         else:
             assert erase_candidates(store, [arg], encoder=model.encoder) == 1
-        print(time.time(), flush=True)  # after the commit
+        print(start, time.time(), flush=True)  # the call's start, and its end after the commit
     """
 )
 
 
 def resume(model, role: str, cid: str, folder: Path) -> Path:
-    """A JSON Resume naming the role's required skills (it ranks near the top for the role)."""
+    """A JSON Resume naming the role's required skills (it ranks near the top for the role); the
+    text embedded from it is the same for every ``cid`` (the name is not part of it)."""
     world = model.world  # the served snapshot: the store's roles and skills
     skills = world.roles.set_index("role_id").loc[role, "required_skills"]
     labels = world.skills.set_index("skill_id").loc[list(skills), "label"].tolist()
@@ -68,10 +71,12 @@ def resume(model, role: str, cid: str, folder: Path) -> Path:
 
 
 class Poller:
-    """Queries one role's shortlist every ``interval`` s; keeps (end time, ids, seconds)."""
+    """Queries one role's shortlist (``cards``: the current person's card) every ``interval``
+    s; keeps (end time, ids, seconds)."""
 
-    def __init__(self, live, role: str, k: int, interval: float) -> None:
-        self.live, self.role, self.k, self.interval = live, role, k, interval
+    def __init__(self, live, role: str, k: int, interval: float, cards: bool = False) -> None:
+        self.live, self.role, self.k, self.interval, self.cards = live, role, k, interval, cards
+        self.cid = ""  # the person of the current run (``cards``)
         self.log: list[tuple[float, frozenset[str], float]] = []
         self.served: list[tuple[float, str]] = []  # (time, what served the answer) on change
         self.errors: list[str] = []
@@ -83,8 +88,13 @@ class Poller:
         while not self._stop.is_set():
             t = time.perf_counter()
             try:
-                frame = self.live.shortlist(role_id=self.role, k=self.k).to_frame()
-                ids = frozenset(frame["candidate_id"])
+                if self.cards:  # served: a card comes back once the person is in its index
+                    ids = frozenset(
+                        c["candidate_id"] for c in self.live.candidate_cards([self.cid])
+                    )
+                else:
+                    frame = self.live.shortlist(role_id=self.role, k=self.k).to_frame()
+                    ids = frozenset(frame["candidate_id"])
             except Exception as exc:  # noqa: BLE001 - counted, the figure is zero errors
                 self.errors.append(repr(exc))
                 ids = frozenset()
@@ -120,6 +130,13 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=50)
     ap.add_argument("--interval", type=float, default=0.02)
     ap.add_argument("--gap", type=float, default=8.0, help="seconds between runs")
+    ap.add_argument(
+        "--cards",
+        action="store_true",
+        help="poll the person's candidate card, not the role's shortlist: the person is served "
+        "(in the index the server reads); in the paged benchmark's store of 10^6 near-copies a "
+        "role's retrieved pool is full of them and a new person may rank outside it",
+    )
     args = ap.parse_args()
 
     from recsys.recommender import Recommender
@@ -134,22 +151,28 @@ def main() -> None:
     )
     assert writer.stdout.readline().strip() == "ready"
 
-    def write(op: str, arg: str) -> float:
+    def write(op: str, arg: str) -> tuple[float, float]:
+        """(seconds the writer's call took, its end: after the commit)."""
         writer.stdin.write(f"{op} {arg}\n")
         writer.stdin.flush()
-        return float(writer.stdout.readline())
+        start, end = map(float, writer.stdout.readline().split())
+        return end - start, end
 
-    poller = Poller(live, role, args.k, args.interval)
+    poller = Poller(live, role, args.k, args.interval, cards=args.cards)
+
     start = time.time()
-    visible, gone = [], []
+    visible, gone, ingest_s, erase_s = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             cid = f"visible-{run}-{int(time.time())}"
             path = resume(live.current, role, cid, Path(tmp))
-            committed = write("ingest", str(path))
+            poller.cid = cid
+            took, committed = write("ingest", str(path))
+            ingest_s.append(took)
             visible.append(poller.first(committed, True, cid) - committed)
             time.sleep(args.gap / 2)
-            erased = write("erase", cid)
+            took, erased = write("erase", cid)
+            erase_s.append(took)
             gone.append(poller.first(erased, False, cid) - erased)
             time.sleep(args.gap / 2)
     poller.stop()
@@ -163,7 +186,9 @@ def main() -> None:
                 "k": args.k,
                 "poll_seconds": live.poll_seconds,
                 "gap_s": args.gap,
+                "ingest_call_s": [round(s, 2) for s in ingest_s],
                 "write_to_visible_s": [round(s, 2) for s in visible],
+                "erase_call_s": [round(s, 2) for s in erase_s],
                 "erase_to_gone_s": [round(s, 2) for s in gone],
                 "queries": len(ms),
                 "query_ms": {

@@ -21,7 +21,10 @@ record, the rest of the batch goes on):
    counted, not rewritten.
 4. **Embed** what is stale (new, changed text, or another model: ``store.stale``) in batches with
    the encoder, and add/replace it in the store's index with its filter attributes; candidates
-   whose holdings changed get their attributes refreshed.
+   whose holdings changed get their attributes refreshed.  An ingest of up to :data:`ONE_COMMIT`
+   records is one transaction and looks at its own ids only; a larger one (several commits, so
+   possibly cut short by a crash) embeds every stale text of the store, finishing what an earlier
+   one left, as ``recsys store init`` of a store does.
 
 The reader and encoder are the model's (``recommender=``: what that model will read and embed at
 query time) or, without a model, ``encoder`` and the shipped taxonomy's reader.
@@ -50,6 +53,7 @@ __all__ = [
 ]
 
 _EMBED_BATCH = 1024  # texts per encode + put_vectors (one index generation per batch)
+_KEYS = {"candidates": "candidate_id", "roles": "role_id"}
 ONE_COMMIT = 256  # candidates + roles up to which an ingest is one transaction
 
 
@@ -119,14 +123,21 @@ class Ingestor:
         titles = roles["title"].fillna("").astype(str).tolist()
         return role_skills(texts, titles, self.reader, self.matcher())[0]
 
-    def embed(self, store: Any, kinds: Sequence[str], touched: set[str]) -> dict[str, int]:
-        """Embed every stale text of ``kinds``; refresh the attributes of ``touched`` candidates."""
+    def embed(
+        self,
+        store: Any,
+        kinds: Sequence[str],
+        touched: set[str],
+        only: dict[str, list[str]] | None = None,
+    ) -> dict[str, int]:
+        """Embed every stale text of ``kinds`` (``only``: of these ids per kind); refresh the
+        attributes of ``touched`` candidates."""
         from recsys.store.world_io import index_attributes
 
         model_id = self.encoder.model_id
         done: dict[str, int] = {}
         for kind in kinds:
-            stale = store.stale(kind, model_id)
+            stale = store.stale(kind, model_id, None if only is None else only.get(kind, []))
             done[kind] = len(stale)
             for start in range(0, len(stale), _EMBED_BATCH):
                 ids = stale[start : start + _EMBED_BATCH]
@@ -249,7 +260,7 @@ def ingest(
     # for the minutes its embedding takes
     small = len(cands) + len(roles) <= ONE_COMMIT
     with store.transaction() if small else nullcontext():
-        _write(store, tables, cands, read, holdings, ing, report)
+        _write(store, tables, cands, read, holdings, ing, report, whole=not small)
     report.skipped = len({(e.file, e.record) for e in errors if e.record is not None})
     report.seconds = round(time.perf_counter() - start, 3)
     return report
@@ -263,8 +274,13 @@ def _write(
     holdings: pd.DataFrame | None,
     ing: Ingestor,
     report: IngestReport,
+    *,
+    whole: bool = True,
 ) -> None:
-    """Upsert the batch's tables, its read skills and its new vectors (see :func:`ingest`)."""
+    """Upsert the batch's tables, its read skills and its new vectors (see :func:`ingest`).
+    ``whole``: embed every stale text of the store, not only the batch's: a batch written in
+    several commits may have been cut short by a crash, and the next one finishes its work (one
+    commit cannot: it looks at its own ids only, not a scan of the whole table)."""
     from recsys.store.world_io import ENTITY_ORDER
 
     for name in ENTITY_ORDER:
@@ -285,7 +301,14 @@ def _write(
     if holdings is not None and len(holdings):
         touched = set(tables["holdings"]["candidate_id"].astype(str))
     kinds = [k for k in ("candidates", "roles") if len(tables.get(k, ()))]
-    report.embedded = ing.embed(store, kinds, touched)
+    only = None
+    if not whole:
+        only = {
+            k: tables[k][spec_key].astype(str).tolist()
+            for k, spec_key in _KEYS.items()
+            if k in kinds
+        }
+    report.embedded = ing.embed(store, kinds, touched, only)
 
 
 def read_unread(store: Any, ingestor: Ingestor, batch: int = 500) -> int:

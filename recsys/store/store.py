@@ -174,19 +174,28 @@ class _Reader:
         return out
 
     # ------------------------------------------------------------------ embeddings
-    def stale(self, kind: str, model_id: str | None = None) -> list[str]:
+    def stale(
+        self, kind: str, model_id: str | None = None, ids: Sequence[str] | None = None
+    ) -> list[str]:
         """Ids of ``kind`` whose text changed since it was embedded, never embedded, or (when
-        ``model_id`` is given) embedded by another model.  Sorted."""
+        ``model_id`` is given) embedded by another model.  Sorted.  ``ids``: look at these
+        only (the whole table is a scan: 3 s at 10^6 candidates)."""
         _embedded(kind)
         key = spec(kind).key
         other = " OR e.model_id <> ?" if model_id is not None else ""
         sql = (
             f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN embeddings e '
             f'ON e.kind = ? AND e.entity_id = t."{key}" '
-            f"WHERE e.entity_id IS NULL OR e.text_sha <> t._text_sha{other} ORDER BY 1"
+            f"WHERE (e.entity_id IS NULL OR e.text_sha <> t._text_sha{other})"
         )
         params = [kind] + ([model_id] if model_id is not None else [])
-        return [r[0] for r in self._db.execute(sql, params)]
+        if ids is None:
+            return [r[0] for r in self._db.execute(sql + " ORDER BY 1", params)]
+        found: list[str] = []
+        for chunk in _chunks([str(i) for i in dict.fromkeys(ids)]):
+            where = f' AND t."{key}" IN ({_marks(len(chunk))})'
+            found += [r[0] for r in self._db.execute(sql + where, params + chunk)]
+        return sorted(found)
 
     def vectors(self, kind: str, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored (exact) vectors: ``(ids found, array (n, dim))``, in the order of ``ids``."""

@@ -97,6 +97,10 @@ def test_stale_follows_text_changes_and_model(store):
     assert store.stale("candidates", "m1") == []
     store.upsert("candidates", frame.iloc[:1].assign(headline="Pastry chef"))
     assert store.stale("candidates", "m1") == [ids[0]]
+    # asked about some ids: those of them that are stale, unknown ids ignored
+    assert store.stale("candidates", "m1", ids=[ids[1], ids[0], "nobody"]) == [ids[0]]
+    assert store.stale("candidates", "m1", ids=ids[1:]) == []
+    assert store.stale("candidates", "m2", ids=ids[::-1]) == ids
 
 
 def test_vectors_are_searchable_and_stored_exactly(store):
