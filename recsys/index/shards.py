@@ -105,12 +105,61 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def read_ids(source: ShardSource) -> pd.DataFrame:
-    """``int_id, entity_id`` of every file (the ids-only table a loaded index starts with)."""
-    frames = [pq.read_table(source._open(s), columns=ID_COLUMNS) for s in sorted(source.shards)]
-    if not frames:
-        return pd.DataFrame({"int_id": pd.Series([], "int64"), "entity_id": pd.Series([], object)})
-    return pa.concat_tables(frames).to_pandas()
+@dataclass
+class _Seen:
+    """The ids of the shards the last load of a kind read, by sha256, and their entity id ->
+    int id map (exactly the union of those shards: what the next load starts from)."""
+
+    shards: dict[str, tuple[np.ndarray, np.ndarray]]
+    rows: dict[str, int]
+
+
+_SEEN: dict[str, _Seen] = {}  # kind -> the last load_index of that kind in this process
+
+
+def read_ids(
+    kind: str, source: ShardSource, *, shared: bool = False
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """``int_id`` (int64) and ``entity_id`` (object) of every file, in shard order, and the
+    entity id -> int id map: the ids-only table a loaded index starts with.
+
+    A shard whose sha256 the previous call for ``kind`` in this process read is taken from that
+    call (same sha256, same bytes), and the map is that call's less the shards gone plus the new
+    ones: a server loading each new generation of 10^6 candidates reads the shards a write
+    changed, not 62 files into 10^6 new strings and a 10^6-entry dict (0.4 + 0.27 s here).
+    ``shared``: the caller never changes the map (a memory-mapped index), so it may have the
+    cached one itself; otherwise it gets a copy."""
+    before = _SEEN.get(kind, _Seen({}, {}))
+    shards: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for s in sorted(source.shards):
+        sha = source.shards[s].sha256
+        ids = before.shards.get(sha)
+        if ids is None:
+            table = pq.read_table(source._open(s), columns=ID_COLUMNS)
+            ids = (
+                table.column("int_id").to_numpy().astype(np.int64, copy=False),
+                np.asarray(table.column("entity_id").to_pylist(), dtype=object),
+            )
+        shards[sha] = ids
+    new = [ids for sha, ids in shards.items() if sha not in before.shards]
+    if not new and len(shards) == len(before.shards):  # the same shards: the same map
+        rows, parts = before.rows, []
+    elif sum(len(i) for i, _ in new) * 2 < len(before.rows):
+        rows = before.rows.copy()
+        for sha, (_, entity_ids) in before.shards.items():
+            if sha not in shards:
+                for entity_id in entity_ids.tolist():
+                    del rows[entity_id]
+        parts = new
+    else:
+        rows, parts = {}, list(shards.values())
+    for int_ids, entity_ids in parts:
+        rows.update(zip(entity_ids.tolist(), int_ids.tolist(), strict=True))
+    _SEEN[kind] = _Seen(shards, rows)
+    if not shards:
+        return np.zeros(0, np.int64), np.zeros(0, object), rows
+    int_ids, entity_ids = (np.concatenate(c) for c in zip(*shards.values(), strict=True))
+    return int_ids, entity_ids, rows if shared else rows.copy()
 
 
 def _from_pandas(frame: pd.DataFrame, schema: pa.Schema | None) -> pa.Table:

@@ -122,3 +122,53 @@ def test_a_tampered_or_unlisted_shard_is_refused(tmp_path):
     (tmp_path / "g1" / "candidates.json").write_text(json.dumps(manifest), "utf-8")
     with pytest.raises(IndexLoadError, match="unexpected file '../elsewhere.parquet'"):
         VectorIndex.load(tmp_path / "g1", "candidates")
+
+
+def test_a_new_generation_reads_only_its_changed_shards_and_maps_the_same_ids(
+    tmp_path, monkeypatch
+):
+    ids = _saved(tmp_path)
+    monkeypatch.setattr(shards_module, "_SEEN", {})
+    first = VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)
+    assert first._rows == {i: n for n, i in enumerate(ids)}
+    writer = VectorIndex.load(tmp_path / "g1", "candidates")
+    writer.remove(["c9"])  # shard 1
+    writer.add(["n1"], _vectors(1, seed=1), _attributes(["n1"]))  # id 40: shard 5
+    writer.save(tmp_path / "g2")
+
+    read = []
+    real = shards_module.pq.read_table
+    monkeypatch.setattr(
+        shards_module.pq, "read_table", lambda src, **kw: read.append(src) or real(src, **kw)
+    )
+    second = VectorIndex.load(tmp_path / "g2", "candidates", mmap=True)
+    assert len(read) == 2  # shards 1 and 5; the linked ones came from the first load
+    want = {i: n for n, i in enumerate(ids) if i != "c9"} | {"n1": 40}
+    assert second._rows == want and first._rows == {i: n for n, i in enumerate(ids)}
+    assert second._names[9] is None and second._names[40] == "n1"
+    assert second.search_batch(_vectors(1, seed=1), 1).ids[0][0] == "n1"
+    again = VectorIndex.load(tmp_path / "g1", "candidates")  # back: a writer gets its own map
+    again.remove(["c0"])
+    assert "c0" not in again._rows and "c9" in again._rows
+    assert VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)._rows["c0"] == 0
+
+
+def test_a_file_is_hashed_again_only_when_it_changed(tmp_path, monkeypatch):
+    from recsys.index import store as store_module
+
+    _saved(tmp_path)
+    hashed = []
+    real = store_module.file_sha256
+    monkeypatch.setattr(store_module, "_VERIFIED", {})
+    monkeypatch.setattr(store_module, "file_sha256", lambda p: hashed.append(p) or real(p))
+    VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)
+    assert len(hashed) == 6  # the FAISS file and five shards
+    VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)
+    assert len(hashed) == 6
+    shard = tmp_path / "g1" / "candidates.attrs-00002.parquet"
+    tampered = tmp_path / "tampered.parquet"
+    tampered.write_bytes(shard.read_bytes()[:-1] + b"x")
+    tampered.replace(shard)  # another file under the same name
+    with pytest.raises(IndexLoadError, match="attrs-00002.parquet: sha256"):
+        VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)
+    assert hashed[-1] == shard
