@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 _EMBED_BATCH = 1024  # texts per encode + put_vectors (one index generation per batch)
-_KEYS = {"candidates": "candidate_id", "roles": "role_id"}
 ONE_COMMIT = 256  # candidates + roles up to which an ingest is one transaction
 
 
@@ -281,6 +280,7 @@ def _write(
     ``whole``: embed every stale text of the store, not only the batch's: a batch written in
     several commits may have been cut short by a crash, and the next one finishes its work (one
     commit cannot: it looks at its own ids only, not a scan of the whole table)."""
+    from recsys.store.tables import spec
     from recsys.store.world_io import ENTITY_ORDER
 
     for name in ENTITY_ORDER:
@@ -303,11 +303,7 @@ def _write(
     kinds = [k for k in ("candidates", "roles") if len(tables.get(k, ()))]
     only = None
     if not whole:
-        only = {
-            k: tables[k][spec_key].astype(str).tolist()
-            for k, spec_key in _KEYS.items()
-            if k in kinds
-        }
+        only = {k: tables[k][spec(k).key].astype(str).tolist() for k in kinds}
     report.embedded = ing.embed(store, kinds, touched, only)
 
 
