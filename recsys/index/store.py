@@ -52,20 +52,28 @@ _VERIFIED: dict[tuple[int, int, int, int], str] = {}
 _VERIFIED_MAX = 4096
 
 
-def verified_sha256(path: Path) -> str:
-    """:func:`file_sha256`, not taken again for a file this process hashed and that has not
-    changed since (same inode, size and modification time): a new generation hard-links the
-    attribute shards a write left alone, and a server loading it hashes only the files that are
-    new.  What is trusted is the file system's metadata, as ``make`` and ``rsync`` trust it; our
-    writes never change a file in place (a new file, then a rename)."""
+def _stat_key(path: Path) -> tuple[int, int, int, int]:
     st = path.stat()
-    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    found = _VERIFIED.get(key)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remember(path: Path, sha256: str) -> None:
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[_stat_key(path)] = sha256
+
+
+def verified_sha256(path: Path) -> str:
+    """:func:`file_sha256`, not taken again for a file this process hashed or wrote and that has
+    not changed since (same inode, size and modification time): a new generation hard-links the
+    attribute shards a write left alone, and a server loading it hashes only the files that are
+    new (none, when it made the write).  What is trusted is the file system's metadata, as
+    ``make`` and ``rsync`` trust it; our writes never change a file in place (a new file, then a
+    rename)."""
+    found = _VERIFIED.get(_stat_key(path))
     if found is None:
         found = file_sha256(path)
-        if len(_VERIFIED) >= _VERIFIED_MAX:
-            _VERIFIED.clear()
-        _VERIFIED[key] = found
+        _remember(path, found)
     return found
 
 
@@ -150,6 +158,10 @@ def save_index(index: VectorIndex, folder: str | Path) -> Path:
         os.replace(tmp_manifest, p["manifest"])
     finally:
         tmp_faiss.unlink(missing_ok=True)
+    # hashed as written: this process's next load of them (its server's) does not read them again
+    _remember(p["faiss"], faiss_sha256)
+    for shard in shards:
+        _remember(folder / shard.file, shard.sha256)
     kept = {shard.file for shard in shards}
     for stale in folder.glob(f"{index.kind}.attrs*.parquet"):  # an earlier save's, now unlisted
         if stale.name not in kept:

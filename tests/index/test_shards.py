@@ -172,3 +172,15 @@ def test_a_file_is_hashed_again_only_when_it_changed(tmp_path, monkeypatch):
     with pytest.raises(IndexLoadError, match="attrs-00002.parquet: sha256"):
         VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)
     assert hashed[-1] == shard
+
+
+def test_the_files_a_process_saved_are_not_hashed_again_when_it_loads_them(tmp_path, monkeypatch):
+    from recsys.index import store as store_module
+
+    monkeypatch.setattr(store_module, "_VERIFIED", {})
+    _saved(tmp_path)
+    hashed = []
+    real = store_module.file_sha256
+    monkeypatch.setattr(store_module, "file_sha256", lambda p: hashed.append(p) or real(p))
+    VectorIndex.load(tmp_path / "g1", "candidates", mmap=True)
+    assert hashed == []
