@@ -46,7 +46,23 @@ class HashedBM25:
         self.b = b
         self.n_features = n_features
 
-    def _counts(self, texts: list[str]) -> sp.csr_matrix:
+    @property
+    def scheme(self) -> str:
+        """What :meth:`counts` of a text depends on (bucket count, token pattern, stop words):
+        term counts stored under one scheme (:meth:`recsys.store.Store.put_terms`) are reused
+        only by a model of the same scheme."""
+        import hashlib
+
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        rules = "\n".join([_TOKENS, *sorted(ENGLISH_STOP_WORDS)])
+        return f"hashed:{self.n_features}:{hashlib.sha256(rules.encode()).hexdigest()[:16]}"
+
+    def counts(self, texts: list[str]) -> sp.csr_matrix:
+        """Term counts per text (rows) over the hashed term space: what :meth:`documents`
+        saturates; independent of the fitted statistics, so they can be computed once per text
+        (at ingest) and stored."""
+        texts = list(texts)
         if not len(texts):  # HashingVectorizer cannot transform nothing
             return sp.csr_matrix((0, self.n_features), dtype=np.float32)
         from sklearn.feature_extraction.text import HashingVectorizer
@@ -63,7 +79,7 @@ class HashedBM25:
 
     def fit(self, corpus: list[str]) -> HashedBM25:
         """Document frequencies, corpus size and mean document length of ``corpus``."""
-        counts = self._counts(list(corpus))
+        counts = self.counts(corpus)
         self.n_docs_ = counts.shape[0]
         self.df_ = np.bincount(counts.indices, minlength=self.n_features).astype(np.float32)
         lengths = np.asarray(counts.sum(axis=1)).ravel()
@@ -72,7 +88,11 @@ class HashedBM25:
 
     def documents(self, texts: list[str]) -> sp.csr_matrix:
         """Per document and term, BM25's saturated term frequency ``tf (k1+1) / (tf + k1 K)``."""
-        counts = self._counts(list(texts))
+        return self.saturate(self.counts(texts))
+
+    def saturate(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """:meth:`documents` of texts whose :meth:`counts` are ``counts`` (not changed)."""
+        counts = sp.csr_matrix(counts, dtype=np.float32, copy=True)
         lengths = np.asarray(counts.sum(axis=1)).ravel()
         norm = self.k1 * (1 - self.b + self.b * lengths / self.avgdl_)
         tf = counts.data
@@ -82,7 +102,7 @@ class HashedBM25:
 
     def queries(self, texts: list[str]) -> sp.csr_matrix:
         """Per query and distinct term, its IDF ``log(1 + (N - df + 0.5) / (df + 0.5))``."""
-        q = self._counts(list(texts))
+        q = self.counts(texts)
         df = self.df_[q.indices]
         q.data = np.log1p((self.n_docs_ - df + 0.5) / (df + 0.5)).astype(np.float32)
         return q
@@ -259,12 +279,7 @@ class RowCache:
                 if key not in self._pos and key not in todo:
                     todo[key] = i
             if todo:
-                new = sp.csr_matrix(make(np.fromiter(todo.values(), np.int64, len(todo))))
-                start = 0 if self._matrix is None else self._matrix.shape[0]
-                self._matrix = (
-                    new if self._matrix is None else sp.vstack([self._matrix, new]).tocsr()
-                )
-                self._pos.update({k: start + j for j, k in enumerate(todo)})
+                self._append(list(todo), make(np.fromiter(todo.values(), np.int64, len(todo))))
             pos = np.fromiter((self._pos[k] for k in keys), np.int64, len(keys))
             out = self._matrix[pos] if self._matrix is not None else sp.csr_matrix((0, 0))
             if len(self._pos) > 1.1 * len(set(keys)) + 100:  # drop rows no one asks for
@@ -273,6 +288,27 @@ class RowCache:
                 self._matrix = self._matrix[keep]
                 self._pos = {k: j for j, k in enumerate(live)}
             return out
+
+    def put(self, keys: list[str], rows: sp.csr_matrix) -> None:
+        """Remember ``rows`` (row ``i`` for ``keys[i]``: rows made elsewhere, e.g. from term
+        counts a store holds) for the keys not held yet."""
+        with self._lock:
+            first: dict[str, int] = {}
+            for i, key in enumerate(keys):
+                if key not in self._pos and key not in first:
+                    first[key] = i
+            if first:
+                take = np.fromiter(first.values(), np.int64, len(first))
+                self._append(list(first), sp.csr_matrix(rows)[take])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._pos
+
+    def _append(self, keys: list[str], new: Any) -> None:
+        new = sp.csr_matrix(new)
+        start = 0 if self._matrix is None else self._matrix.shape[0]
+        self._matrix = new if self._matrix is None else sp.vstack([self._matrix, new]).tocsr()
+        self._pos.update({k: start + j for j, k in enumerate(keys)})
 
     def __len__(self) -> int:
         return len(self._pos)

@@ -18,6 +18,7 @@ from recsys.ingest.jsonresume import candidate_id_for, read_resume, resume_text
 from recsys.ingest.pipeline import (
     Ingestor,
     IngestReport,
+    count_terms,
     erase_candidates,
     ingest,
     load_world_into,
@@ -36,6 +37,7 @@ __all__ = [
     "KINDS",
     "IngestReport",
     "Ingestor",
+    "count_terms",
     "erase_candidates",
     "ingest",
     "load_world_into",

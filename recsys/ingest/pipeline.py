@@ -25,6 +25,10 @@ record, the rest of the batch goes on):
    records is one transaction and looks at its own ids only; a larger one (several commits, so
    possibly cut short by a crash) embeds every stale text of the store, finishing what an earlier
    one left, as ``recsys store init`` of a store does.
+5. **Term counts.**  Each new or changed résumé's hashed term counts (the BM25 feature's input,
+   :meth:`recsys.features.text.HashedBM25.counts`) are stored with the text's hash
+   (:func:`count_terms`), so a paged server reads them instead of tokenising the résumés of
+   every pool it ranks.
 
 The reader and encoder are the model's (``recommender=``: what that model will read and embed at
 query time) or, without a model, ``encoder`` and the shipped taxonomy's reader.
@@ -46,6 +50,7 @@ from recsys.ingest.records import ReadResult, RecordError, read_files
 __all__ = [
     "IngestReport",
     "Ingestor",
+    "count_terms",
     "erase_candidates",
     "ingest",
     "load_world_into",
@@ -146,6 +151,8 @@ class Ingestor:
                 store.put_vectors(
                     kind, ids, vecs, model_id, attributes=index_attributes(store, kind, ids)
                 )
+                if kind == "candidates":  # the texts are at hand: their term counts too
+                    _put_terms(store, texts)
             if kind == "candidates":  # holdings changed, text not: attributes only
                 index = store.index("candidates")
                 rest = sorted(touched - set(stale)) if index is not None else []
@@ -305,6 +312,8 @@ def _write(
     if not whole:
         only = {k: tables[k][spec(k).key].astype(str).tolist() for k in kinds}
     report.embedded = ing.embed(store, kinds, touched, only)
+    if "candidates" in kinds:
+        count_terms(store, None if only is None else only["candidates"])
 
 
 def read_unread(store: Any, ingestor: Ingestor, batch: int = 500) -> int:
@@ -323,6 +332,28 @@ def read_unread(store: Any, ingestor: Ingestor, batch: int = 500) -> int:
     return len(todo)
 
 
+def count_terms(store: Any, ids: Sequence[str] | None = None, batch: int = 2000) -> int:
+    """Store the term counts (:meth:`recsys.features.text.HashedBM25.counts`, the BM25
+    feature's input) of every candidate text without them (``ids``: of these only), so that a
+    served model reads them instead of tokenising its pool's résumés per query
+    (:mod:`recsys.serving.paged`).  Returns how many texts were counted."""
+    from recsys.features.text import HashedBM25
+
+    todo = store.unhashed("candidates", HashedBM25().scheme, ids)
+    for start in range(0, len(todo), batch):
+        _put_terms(store, store.texts("candidates", todo[start : start + batch]))
+    return len(todo)
+
+
+def _put_terms(store: Any, texts: pd.Series) -> None:
+    """Store the term counts of candidate ``texts`` (indexed by id)."""
+    from recsys.features.text import HashedBM25
+
+    bm25 = HashedBM25()
+    ids = texts.index.astype(str).tolist()
+    store.put_terms("candidates", ids, bm25.counts(texts.tolist()), bm25.scheme)
+
+
 def load_world_into(store: Any, world: Any, model: Any = None) -> dict[str, Any]:
     """Load a :class:`recsys.data.World` into ``store`` (``recsys store init``); returns the
     upsert summary per table.
@@ -335,7 +366,9 @@ def load_world_into(store: Any, world: Any, model: Any = None) -> dict[str, Any]
     from recsys.store.world_io import seed_store
 
     if model is None:
-        return seed_store(store, world)
+        done = seed_store(store, world)
+        count_terms(store)
+        return done
     feats = model.features_
     known = None
     if feats.resume_ is not None and model.holds_data:  # what it read of its own résumés
@@ -351,6 +384,7 @@ def load_world_into(store: Any, world: Any, model: Any = None) -> dict[str, Any]
     ing = Ingestor(recommender=model)
     read_unread(store, ing)
     ing.embed(store, EMBEDDED, set())
+    count_terms(store)
     return done
 
 

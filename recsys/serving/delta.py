@@ -95,6 +95,7 @@ def over_candidates(
         "candidates": snap.text_keys("candidates", keep),
         "roles": snap.text_keys("roles") if role_keys is None else role_keys,
     }
+    _read_terms(base, snap, keys["candidates"])
     pos = pd.Index(found).get_indexer(keep)
     from recsys.index import VectorIndex
 
@@ -112,6 +113,24 @@ def over_candidates(
         part.features_.share_roles(base.features_)
     part.fast_features(check=False)
     return part
+
+
+def _read_terms(base: Any, snap: Any, keys: pd.Series) -> None:
+    """Put the stored term counts of these candidates' texts (``keys``: text sha by id; see
+    :func:`recsys.ingest.pipeline.count_terms`) into the model's BM25 row cache, so that the
+    model built over them tokenises only texts the store has no counts of (~0.13 ms a résumé:
+    ~130 ms of a 1,000-candidate pool)."""
+    cache = (getattr(base, "_row_cache", None) or {}).get("candidates")
+    feats = base.features_
+    if cache is None or not feats.bm25:
+        return
+    todo = keys[[key not in cache for key in keys.astype(str)]]
+    if not len(todo):
+        return
+    bm25 = feats.bm25_tables()[0]
+    ids, counts = snap.terms("candidates", todo.index.astype(str), bm25.scheme, bm25.n_features)
+    if ids:
+        cache.put(todo.reindex(ids).astype(str).tolist(), bm25.saturate(counts))
 
 
 class DeltaView:

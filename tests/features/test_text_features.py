@@ -33,6 +33,19 @@ def test_bm25_counts_words_the_reference_never_saw():
     assert score[0] > 0  # an unseen term still matches, with the largest IDF
 
 
+def test_bm25_documents_are_their_stored_term_counts_saturated_by_the_model():
+    texts = ["Kotlin engineer on a payments ledger, Kotlin daily", "Head chef", ""]
+    bm = HashedBM25().fit(["kotlin developer", "chef de partie menus", "payments"])
+    counts = HashedBM25().counts(texts)  # no statistics needed: computed once per text
+    assert counts.shape == (3, bm.n_features)
+    assert counts[0].sum() == 6  # "on" and "a" are stop words; "kotlin" counted twice
+    saturated = bm.saturate(counts)
+    assert (saturated != bm.documents(texts)).nnz == 0
+    assert counts[0].sum() == 6  # saturate leaves its input alone
+    assert HashedBM25().scheme == bm.scheme
+    assert HashedBM25(n_features=2**10).scheme != bm.scheme
+
+
 def test_soft_coverage_rewards_near_skills_and_is_monotone():
     E = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)  # skills 0,1 near
     R = sp.csr_matrix(np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 1]], dtype=float))
@@ -105,3 +118,25 @@ def test_bm25_rows_from_the_row_cache_equal_fresh_ones_and_only_new_texts_are_re
     assert len(cache["candidates"]) == 121
     redo = FeatureBuilder(world, reference=model).bm25_tables()[1]
     assert (docs != redo).nnz == 0
+
+
+def test_rows_put_in_the_row_cache_are_served_without_making_them():
+    import scipy.sparse as sp
+
+    from recsys.features.text import RowCache
+
+    cache = RowCache()
+    stored = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 0.0]]))
+    cache.put(["a", "b", "a"], stored)  # a key given twice is held once
+    assert len(cache) == 2 and "b" in cache and "c" not in cache
+    made = []
+
+    def make(pos):
+        made.append(list(pos))
+        return sp.csr_matrix(np.full((len(pos), 2), 9.0))
+
+    rows = cache.rows(["b", "c", "a"], make)
+    assert made == [[1]]  # only "c" (position 1) was made
+    assert rows.toarray().tolist() == [[0.0, 2.0], [9.0, 9.0], [1.0, 0.0]]
+    cache.put(["b"], sp.csr_matrix(np.array([[5.0, 5.0]])))  # held rows are not replaced
+    assert cache.rows(["b"], make).toarray().tolist() == [[0.0, 2.0]]

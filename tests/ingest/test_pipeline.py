@@ -57,6 +57,12 @@ def test_json_resume_is_read_embedded_and_indexed(tmp_path, store, rec):
     assert "jr-ada" in store.index("candidates")
     read = store.extracted("candidates", rec.reader_id)
     assert "jr-ada" in set(read["read"])
+    # its text's term counts (BM25's input) are stored; the seeded ones are left for a scan
+    from recsys.features.text import HashedBM25
+
+    bm25 = HashedBM25()
+    assert store.terms("candidates", ["jr-ada"], bm25.scheme, bm25.n_features)[0] == ["jr-ada"]
+    assert "jr-ada" not in store.unhashed("candidates", bm25.scheme)
     # the same file again: nothing changes, nothing is embedded or read into a new version
     again = ingest(store, [path], recommender=rec)
     assert again.unchanged["candidates"] == 1 and again.embedded["candidates"] == 0

@@ -169,3 +169,34 @@ def test_warmup_builds_a_pool_model_then_keeps_none(model, store):
     assert paged.warmup() is paged
     assert len(built) == 2 and not paged._parts  # by role and by JD, neither kept
     assert paged._index is not None  # the candidate index is loaded before the first request
+
+
+def test_a_paged_pool_reads_its_resumes_term_counts_from_the_store_not_their_text(
+    model, store, monkeypatch
+):
+    from recsys.features.text import HashedBM25
+    from recsys.ingest import count_terms
+
+    full = model.over_store(store)
+    role = some_role(model)
+    # without counts in the store, the pool's résumés are tokenised per query
+    assert store.unhashed("candidates", HashedBM25().scheme) == store.ids("candidates")
+    assert count_terms(store) == store.count("candidates")
+    assert count_terms(store) == 0  # only texts without counts
+    paged = PagedView.over(model, store)
+    tokenised: list[int] = []
+    counts = HashedBM25.counts
+
+    def counting(self, texts):
+        tokenised.append(len(list(texts)))
+        return counts(self, texts)
+
+    monkeypatch.setattr(HashedBM25, "counts", counting)
+    _same(paged.shortlist(role_id=role, k=20), full.shortlist(role_id=role, k=20))
+    tokenised.clear()
+    paged._parts.clear()
+    paged.roles_side._row_cache["candidates"] = type(paged.roles_side._row_cache["roles"])()
+    paged.shortlist(role_id=role, k=20)
+    assert tokenised == []  # every pooled résumé's counts came from the store
+    paged.shortlist(job_description=JD, k=20)
+    assert tokenised == [1]  # the free-text query only

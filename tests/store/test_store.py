@@ -236,3 +236,31 @@ def test_an_erasure_rewrites_the_attribute_shard_of_its_id_and_links_the_others(
     folder = store.folder / "indexes" / f"g{store.generation():08d}"
     assert not any(gone.encode() in p.read_bytes() for p in folder.iterdir() if p.is_file())
     assert gone not in Store.open(store.folder).index("candidates").attributes.index
+
+
+def test_term_counts_are_kept_for_the_text_they_counted_and_erased_with_the_person(store):
+    import scipy.sparse as sp
+
+    ids = store.ids("candidates")
+    assert store.unhashed("candidates", "s1") == ids
+    width = 32
+    counts = sp.csr_matrix(
+        ([2.0, 1.0, 3.0, 1.0], ([0, 0, 1, 2], [5, 31, 0, 7])), shape=(len(ids), width)
+    )
+    store.put_terms("candidates", ids, counts, "s1")
+    assert store.unhashed("candidates", "s1") == []
+    assert store.unhashed("candidates", "s2") == ids  # another scheme: not these
+    found, got = store.terms("candidates", [ids[2], "nobody", ids[0]], "s1", width)
+    assert found == [ids[2], ids[0]]
+    assert (got.toarray() == counts[[2, 0]].toarray()).all()
+    assert store.terms("candidates", ids, "s2", width)[0] == []
+    # a new text: its old counts are not served, and it is listed as needing counts
+    frame = store.get("candidates", [ids[0]])
+    store.upsert("candidates", frame.assign(headline="Pastry chef"))
+    assert store.unhashed("candidates", "s1") == [ids[0]]
+    assert store.terms("candidates", ids, "s1", width)[0] == ids[1:]
+    with pytest.raises(ValueError, match="2 rows"):
+        store.put_terms("candidates", ids[:1], counts[:2], "s1")
+    store.delete_candidates([ids[1]])
+    rows = store._db.execute("SELECT entity_id FROM terms")
+    assert ids[1] not in {r[0] for r in rows}
