@@ -108,7 +108,9 @@ def missing_inputs(
     for name in used:
         if name in X.columns and name in FEATURES:
             groups.setdefault(FEATURES[name].group, []).append(name)
-    absent = {g: X[cols].isna().all(axis=1).to_numpy() for g, cols in groups.items()}
+    na = pd.isna(X.to_numpy()) if len(X.columns) else np.zeros((len(X), 0), bool)
+    at = {c: i for i, c in enumerate(X.columns)}  # one array, not a frame per group
+    absent = {g: na[:, [at[c] for c in cols]].all(axis=1) for g, cols in groups.items()}
     out = []
     for i in range(len(X)):
         row = [g for g, miss in absent.items() if miss[i]]

@@ -162,7 +162,7 @@ class PagedView:
         if part is None:  # nothing retrieved: the roles side ranks the empty pool
             ranking = base.rank_pool(query, ids[:0], k, filters, retention_weight, explain)
             return self._stamp(ranking, index)
-        ids = ids[np.isin(ids, np.asarray(part.indexes["candidates"].ids, dtype=object))]
+        ids = ids[pd.Index(ids).isin(part.indexes["candidates"].ids)]  # hashed, not sorted
         ranking = part.rank_pool(
             query, ids, k, filters, retention_weight, explain, fairness=fairness, start=start
         )
