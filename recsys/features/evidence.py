@@ -20,6 +20,7 @@ lost against the oracle"):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +62,12 @@ class ResumeSkills:
         known: pd.DataFrame | None = None,
         candidate_ids: pd.Index | None = None,
     ) -> None:
-        self.texts_ = strip_certifications(resume_text.reset_index(drop=True))
+        # stripped when read: a served pool's résumés were all read at ingest (``known``)
+        self._raw = resume_text.reset_index(drop=True)
         self.skills = skills
         self.skill_ids = skill_ids
-        self.done_ = np.zeros(len(self.texts_), dtype=bool)
-        self.matrix_ = sp.csr_matrix((len(self.texts_), len(skill_ids)))
+        self.done_ = np.zeros(len(self._raw), dtype=bool)
+        self.matrix_ = sp.csr_matrix((len(self._raw), len(skill_ids)))
         self._extractor: Any = extractor
         if known is not None and len(known) and candidate_ids is not None:
             found = (
@@ -96,10 +98,10 @@ class ResumeSkills:
         """Rows of the matrix for candidate positions ``ci`` (extracting the missing ones first)."""
         todo = np.unique(ci[~self.done_[ci]])
         if todo.size:
-            per = pd.Series([[]] * len(self.texts_), dtype=object)
+            per = pd.Series([[]] * len(self._raw), dtype=object)
+            texts = strip_certifications(self._raw.iloc[todo]).tolist()
             per.iloc[todo] = pd.Series(
-                read_resume_skills(self.extractor, self.texts_.iloc[todo].tolist(), stripped=True),
-                dtype=object,
+                read_resume_skills(self.extractor, texts, stripped=True), dtype=object
             ).to_numpy()
             self.matrix_ = binarize(self.matrix_ + list_matrix(per, self.skill_ids))
             self.done_[todo] = True
@@ -127,7 +129,7 @@ class ResumeSkills:
     def frame(self, candidate_ids: pd.Index) -> pd.DataFrame:
         """Every candidate's résumé skills (reading the unread ones): ``candidate_id, skill_id``
         rows, plus ``read`` rows naming candidates in which nothing was found."""
-        m = sp.coo_matrix(self.rows(np.arange(len(self.texts_))))
+        m = sp.coo_matrix(self.rows(np.arange(len(self._raw))))
         found = pd.DataFrame(
             {
                 "candidate_id": candidate_ids[m.row].astype(str),
@@ -158,16 +160,32 @@ def read_resume_skills(
 
 
 def occupation_skill_matrices(skill_ids: pd.Index) -> tuple[pd.Index, sp.csr_matrix, sp.csr_matrix]:
-    """(occupation ids, occupations × skills essential, … optional) from the packaged ESCO taxonomy."""
+    """(occupation ids, occupations × skills essential, … optional) from the packaged ESCO taxonomy.
+
+    Memoised by the skill ids (a paged server builds a model per query over the same skills:
+    ~25 ms each); the matrices returned are shared, never changed in place."""
+    import hashlib
+
     from recsys.data import taxonomy
 
-    occ = taxonomy.occupations()
-    ids = pd.Index(occ["occupation_id"].astype(str))
-    return (
-        ids,
-        list_matrix(occ["essential_skills"], skill_ids),
-        list_matrix(occ["optional_skills"], skill_ids),
-    )
+    key = hashlib.blake2b("\n".join(map(str, skill_ids)).encode("utf-8")).digest()
+    hit = _OCCUPATION_MATRICES.get(key)
+    if hit is None:
+        occ = taxonomy.occupations()
+        hit = (
+            pd.Index(occ["occupation_id"].astype(str)),
+            list_matrix(occ["essential_skills"], skill_ids),
+            list_matrix(occ["optional_skills"], skill_ids),
+        )
+        with _OCCUPATION_LOCK:  # request threads build models at once
+            if len(_OCCUPATION_MATRICES) >= 4:
+                _OCCUPATION_MATRICES.pop(next(iter(_OCCUPATION_MATRICES)))
+            _OCCUPATION_MATRICES[key] = hit
+    return hit
+
+
+_OCCUPATION_MATRICES: dict[bytes, tuple[pd.Index, sp.csr_matrix, sp.csr_matrix]] = {}
+_OCCUPATION_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
