@@ -137,20 +137,26 @@ def decode(rows: Iterable[Sequence[Any]], table: TableSpec) -> pd.DataFrame:
     rows = list(rows)
     data = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
     out: dict[str, Any] = {}
+    n = len(rows)
+    # numpy arrays built directly: pandas' list-to-object-array path costs ~0.3 ms a column of
+    # 1,000 rows, and a paged query decodes ~20 columns of its pool's rows
     for c, k, values in zip(table.columns, table.codecs, data, strict=True):
         if k == "list":
-            out[c] = pd.Series([json.loads(v) for v in values], dtype=object)
+            out[c] = np.fromiter((json.loads(v) for v in values), dtype=object, count=n)
         elif k == "time":
-            ns = [pd.NaT if v is None else v for v in values]
-            out[c] = pd.to_datetime(pd.Series(ns, dtype=object), unit="ns").astype("datetime64[ns]")
+            ns = np.fromiter((_NAT if v is None else v for v in values), dtype=np.int64, count=n)
+            out[c] = ns.view("datetime64[ns]")
         elif k == "bool":
-            out[c] = pd.Series(values, dtype=bool)
+            out[c] = np.fromiter(values, dtype=bool, count=n)
         elif k == "int":
-            out[c] = pd.Series(values, dtype="int64")
+            out[c] = np.fromiter(values, dtype=np.int64, count=n)
         elif k == "nullable_int":
-            out[c] = pd.Series(pd.array(list(values), dtype="Int64"))
+            out[c] = pd.array(list(values), dtype="Int64")
         elif k == "float":
-            out[c] = pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+            out[c] = np.fromiter((np.nan if v is None else v for v in values), np.float64, n)
         else:
-            out[c] = pd.Series(values, dtype=object)
+            out[c] = np.fromiter(values, dtype=object, count=n)
     return pd.DataFrame(out, columns=list(table.columns))
+
+
+_NAT = np.iinfo(np.int64).min  # NaT's int64 value
