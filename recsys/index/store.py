@@ -210,10 +210,16 @@ def read_manifest(folder: str | Path, kind: str) -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise IndexLoadError(f"{path}: expected a JSON object. Got {type(manifest).__name__}.")
     if manifest.get("format_version") != FORMAT_VERSION or "meta_sha256" not in manifest:
+        up = path.resolve().parents
+        store = up[2] if len(up) > 2 and (up[2] / "store.json").is_file() else None
+        how = (  # <store>/indexes/gN/<kind>.json: the store rebuilds it from its vectors
+            f"rebuild the store's indexes from its stored vectors (recsys store compact --store {store})"
+            if store is not None
+            else "rebuild the index (recsys index build) with this version"
+        )
         raise IndexLoadError(
             f"{path}: expected an index manifest of format {FORMAT_VERSION} (with meta_sha256). "
-            f"Got format {manifest.get('format_version')!r}: rebuild the index "
-            "(recsys index build) with this version."
+            f"Got format {manifest.get('format_version')!r}: {how}."
         )
     if meta_sha256(manifest) != manifest["meta_sha256"]:
         raise IndexLoadError(

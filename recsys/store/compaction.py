@@ -8,7 +8,8 @@ exact ``Flat`` index it no longer should, or IVF lists trained on a hundredth of
 :func:`compaction_due` names each index whose layout is no longer the one
 :func:`recsys.index.resolve_factory` picks for its current size (a ``Flat`` index past
 ``flat_below``; IVF whose list count for the size changed, i.e. the pool grew or shrank about 4×
-since training).  :func:`compact` rebuilds those from the stored vectors (centroids retrained)
+since training) and each index it cannot read (written by an older format, or damaged).
+:func:`compact` rebuilds those from the stored vectors (centroids retrained)
 and publishes them as a new generation: readers keep the generation they have pinned and move on
 at their next snapshot, so a compaction never blocks a query.  ``recsys store compact`` runs it
 by hand; a served :class:`recsys.serving.live.LiveRecommender` runs it in a background thread
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from recsys.index.config import resolve_factory
+from recsys.index.store import IndexLoadError
 from recsys.store.tables import EMBEDDED
 
 __all__ = ["compact", "compact_in_background", "compaction_due"]
@@ -32,7 +34,11 @@ def compaction_due(store: Any) -> dict[str, str]:
     config = store.index_config()
     due = {}
     for kind in EMBEDDED:
-        index = store.index(kind)
+        try:
+            index = store.index(kind)
+        except IndexLoadError as err:  # an older format or damaged: rebuilt from the vectors
+            due[kind] = f"unreadable: {err}"
+            continue
         if index is None or not len(index):
             continue
         want = resolve_factory(len(index), config, index.dim)
@@ -48,10 +54,14 @@ def compact(store: Any, kinds: list[str] | None = None, *, vacuum: bool = True) 
     todo = list(compaction_due(store)) if kinds is None else list(kinds)
     done = {}
     for kind in todo:
-        index = store.index(kind)
-        if index is None:
+        try:
+            index = store.index(kind)
+            model_id = None if index is None else index.model_id
+        except IndexLoadError:  # unreadable: the model of most of its stored vectors
+            model_id = store.vector_model(kind)
+        if model_id is None:
             continue
-        store.rebuild_index(kind, index.model_id)
+        store.rebuild_index(kind, model_id)
         done[kind] = len(store.index(kind) or ())
     if vacuum and done:
         store.vacuum()

@@ -29,6 +29,7 @@ import pandas as pd
 from recsys.data.tables import WorldValidationError, validate_table
 from recsys.index import VectorIndex
 from recsys.index.config import IndexConfig
+from recsys.index.store import IndexLoadError
 from recsys.index.vector import Hits
 from recsys.store import vectors as gens
 from recsys.store.backend import Backend, SQLiteBackend, folder_of
@@ -196,6 +197,15 @@ class _Reader:
             where = f' AND t."{key}" IN ({_marks(len(chunk))})'
             found += [r[0] for r in self._db.execute(sql + where, params + chunk)]
         return sorted(found)
+
+    def vector_model(self, kind: str) -> str | None:
+        """The model id most stored vectors of ``kind`` were embedded by (``None``: none)."""
+        rows = self._db.execute(
+            "SELECT model_id, COUNT(*) n FROM embeddings WHERE kind = ? GROUP BY model_id "
+            "ORDER BY n DESC, model_id LIMIT 1",
+            [kind],
+        )
+        return rows[0][0] if rows else None
 
     def vectors(self, kind: str, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
         """Stored (exact) vectors: ``(ids found, array (n, dim))``, in the order of ``ids``."""
@@ -797,7 +807,10 @@ class Store(_Reader):
                 "SELECT entity_id, vec FROM embeddings WHERE kind = ? AND model_id = ? ORDER BY 1",
                 [kind, model_id],
             )
-            old = self._writable_index(kind)
+            try:
+                old = self._writable_index(kind)
+            except IndexLoadError:  # an older format or damaged: its attributes read anew
+                old = None
             if not rows:
                 return self._publish({kind: None})
             ids = [r[0] for r in rows]

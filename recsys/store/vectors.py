@@ -26,7 +26,7 @@ from typing import IO
 
 from recsys.index import VectorIndex
 from recsys.index.config import IndexConfig
-from recsys.index.store import files, moved, paths, save_index
+from recsys.index.store import IndexLoadError, files, moved, paths, save_index
 
 LOCK = ".lock"
 
@@ -85,7 +85,11 @@ def publish(root: Path, old: int, new: int, changed: dict[str, VectorIndex | Non
     for kind in kinds(root, old):
         if kind in changed:
             continue
-        for src in files(folder(root, old), kind):
+        try:
+            sources = files(folder(root, old), kind)
+        except IndexLoadError:  # unreadable (an older format): carried over as is, to rebuild
+            sources = sorted(folder(root, old).glob(f"{kind}.*"))
+        for src in sources:
             os.link(src, tmp / src.name)
     for index in changed.values():
         if index is None:

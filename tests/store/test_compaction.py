@@ -53,3 +53,43 @@ def test_a_reader_keeps_its_generation_while_another_process_compacts(tmp_path):
         assert snap.index("candidates").factory_ == before == "Flat"
     assert st.index("candidates").factory_.startswith("IVF")
     st.close()
+
+
+def test_indexes_of_an_older_format_are_named_and_rebuilt_from_the_stored_vectors(tmp_path):
+    import json
+
+    import pytest
+    from handmade import handmade_world
+
+    from recsys.index.store import IndexLoadError
+
+    world = handmade_world()
+    st = Store.open(tmp_path / "s", create=True)
+    for kind in ("skills", "contracts", "credentials", "roles", "candidates"):
+        st.upsert(kind, getattr(world, kind))
+    for kind, model in (("candidates", "m"), ("roles", "m")):
+        ids = st.ids(kind)
+        st.put_vectors(kind, ids, unit_vectors(len(ids), seed=len(kind)), model)
+    folder = st.folder / "indexes" / f"g{st.generation():08d}"
+    for kind in ("candidates", "roles"):  # as written before the attribute shards
+        manifest = folder / f"{kind}.json"
+        old = json.loads(manifest.read_text())
+        manifest.write_text(json.dumps({**old, "format_version": 2}))
+    st.close()
+    st = Store.open(tmp_path / "s")
+    with pytest.raises(IndexLoadError, match=r"recsys store compact --store .*s\b"):
+        st.index("candidates")
+    assert {k: "unreadable" in v for k, v in compaction_due(st).items()} == {
+        "candidates": True,
+        "roles": True,
+    }
+    # one kind at a time: the other, still unreadable, is carried into each new generation
+    n = {k: len(st.ids(k)) for k in ("candidates", "roles")}
+    assert compact(st, ["candidates", "roles"]) == n  # model ids read from the stored vectors
+    for kind in ("candidates", "roles"):
+        index = st.index(kind)
+        assert len(index) == n[kind] and index.model_id == "m"
+        q = unit_vectors(n[kind], seed=len(kind))[1]
+        assert index.search(q, k=1)[0][0] == st.ids(kind)[1]
+    assert compaction_due(st) == {}
+    st.close()
