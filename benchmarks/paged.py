@@ -6,7 +6,8 @@
 **The store.**  ``recsys store init`` of the world with the model (its roles, skills, contracts,
 credentials, candidates, their vectors and read résumé skills), then clones ``S00000000…`` of the
 world's candidates up to ``--candidates``: each clone has its source's row (résumé text, skills,
-years…), holdings and history, the skills the model read from that résumé, and a synthetic vector
+years…), holdings and history, the skills the model read from that résumé and its term counts,
+and a synthetic vector
 (its source's plus Gaussian noise ``--noise`` per dimension, re-normalised: the issue allows
 synthetic vectors).  Then the candidate index is rebuilt for the full count (``IVF{nlist},SQ8``).
 A folder that already holds a store of that size is reused.
@@ -75,6 +76,12 @@ def build(folder: Path, model_uri: str, world_path: str, n: int, noise: float, s
     read = store.extracted("candidates", model.reader_id, ids=base_ids)
     skills_of = read.dropna(subset=["skill_id"]).groupby("candidate_id")["skill_id"].agg(list)
     sha_of = store.text_keys("candidates", base_ids)
+    terms_of = dict(  # the résumés' term counts (recsys.ingest.count_terms), copied like the rest
+        store._db.execute("SELECT entity_id, counts FROM terms WHERE kind = 'candidates'")
+    )
+    from recsys.features.text import HashedBM25
+
+    scheme = HashedBM25().scheme
     holdings = world.holdings.groupby("candidate_id")
     history = world.history.groupby("candidate_id")
     model_id, reader_id = model.encoder.model_id, model.reader_id
@@ -115,6 +122,14 @@ def build(folder: Path, model_uri: str, world_path: str, n: int, noise: float, s
                 [
                     (i, reader_id, h, json.dumps(skills_of.get(base_ids[s], [])))
                     for i, h, s in zip(ids, shas, src, strict=True)
+                ],
+            )
+            store._db.executemany(
+                "INSERT OR REPLACE INTO terms VALUES ('candidates', ?, ?, ?, ?)",
+                [
+                    (i, scheme, h, terms_of[base_ids[s]])
+                    for i, h, s in zip(ids, shas, src, strict=True)
+                    if base_ids[s] in terms_of
                 ],
             )
     out["clone_rows_s"] = round(time.perf_counter() - t0, 1)
