@@ -274,10 +274,7 @@ class RowCache:
         """Rows for ``keys`` in order; ``make(positions)`` builds those of unknown keys (the
         positions are into ``keys``) as a CSR matrix."""
         with self._lock:
-            todo: dict[str, int] = {}
-            for i, key in enumerate(keys):
-                if key not in self._pos and key not in todo:
-                    todo[key] = i
+            todo = self._unknown(keys)
             if todo:
                 self._append(list(todo), make(np.fromiter(todo.values(), np.int64, len(todo))))
             pos = np.fromiter((self._pos[k] for k in keys), np.int64, len(keys))
@@ -293,16 +290,21 @@ class RowCache:
         """Remember ``rows`` (row ``i`` for ``keys[i]``: rows made elsewhere, e.g. from term
         counts a store holds) for the keys not held yet."""
         with self._lock:
-            first: dict[str, int] = {}
-            for i, key in enumerate(keys):
-                if key not in self._pos and key not in first:
-                    first[key] = i
+            first = self._unknown(keys)
             if first:
                 take = np.fromiter(first.values(), np.int64, len(first))
                 self._append(list(first), sp.csr_matrix(rows)[take])
 
     def __contains__(self, key: object) -> bool:
         return key in self._pos
+
+    def _unknown(self, keys: list[str]) -> dict[str, int]:
+        """The keys not held, each with its first position in ``keys``."""
+        first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            if key not in self._pos and key not in first:
+                first[key] = i
+        return first
 
     def _append(self, keys: list[str], new: Any) -> None:
         new = sp.csr_matrix(new)
