@@ -118,8 +118,8 @@ def over_candidates(
 def _read_terms(base: Any, snap: Any, keys: pd.Series) -> None:
     """Put the stored term counts of these candidates' texts (``keys``: text sha by id; see
     :func:`recsys.ingest.pipeline.count_terms`) into the model's BM25 row cache, so that the
-    model built over them tokenises only texts the store has no counts of (~0.13 ms a résumé:
-    ~130 ms of a 1,000-candidate pool)."""
+    model built over them tokenises only texts the store has no counts of (~0.25 ms a résumé
+    with its text's assembly: ~250 ms of a 1,000-candidate pool, ``benchmarks/paged_text.py``)."""
     cache = (getattr(base, "_row_cache", None) or {}).get("candidates")
     feats = base.features_
     if cache is None or not feats.bm25:
