@@ -181,22 +181,7 @@ class _Reader:
         """Ids of ``kind`` whose text changed since it was embedded, never embedded, or (when
         ``model_id`` is given) embedded by another model.  Sorted.  ``ids``: look at these
         only (the whole table is a scan: 3 s at 10^6 candidates)."""
-        _embedded(kind)
-        key = spec(kind).key
-        other = " OR e.model_id <> ?" if model_id is not None else ""
-        sql = (
-            f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN embeddings e '
-            f'ON e.kind = ? AND e.entity_id = t."{key}" '
-            f"WHERE (e.entity_id IS NULL OR e.text_sha <> t._text_sha{other})"
-        )
-        params = [kind] + ([model_id] if model_id is not None else [])
-        if ids is None:
-            return [r[0] for r in self._db.execute(sql + " ORDER BY 1", params)]
-        found: list[str] = []
-        for chunk in _chunks([str(i) for i in dict.fromkeys(ids)]):
-            where = f' AND t."{key}" IN ({_marks(len(chunk))})'
-            found += [r[0] for r in self._db.execute(sql + where, params + chunk)]
-        return sorted(found)
+        return self._outdated(kind, "embeddings", "model_id", model_id, ids)
 
     def vector_model(self, kind: str) -> str | None:
         """The model id most stored vectors of ``kind`` were embedded by (``None``: none)."""
@@ -223,14 +208,7 @@ class _Reader:
     def unread(self, kind: str, reader_id: str) -> list[str]:
         """Ids of ``kind`` whose text changed since its skills were extracted by ``reader_id``,
         or never extracted.  Sorted."""
-        _embedded(kind)
-        key = spec(kind).key
-        sql = (
-            f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN extracted x '
-            f'ON x.kind = ? AND x.entity_id = t."{key}" '
-            "WHERE x.entity_id IS NULL OR x.text_sha <> t._text_sha OR x.reader_id <> ? ORDER BY 1"
-        )
-        return [r[0] for r in self._db.execute(sql, [kind, reader_id])]
+        return self._outdated(kind, "extracted", "reader_id", reader_id)
 
     def extracted(
         self, kind: str, reader_id: str | None = None, ids: Sequence[str] | None = None
@@ -265,19 +243,34 @@ class _Reader:
         """Ids of ``kind`` without term counts of their current text under ``scheme`` (never
         counted, text changed since, or counted under another scheme).  Sorted.  ``ids``: look
         at these only."""
+        return self._outdated(kind, "terms", "scheme", scheme, ids)
+
+    def _outdated(
+        self,
+        kind: str,
+        table: str,
+        column: str,
+        value: str | None,
+        ids: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Ids of ``kind`` whose row in the derived ``table`` (embeddings, extracted, terms) is
+        missing, made from another text, or (``value`` given) made with another ``column``
+        (model, reader, scheme).  Sorted.  ``ids``: look at these only."""
         _embedded(kind)
         key = spec(kind).key
+        other = f" OR x.{column} <> ?" if value is not None else ""
         sql = (
-            f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN terms x '
+            f'SELECT t."{key}" FROM "{kind}" t LEFT JOIN {table} x '
             f'ON x.kind = ? AND x.entity_id = t."{key}" '
-            "WHERE (x.entity_id IS NULL OR x.text_sha <> t._text_sha OR x.scheme <> ?)"
+            f"WHERE (x.entity_id IS NULL OR x.text_sha <> t._text_sha{other})"
         )
+        params = [kind] + ([value] if value is not None else [])
         if ids is None:
-            return [r[0] for r in self._db.execute(sql + " ORDER BY 1", [kind, scheme])]
+            return [r[0] for r in self._db.execute(sql + " ORDER BY 1", params)]
         found: list[str] = []
         for chunk in _chunks([str(i) for i in dict.fromkeys(ids)]):
             where = f' AND t."{key}" IN ({_marks(len(chunk))})'
-            found += [r[0] for r in self._db.execute(sql + where, [kind, scheme, *chunk])]
+            found += [r[0] for r in self._db.execute(sql + where, params + chunk)]
         return sorted(found)
 
     def terms(
@@ -539,7 +532,7 @@ class Store(_Reader):
                     [(index_config or IndexConfig()).model_dump_json()],
                 )
             # each text's hashed term counts (the BM25 feature's input), stored at ingest so
-            # that a paged query does not tokenise the résumés of its whole pool (~0.13 ms each)
+            # that a paged query does not tokenise the résumés of its whole pool (~0.25 ms each)
             db.execute(
                 "CREATE TABLE IF NOT EXISTS terms (kind TEXT NOT NULL, entity_id TEXT NOT NULL, "
                 f"scheme TEXT NOT NULL, text_sha TEXT, counts {db.blob_type} NOT NULL, "
