@@ -431,3 +431,34 @@ def test_a_profile_captured_after_as_of_is_not_read(world, encoder, pairs):
         Z["years_experience"],
         pairs["candidate_id"].map(newer.set_index("candidate_id")["years_experience"]),
     )
+
+
+def test_skills_read_before_are_used_and_not_kept_as_a_frame(world, encoder):
+    """``resume_known`` stands for reading the résumés: its skills are the evidence and no résumé
+    is read again; the builder does not keep the frame once it is in the matrix (a served pool's
+    model would hold ~9 MB of strings per 1,000 candidates)."""
+    import scipy.sparse as sp
+
+    cands = world.candidates.iloc[:3]
+    ids = cands["candidate_id"].astype(str).tolist()
+    skills = world.skills["skill_id"].astype(str).tolist()
+    known = pd.DataFrame(
+        {
+            "candidate_id": [ids[0], ids[0], ids[1], None],
+            "skill_id": [skills[0], skills[5], skills[5], None],
+            "read": [ids[0], ids[0], ids[1], ids[2]],  # ids[2] read, nothing found
+        }
+    )
+
+    class NoReading:
+        def extract_frame(self, *a, **k):
+            raise AssertionError("a résumé read before was read again")
+
+    w = dataclasses.replace(world, candidates=cands)
+    fb = FeatureBuilder(w, encoder=encoder, bm25=False, resume_known=known)
+    fb.resume_._extractor = NoReading()
+    assert fb.resume_known is None
+    got = sp.csr_matrix(fb.resume_.rows(np.arange(3))).toarray()
+    want = np.zeros_like(got)
+    want[0, [0, 5]] = want[1, 5] = 1
+    assert (got == want).all()
