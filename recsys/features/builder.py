@@ -199,7 +199,7 @@ class FeatureBuilder:
             else None
         )
         # read into resume_.matrix_ now; the frame is not kept: a served pool's 1,000 résumés
-        # read at ingest are ~60k rows of Python strings (a kept pool 68 → 40 MB resident)
+        # read at ingest are ~60k rows of Python strings (benchmarks/paged_memory.py)
         self.resume_known = None
 
         h = w.holdings

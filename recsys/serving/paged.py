@@ -48,7 +48,9 @@ __all__ = ["PAGED_ABOVE", "PagedView"]
 
 PAGED_ABOVE = 100_000  # candidates in a store above which a served model pages by default
 # recent pools' models kept (a recruiter's next request is often on the same pool: the next page, a
-# re-sort, a pathway); each is ~45 MB at 1,000 candidates, so a worker keeps few (8 cost +270 MB)
+# re-sort, a pathway); each is ~22 MB resident at 1,000 candidates (39 MB before the builder let go
+# of its read-skills frame and decoded ids were interned: benchmarks/paged_memory.py), so a worker
+# keeps few
 PARTS_KEPT = 2
 
 

@@ -135,8 +135,9 @@ def text_sha(text: str) -> str:
 
 def load_ids(cell: str) -> list[Any]:
     """A JSON list of ids (skills, contracts, credentials), its strings interned: the same few
-    thousand ids recur in every row.  A kept paged pool (1,000 candidates) costs 40 → 28 MB of
-    resident memory with them interned, for ~7 ms more to read its rows."""
+    thousand ids recur in every row.  With the builder's release of its read-skills frame, a kept
+    paged pool (1,000 candidates) costs 39 → 22 MB resident (``benchmarks/paged_memory.py``), for
+    ~7 ms more to read its rows."""
     return [sys.intern(v) if isinstance(v, str) else v for v in json.loads(cell)]
 
 
