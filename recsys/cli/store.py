@@ -156,12 +156,18 @@ def erase(
     model: ModelOpt = None,
 ) -> None:
     """Erase candidates: rows, holdings, history, outcomes, vectors, read skills, and (with
-    --model) their texts' vectors in that encoder's cache; the files are compacted."""
+    --model) their texts' vectors and those of the résumé sentences its skill reader embedded,
+    in that encoder's cache; the files are compacted."""
     from recsys.ingest import erase_candidates
 
     rec = _model(model)
     with _open(store) as st:
-        n = erase_candidates(st, candidate, encoder=None if rec is None else rec.encoder)
+        n = erase_candidates(
+            st,
+            candidate,
+            encoder=None if rec is None else rec.encoder,
+            reader=None if rec is None else rec._skills,
+        )
     typer.echo(json.dumps({"erased": n, "asked": len(candidate)}))
 
 

@@ -147,9 +147,8 @@ def read_resume_skills(
     """The skill ids ``extractor`` reads in each résumé, as :class:`ResumeSkills` counts them (the
     "Certifications:" paragraph left out unless ``stripped`` says it already is).  Ingest stores
     these, so a served model never reads a stored résumé again."""
-    if not stripped:
-        texts = strip_certifications(pd.Series(texts, dtype=object)).tolist()
-    found = extractor.extract_frame(list(texts), [str(i) for i in range(len(texts))])
+    texts = _readable(texts, stripped)
+    found = extractor.extract_frame(texts, [str(i) for i in range(len(texts))])
     out: list[list[str]] = [[] for _ in texts]
     if len(found):
         for doc, skill in zip(
@@ -157,6 +156,19 @@ def read_resume_skills(
         ):
             out[doc].append(skill)
     return out
+
+
+def resume_reader_texts(extractor: Any, texts: list[str]) -> list[str]:
+    """The strings :func:`read_resume_skills` has ``extractor`` embed for these résumés (their
+    sentences and spans): erasure forgets their vectors in the encoder's cache with the person."""
+    return extractor.encoded_texts(_readable(texts, False))
+
+
+def _readable(texts: list[str], stripped: bool) -> list[str]:
+    """The résumé texts as the reader reads them: without the "Certifications:" paragraph."""
+    if stripped:
+        return list(texts)
+    return strip_certifications(pd.Series(texts, dtype=object)).tolist()
 
 
 def occupation_skill_matrices(skill_ids: pd.Index) -> tuple[pd.Index, sp.csr_matrix, sp.csr_matrix]:

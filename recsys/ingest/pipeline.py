@@ -388,17 +388,30 @@ def load_world_into(store: Any, world: Any, model: Any = None) -> dict[str, Any]
     return done
 
 
-def erase_candidates(store: Any, ids: Sequence[str], *, encoder: Any = None) -> int:
-    """Erase candidates from the store (rows, children, vectors, read skills) and their texts'
-    vectors from ``encoder``'s embedding cache, then empty the write-ahead log and drop old index
-    generations, so no file keeps their text (the database zeroes deleted cells; ``recsys store
-    compact`` gives the space back).  Returns how many existed."""
+def erase_candidates(
+    store: Any, ids: Sequence[str], *, encoder: Any = None, reader: Any = None
+) -> int:
+    """Erase candidates from the store (rows, children, vectors, read skills), their texts'
+    vectors from ``encoder``'s embedding cache and, with the skill ``reader`` that read their
+    résumés, the vectors of the sentences and spans it embedded (in its encoder's cache); then
+    empty the write-ahead log and drop old index generations, so no file keeps their text (the
+    database zeroes deleted cells; ``recsys store compact`` gives the space back).  Returns how
+    many existed."""
+    from recsys.features.evidence import resume_reader_texts
+
     ids = [str(i) for i in ids]
     texts = store.texts("candidates", ids).tolist()
+    cached: dict[int, tuple[Any, list[str]]] = {}  # encoder → texts: one cache compaction each
+    if encoder is not None:
+        cached[id(encoder)] = (encoder, texts)
+    if reader is not None and getattr(reader, "encoder", None) is not None and texts:
+        resumes = store.get("candidates", ids)["resume_text"].fillna("").astype(str).tolist()
+        enc = reader.encoder
+        cached.setdefault(id(enc), (enc, []))[1].extend(resume_reader_texts(reader, resumes))
     n = store.delete_candidates(ids)
-    if encoder is not None and texts:
-        forget = getattr(encoder, "forget", None)
-        if forget is not None:
-            forget(texts)
+    for enc, strings in cached.values():
+        forget = getattr(enc, "forget", None)
+        if forget is not None and strings:
+            forget(strings)
     store.vacuum(full=False)
     return n

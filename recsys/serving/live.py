@@ -230,7 +230,9 @@ class LiveRecommender:
             for thread in (self._building, self._delta):  # their snapshots pin old generations
                 if thread is not None and thread.is_alive():
                     thread.join()
-            n = erase_candidates(self.store, candidate_ids, encoder=self.model.encoder)
+            n = erase_candidates(
+                self.store, candidate_ids, encoder=self.model.encoder, reader=self.model._skills
+            )
             if not (self.paged and self._follow_paged()):  # paged: the next query reads it
                 self.refresh()
             self._compact_if_due()

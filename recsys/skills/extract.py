@@ -403,6 +403,16 @@ class SkillExtractor:
         p, found = self._found(texts, floor, k)
         return [m[:k] for m in self._matches(texts, p, found, lambda s: True)]
 
+    def encoded_texts(self, texts: Sequence[str]) -> list[str]:
+        """The distinct strings :meth:`extract` embeds for ``texts`` (their chunks and spans),
+        so what the encoder's cache holds of them after a read: erasure forgets these.  Empty
+        without an encoder (phrases only)."""
+        texts = self._texts(texts)
+        if self.encoder is None:
+            return []
+        p = self._prepare(texts)
+        return list(dict.fromkeys([*p["chunk_txt"], *(str(s) for s in p["span_txt"])]))
+
     def _texts(self, texts: Sequence[str]) -> list[str]:
         if isinstance(texts, str):
             raise TypeError("extract() takes a sequence of texts; wrap a single text in a list")

@@ -146,3 +146,31 @@ def test_erasure_leaves_no_trace_in_store_or_cache(tmp_path, rec):
                 data = file.read_bytes()
                 assert b"UNIQUEMARKERQ7" not in data and b"jr-ada" not in data, file
     shutil.rmtree(tmp_path / "store")
+
+
+def test_erasure_forgets_the_sentences_the_skill_reader_embedded(tmp_path, rec):
+    """Reading a résumé's skills embeds its sentences and spans, so the encoder's cache holds
+    vectors keyed by them; erasing the person with the reader forgets those too."""
+    from recsys.embedding import HashingEncoder, text_key
+    from recsys.features.evidence import resume_reader_texts
+    from recsys.skills import SkillExtractor
+
+    encoder = HashingEncoder(dim=64, cache_dir=tmp_path / "cache")
+    reader = SkillExtractor(rec.world.skills, encoder=encoder).fit()
+    st = Store.open(tmp_path / "store", create=True)
+    seed_store(st, rec.world, indexes=rec.indexes)
+    path = tmp_path / "ada.json"
+    path.write_text(json.dumps(RESUME))
+    ingest(st, [path], recommender=rec)
+    resume = st.get("candidates", ["jr-ada"])["resume_text"].tolist()
+    read_resume_skills(reader, resume)
+    sentences = resume_reader_texts(reader, resume)
+    assert any("UNIQUEMARKERQ7" in s for s in sentences)
+    keys = [text_key(s) for s in sentences]
+    assert len(encoder._disk.get(encoder.model_id, keys, 64)) == len(keys)
+    other = "Another person runs payroll for a bakery."
+    encoder.encode([other])
+    assert erase_candidates(st, ["jr-ada"], encoder=encoder, reader=reader) == 1
+    assert encoder._disk.get(encoder.model_id, keys, 64) == {}
+    assert len(encoder._disk.get(encoder.model_id, [text_key(other)], 64)) == 1  # not theirs
+    st.close()
