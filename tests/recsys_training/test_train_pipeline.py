@@ -123,12 +123,13 @@ def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
     assert heavier["score"].tolist() == pytest.approx(out["retention"].tolist())
 
 
-def test_weaker_config_does_not_move_champion(trained):
+def test_weaker_config_does_not_move_champion(trained, prepared_tiny):
     import mlflow
 
     from recsys_training.train import train
 
     root, world, config, result = trained
+    prep = prepared_tiny[3]  # the same world's embedding, split and pairs: only the fit differs
     weak = config.model_copy(
         update={
             "fit": config.fit.model_copy(
@@ -142,7 +143,7 @@ def test_weaker_config_does_not_move_champion(trained):
             "out": root / "weak",
         }
     )
-    second = train(weak)
+    second = train(weak, prepared=prep)
     d = second.decision
     assert not d.promoted and d.version == "2" and d.champion_version == "1"
     assert d.value < d.champion_value
@@ -153,6 +154,7 @@ def test_weaker_config_does_not_move_champion(trained):
     assert run.data.metrics["promotion.champion_value"] == pytest.approx(d.champion_value)
 
 
+@pytest.mark.slow  # evaluates the whole tiny world again through the CLI (~35 s)
 def test_evaluate_cli_prints_metrics_as_json(trained, monkeypatch):
     from typer.testing import CliRunner
 

@@ -102,6 +102,7 @@ def test_unknown_ids_without_text_fail_clearly(rec, tmp_path):
         score_pool(rec, tmp_path / "p.parquet", tmp_path / "o.parquet", progress=False)
 
 
+@pytest.mark.slow  # three subprocess runs over 30,000 pairs (~40 s)
 def test_sigkill_then_resume_gives_identical_output(rec, tmp_path):
     pairs = pairs_frame(rec, 30_000, seed=3)
     pairs.to_parquet(tmp_path / "pool.parquet", index=False)
