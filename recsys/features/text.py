@@ -188,16 +188,22 @@ def _overlap_by_group(R, H, E, groups) -> tuple[np.ndarray, np.ndarray]:
         if not len(want):
             continue
         Hr = H[rows]
-        have = np.unique(Hr.indices)
+        present = np.zeros(H.shape[1], dtype=bool)
+        present[Hr.indices] = True
+        have = np.flatnonzero(present)
         if not len(have):
             continue
-        sim = _snapped(E[want].astype(np.float64) @ E[have].astype(np.float64).T)
-        vals = sim[:, np.searchsorted(have, Hr.indices)]  # (role skills, nnz)
+        sim = _snapped(E[have].astype(np.float64) @ E[want].astype(np.float64).T)
+        # (nnz, role skills), one row per held skill: segments of rows are a pair's skills.
+        # Grid values are exact in float32 (k / 2^24, k <= 2^24), so maxima are too; sums are
+        # taken in float64 as before
+        vals = sim.astype(np.float32)[(np.cumsum(present) - 1)[Hr.indices]]
         lens = np.diff(Hr.indptr)
         ok = lens > 0
         starts = Hr.indptr[:-1][ok]
-        cov[rows[ok]] = np.maximum.reduceat(vals, starts, axis=1).sum(axis=0) / len(want)
-        rel[rows[ok]] = np.add.reduceat(vals.max(axis=0), starts) / lens[ok]
+        best = np.maximum.reduceat(vals, starts, axis=0)
+        cov[rows[ok]] = best.sum(axis=1, dtype=np.float64) / len(want)
+        rel[rows[ok]] = np.add.reduceat(vals.max(axis=1).astype(np.float64), starts) / lens[ok]
     return cov, rel
 
 
