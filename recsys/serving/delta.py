@@ -41,6 +41,10 @@ __all__ = ["DELTA_LIMIT", "DeltaView", "build_delta", "over_candidates"]
 
 DELTA_LIMIT = 2000  # most candidates a delta serves; beyond it a full rebuild is as cheap
 _CHILDREN = ("holdings", "history", "outcomes", "groups")
+# a pool's reads run in parallel threads from this many candidates (below, a thread's own
+# connection costs more than the reads it overlaps), on at most this many connections at once
+_PARALLEL_FROM = 64
+_READ_THREADS = 4
 
 
 def build_delta(base: Any, store: Any, limit: int = DELTA_LIMIT) -> DeltaView | None:
@@ -80,22 +84,25 @@ def over_candidates(
     Every score is a function of its pair alone, so a pair scores here as over the whole store.
     ``role_keys``: the roles' text keys when the caller has them (else read)."""
     model = base.base
-    found, vectors = snap.vectors("candidates", list(ids))
+    ids = [str(i) for i in dict.fromkeys(ids)]
+    got = _read_pool(base, snap, ids)
+    found, vectors = got["vectors"]
     keep = [i for i in found if i in index]
     if not keep:
         return None
+    if len(keep) < len(ids):  # ids without a stored vector or not in the index: not served
+        _keep_only(got, set(keep))
     world = copy.copy(base.world)
-    world.candidates = snap.get("candidates", keep)
+    world.candidates = got["candidates"]
     for kind in _CHILDREN:
-        setattr(world, kind, snap.rows_of(kind, keep))
+        setattr(world, kind, got[kind])
     if world.groups is not None and not len(world.groups):
         world.groups = None
-    known = snap.extracted("candidates", model.reader_id, ids=keep)
+    known = got["known"]
     keys = {
-        "candidates": snap.text_keys("candidates", keep),
+        "candidates": got["keys"],
         "roles": snap.text_keys("roles") if role_keys is None else role_keys,
     }
-    _read_terms(base, snap, keys["candidates"])
     pos = pd.Index(found).get_indexer(keep)
     from recsys.index import VectorIndex
 
@@ -113,6 +120,41 @@ def over_candidates(
         part.features_.share_roles(base.features_)
     part.fast_features(check=False)
     return part
+
+
+def _read_pool(base: Any, snap: Any, ids: list[str]) -> dict[str, Any]:
+    """The rows of candidates ``ids`` a model over them needs, read from one snapshot: their
+    vectors, rows, child rows, read skills and text keys (and the stored term counts of texts
+    ``base``'s row cache lacks, into it).  In parallel threads when the snapshot can
+    (:meth:`recsys.store.store.Snapshot.read_parallel`: at 10^6 candidates these random reads
+    are most of a paged query)."""
+
+    def keys_and_terms(reader: Any) -> pd.Series:
+        keys = reader.text_keys("candidates", ids)
+        _read_terms(base, reader, keys)
+        return keys
+
+    reads: dict[str, Any] = {
+        "vectors": lambda r: r.vectors("candidates", ids),
+        "candidates": lambda r: r.get("candidates", ids),
+        "known": lambda r: r.extracted("candidates", base.base.reader_id, ids=ids),
+        "keys": keys_and_terms,
+        **{kind: (lambda r, kind=kind: r.rows_of(kind, ids)) for kind in _CHILDREN},
+    }
+    parallel = getattr(snap, "read_parallel", None)
+    if parallel is not None and len(ids) >= _PARALLEL_FROM:
+        return parallel(reads, threads=_READ_THREADS)
+    return {name: read(snap) for name, read in reads.items()}
+
+
+def _keep_only(got: dict[str, Any], keep: set[str]) -> None:
+    """Drop the rows of candidates not in ``keep`` from what :func:`_read_pool` read (their
+    order stays: that of a read of ``keep`` alone)."""
+    for name in ("candidates", "known", *_CHILDREN):
+        frame = got[name]
+        column = "candidate_id" if "candidate_id" in frame else frame.columns[0]
+        got[name] = frame[frame[column].astype(str).isin(keep)].reset_index(drop=True)
+    got["keys"] = got["keys"][got["keys"].index.isin(keep)]
 
 
 def _read_terms(base: Any, snap: Any, keys: pd.Series) -> None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, Any, Self
@@ -231,11 +232,13 @@ class _Reader:
             for chunk in _chunks([str(i) for i in dict.fromkeys(ids or [])]):
                 where = f" AND entity_id IN ({_marks(len(chunk))}) ORDER BY 1"
                 rows += self._db.execute(sql + where, [*params, *chunk])
-        found_ids, skills = [], []
-        for entity_id, cell in rows:
-            found = json.loads(cell) or [None]
-            found_ids += [entity_id] * len(found)
-            skills += found
+        # one JSON parse of all cells and numpy object columns: a paged pool reads ~60k rows
+        lists = json.loads("[" + ",".join(cell for _, cell in rows) + "]")
+        counts = np.fromiter((len(x) if x else 1 for x in lists), np.int64, len(lists))
+        found_ids = np.repeat(np.array([r[0] for r in rows], dtype=object), counts)
+        skills = np.fromiter(
+            chain.from_iterable(x or (None,) for x in lists), object, int(counts.sum())
+        )
         return pd.DataFrame({key: found_ids, "skill_id": skills, "read": found_ids})
 
     # ------------------------------------------------------------------ term counts
@@ -453,6 +456,48 @@ class Snapshot(_Reader):
     def _unpin(self, handle: IO[bytes]) -> None:
         if handle is not self._handle:
             handle.close()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def read_parallel(
+        self, reads: dict[str, Callable[[_Reader], Any]], threads: int = 4
+    ) -> dict[str, Any]:
+        """Each ``reads[name](reader)`` run in its own thread, on a reader of this snapshot's
+        committed state with a connection of its own: ``{name: result}``.
+
+        One SQLite connection runs one statement at a time, and a pool's random row reads in a
+        large store mostly wait on the disk; readers on separate connections overlap those waits
+        (the reads of a 1,000-candidate pool at 10^6 candidates: ~1.8x faster, ``docs/store.md``).
+        A reader opened after a later commit (its :meth:`version` differs) is not used: that read
+        runs on this snapshot afterwards, so every result is of the same state."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        version = self.version()
+
+        def run(read: Callable[[_Reader], Any]) -> tuple[bool, Any]:
+            with _Sibling(self.folder) as sibling:
+                if sibling.version() != version:  # a commit landed since this snapshot opened
+                    return False, None
+                return True, read(sibling)
+
+        with ThreadPoolExecutor(max(1, min(threads, len(reads)))) as pool:
+            futures = {name: pool.submit(run, read) for name, read in reads.items()}
+            done = {name: future.result() for name, future in futures.items()}
+        return {name: got if ok else reads[name](self) for name, (ok, got) in done.items()}
+
+
+class _Sibling(_Reader):
+    """Table reads in a read transaction on a connection of its own (see
+    :meth:`Snapshot.read_parallel`, which checks its state is the snapshot's)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self._db = SQLiteBackend(folder)
+        self._stack = ExitStack()
+        self._stack.callback(self._db.close)
+        self._stack.enter_context(self._db.read())
 
     def close(self) -> None:
         self._stack.close()

@@ -73,6 +73,27 @@ def test_snapshot_sees_old_rows_and_old_index_while_a_writer_writes(store):
     assert left == [f"g{store.generation():08d}"]
 
 
+def test_parallel_reads_of_a_snapshot_see_its_state_after_later_writes(store):
+    """Reads on connections of their own return the snapshot's rows, not a later commit's: a
+    reader opened after the commit is not used and its read runs on the snapshot instead."""
+    store.upsert("candidates", candidates(10, text="OLDTEXT"))
+    ids = store.ids("candidates")
+    reads = {
+        "rows": lambda r: [t.split(". ")[-1] for t in r.get("candidates", ids)["resume_text"]],
+        "count": lambda r: r.count("candidates"),
+        "version": lambda r: r.version(),
+    }
+    with store.snapshot() as snap:
+        before = snap.read_parallel(reads)
+        assert before == {name: read(snap) for name, read in reads.items()}  # as read serially
+        assert before["rows"] == ["OLDTEXT"] * 10
+        store.upsert("candidates", candidates(10, text="NEWTEXT"))
+        store.delete_candidates(ids[:3])
+        assert snap.read_parallel(reads) == before
+    with store.snapshot() as snap:
+        assert snap.read_parallel(reads)["rows"] == ["NEWTEXT"] * 7
+
+
 def test_vacuum_waits_for_snapshots_before_erasing(store):
     store.upsert("candidates", candidates(3))
     with store.snapshot() as snap:
