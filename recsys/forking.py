@@ -11,9 +11,10 @@ could checkpoint the parent's write-ahead log or drop locks SQLite thinks it sti
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -41,13 +42,21 @@ class PerProcess(Generic[T]):
 
 
 def trim_heap() -> None:
-    """Give the heap's free pages back to the system (glibc ``malloc_trim(0)``; a no-op on other C
-    libraries).  After a warm-up: its transient allocations left ~130 MB of free heap in a served
-    model, resident until reused, and in a supervisor about to fork, pages its workers would copy."""
-    import contextlib
+    """Give the heap's free pages back to the system (glibc ``malloc_trim(0)``, every arena; a
+    no-op on other C libraries).  After a warm-up: its transient allocations left ~130 MB of free
+    heap in a served model, resident until reused, and in a supervisor about to fork, pages its
+    workers would copy.  After a paged pool read in threads: see ``recsys.serving.paged``."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
     import ctypes
     import ctypes.util
 
-    # not glibc (musl, macOS): no malloc_trim, nothing to trim this way
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim this way
+        return None

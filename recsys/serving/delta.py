@@ -42,9 +42,11 @@ __all__ = ["DELTA_LIMIT", "DeltaView", "build_delta", "over_candidates"]
 DELTA_LIMIT = 2000  # most candidates a delta serves; beyond it a full rebuild is as cheap
 _CHILDREN = ("holdings", "history", "outcomes", "groups")
 # a pool's reads run in parallel threads from this many candidates (below, a thread's own
-# connection costs more than the reads it overlaps), on at most this many connections at once
+# connection costs more than the reads it overlaps), on at most this many connections at once:
+# at 10^6 candidates on 2 cores, 2 threads were as fast as 4, and each thread's malloc arena
+# adds to a forked worker's private memory (docs/store.md, "Parallel reads")
 _PARALLEL_FROM = 64
-_READ_THREADS = 4
+_READ_THREADS = 2
 
 
 def build_delta(base: Any, store: Any, limit: int = DELTA_LIMIT) -> DeltaView | None:
