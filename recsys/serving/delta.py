@@ -154,8 +154,7 @@ def _keep_only(got: dict[str, Any], keep: set[str]) -> None:
     order stays: that of a read of ``keep`` alone)."""
     for name in ("candidates", "known", *_CHILDREN):
         frame = got[name]
-        column = "candidate_id" if "candidate_id" in frame else frame.columns[0]
-        got[name] = frame[frame[column].astype(str).isin(keep)].reset_index(drop=True)
+        got[name] = frame[frame["candidate_id"].astype(str).isin(keep)].reset_index(drop=True)
     got["keys"] = got["keys"][got["keys"].index.isin(keep)]
 
 

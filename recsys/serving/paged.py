@@ -113,7 +113,8 @@ class PagedView:
             while len(self._parts) > PARTS_KEPT:
                 self._parts.popitem(last=False)
         # the pool's rows were read in threads (Snapshot.read_parallel), whose malloc arenas keep
-        # the freed pages of each read: give them back, or a worker grows by ~70 MB (measured)
+        # the freed pages of each read: give them back, or a worker grows by ~70 MB (measured).
+        # It costs 8-24 ms a pool on the demo store, inside the request
         trim_heap()
         return part
 

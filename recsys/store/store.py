@@ -432,9 +432,7 @@ class Snapshot(_Reader):
         self.folder = folder
         self._stack = ExitStack()
         for _ in range(50):
-            self._db = SQLiteBackend(folder)
-            self._stack.callback(self._db.close)
-            self._stack.enter_context(self._db.read())
+            self._db = _read_transaction(folder, self._stack)
             self._gen = super().generation()
             self._handle = self._pin(self._gen) if self._gen else None
             if self._gen == 0 or self._handle is not None:
@@ -494,13 +492,20 @@ class _Sibling(_Reader):
     def __init__(self, folder: Path) -> None:
         super().__init__()
         self.folder = folder
-        self._db = SQLiteBackend(folder)
         self._stack = ExitStack()
-        self._stack.callback(self._db.close)
-        self._stack.enter_context(self._db.read())
+        self._db = _read_transaction(folder, self._stack)
 
     def close(self) -> None:
         self._stack.close()
+
+
+def _read_transaction(folder: Path, stack: ExitStack) -> SQLiteBackend:
+    """A connection of its own to the store in ``folder``, in a read transaction; ``stack``
+    ends the transaction and closes the connection."""
+    db = SQLiteBackend(folder)
+    stack.callback(db.close)
+    stack.enter_context(db.read())
+    return db
 
 
 def _read_marker(folder: Path) -> dict[str, Any]:
