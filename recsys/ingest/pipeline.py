@@ -265,11 +265,50 @@ def ingest(
     # rebuilds for each stage of it; a large one commits per stage, not to hold the write lock
     # for the minutes its embedding takes
     small = len(cands) + len(roles) <= ONE_COMMIT
+    before = _stored_texts(store, cands["candidate_id"] if len(cands) else [])
     with store.transaction() if small else nullcontext():
         _write(store, tables, cands, read, holdings, ing, report, whole=not small)
+    _forget_replaced(store, before, ing)
     report.skipped = len({(e.file, e.record) for e in errors if e.record is not None})
     report.seconds = round(time.perf_counter() - start, 3)
     return report
+
+
+def _stored_texts(store: Any, ids: Any) -> pd.DataFrame:
+    """The stored candidates among ``ids``: their entity text (``text``) and résumé (``resume``)."""
+    ids = list(dict.fromkeys(str(i) for i in ids))
+    rows = store.get("candidates", ids) if ids else pd.DataFrame()
+    if not len(rows):
+        return pd.DataFrame({"text": [], "resume": []}, dtype=object)
+    rows = rows.set_index(rows["candidate_id"].astype(str))
+    text = store.texts("candidates", rows.index.tolist())
+    return pd.DataFrame(
+        {"text": text.set_axis(text.index.astype(str)), "resume": rows["resume_text"].fillna("")}
+    ).astype(object)
+
+
+def _forget_replaced(store: Any, before: pd.DataFrame, ing: Ingestor) -> None:
+    """Forget the cached vectors of the texts an upsert replaced (the candidates' ``before``
+    texts that changed): an erasure forgets the texts stored then, so these would outlive the
+    person."""
+    if not len(before):
+        return
+    now = _stored_texts(store, before.index).reindex(before.index).fillna("")
+    old: dict[int, tuple[Any, set[str]]] = {}
+    new: dict[int, tuple[Any, set[str]]] = {}
+    text = before["text"] != now["text"]
+    if text.any():
+        old[id(ing.encoder)] = (ing.encoder, set(before.loc[text, "text"]))
+        new[id(ing.encoder)] = (ing.encoder, set(now["text"]))
+    resume = before.index[before["resume"] != now["resume"]]
+    enc = getattr(ing.reader, "encoder", None)
+    if len(resume) and enc is not None:
+        from recsys.features.evidence import resume_reader_texts
+
+        for out, frame in ((old, before), (new, now)):
+            strings = resume_reader_texts(ing.reader, frame.loc[resume, "resume"].tolist())
+            out.setdefault(id(enc), (enc, set()))[1].update(strings)
+    _forget_texts(old, new)
 
 
 def _write(
@@ -397,21 +436,41 @@ def erase_candidates(
     empty the write-ahead log and drop old index generations, so no file keeps their text (the
     database zeroes deleted cells; ``recsys store compact`` gives the space back).  Returns how
     many existed."""
+    ids = [str(i) for i in ids]
+    cached = _cached_texts(store, ids, encoder=encoder, reader=reader)
+    n = store.delete_candidates(ids)
+    _forget_texts(cached)
+    store.vacuum(full=False)
+    return n
+
+
+def _cached_texts(
+    store: Any, ids: Sequence[str], *, encoder: Any = None, reader: Any = None
+) -> dict[int, tuple[Any, set[str]]]:
+    """The strings the embedding caches may hold of these stored candidates, by encoder (``id``
+    → (encoder, strings)): their entity texts (``encoder``'s) and the sentences and spans the
+    skill ``reader`` embedded of their résumés (its encoder's)."""
     from recsys.features.evidence import resume_reader_texts
 
     ids = [str(i) for i in ids]
-    texts = store.texts("candidates", ids).tolist()
-    cached: dict[int, tuple[Any, list[str]]] = {}  # encoder → texts: one cache compaction each
+    texts = store.texts("candidates", ids).tolist() if ids else []
+    cached: dict[int, tuple[Any, set[str]]] = {}
     if encoder is not None:
-        cached[id(encoder)] = (encoder, texts)
+        cached[id(encoder)] = (encoder, set(texts))
     if reader is not None and getattr(reader, "encoder", None) is not None and texts:
         resumes = store.get("candidates", ids)["resume_text"].fillna("").astype(str).tolist()
         enc = reader.encoder
-        cached.setdefault(id(enc), (enc, []))[1].extend(resume_reader_texts(reader, resumes))
-    n = store.delete_candidates(ids)
-    for enc, strings in cached.values():
+        cached.setdefault(id(enc), (enc, set()))[1].update(resume_reader_texts(reader, resumes))
+    return cached
+
+
+def _forget_texts(
+    cached: dict[int, tuple[Any, set[str]]], keep: dict[int, tuple[Any, set[str]]] | None = None
+) -> None:
+    """Drop the vectors of :func:`_cached_texts`' strings from their encoders' caches (memory and
+    disk), but for those ``keep`` (another call's strings: texts still stored) holds."""
+    for key, (enc, strings) in cached.items():
+        strings = strings - (keep or {}).get(key, (None, set()))[1]
         forget = getattr(enc, "forget", None)
         if forget is not None and strings:
-            forget(strings)
-    store.vacuum(full=False)
-    return n
+            forget(sorted(strings))

@@ -174,3 +174,38 @@ def test_erasure_forgets_the_sentences_the_skill_reader_embedded(tmp_path, rec):
     assert encoder._disk.get(encoder.model_id, keys, 64) == {}
     assert len(encoder._disk.get(encoder.model_id, [text_key(other)], 64)) == 1  # not theirs
     st.close()
+
+
+def test_replacing_a_resume_forgets_the_old_texts_cached_vectors(tmp_path, rec):
+    """An upsert with another résumé text drops the cached vectors of the old one (its entity
+    text, sentences and spans), so that the person's erasure later leaves none behind."""
+    from recsys.embedding import text_key
+    from recsys.features.evidence import resume_reader_texts
+
+    st = Store.open(tmp_path / "store", create=True)
+    seed_store(st, rec.world, indexes=rec.indexes)
+    enc, reader = rec.encoder, rec._skills
+    assert enc._disk is not None and reader.encoder is enc
+
+    def cached(texts: list[str]) -> int:
+        return len(enc._disk.get(enc.model_id, [text_key(t) for t in texts], enc.dim))
+
+    def stored_texts() -> list[str]:
+        resume = st.get("candidates", ["jr-ada"])["resume_text"].tolist()
+        return st.texts("candidates", ["jr-ada"]).tolist() + resume_reader_texts(reader, resume)
+
+    path = tmp_path / "ada.json"
+    path.write_text(json.dumps(RESUME))
+    ingest(st, [path], recommender=rec)
+    old = stored_texts()
+    assert cached(old) == len(set(old))
+    path.write_text(json.dumps(RESUME).replace("UNIQUEMARKERQ7", "Now also runs Spark."))
+    report = ingest(st, [path], recommender=rec)
+    assert report.updated["candidates"] == 1
+    new = stored_texts()
+    gone = set(old) - set(new)
+    assert any("UNIQUEMARKERQ7" in t for t in gone)
+    assert cached(sorted(gone)) == 0 and cached(new) == len(set(new))
+    unchanged = ingest(st, [path], recommender=rec)  # the same résumé again: nothing forgotten
+    assert unchanged.unchanged["candidates"] == 1 and cached(new) == len(set(new))
+    st.close()
