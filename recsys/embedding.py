@@ -174,6 +174,13 @@ class _CachedEncoder:
                 self._memory.pop(k, None)
         return self._disk.delete(self.model_id, keys) if self._disk is not None else 0
 
+    def clear_memory(self) -> None:
+        """Drop every vector held in memory (the disk cache stays): what a serving process does
+        when another one erased someone, since which of its cached texts were theirs is unknown
+        here (only the eraser knows the texts; :meth:`forget` takes them)."""
+        with self._memory_lock:
+            self._memory.clear()
+
     def _remembered(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         with self._memory_lock:  # request threads share one encoder
             found = {k: self._memory[k] for k in keys if k in self._memory}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,3 +86,13 @@ def tiny_store(path: Path) -> Path:
             reader_id=rec.reader_id,
         )
     return path
+
+
+def wait_for(cond, seconds: float = 60.0) -> bool:
+    """Whether ``cond()`` turned true within ``seconds`` (looked at every 50 ms)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False

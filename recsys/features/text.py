@@ -22,6 +22,7 @@ Every function here is vectorised over pairs; the loops are over the distinct ro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -300,6 +301,17 @@ class RowCache:
             if first:
                 take = np.fromiter(first.values(), np.int64, len(first))
                 self._append(list(first), sp.csr_matrix(rows)[take])
+
+    def keep(self, keys: Iterable[str] = ()) -> None:
+        """Drop every row but those of ``keys`` (after an erasure: the rows of texts the store
+        no longer holds go at once, not when they make up a tenth of the cache)."""
+        with self._lock:
+            live = [k for k in dict.fromkeys(keys) if k in self._pos]
+            if self._matrix is None or len(live) == len(self._pos):
+                return
+            take = np.fromiter((self._pos[k] for k in live), np.int64, len(live))
+            self._matrix = self._matrix[take]
+            self._pos = {k: j for j, k in enumerate(live)}
 
     def __contains__(self, key: object) -> bool:
         return key in self._pos

@@ -196,6 +196,17 @@ def _load(model: str, settings: ServeConfig, trial: bool = False) -> Any:
     return rec.warmup()
 
 
+def _follow(rec: Any, start: bool = True) -> None:
+    """Over a store, a served process follows it between requests too (an idle worker drops an
+    erased person when a busy one does: :meth:`recsys.serving.live.LiveRecommender.follow`)."""
+    from recsys.serving.live import LiveRecommender
+
+    if isinstance(rec, LiveRecommender) and start:
+        rec.follow()
+    elif isinstance(rec, LiveRecommender):
+        rec.unfollow()
+
+
 def _live(rec: Any, settings: ServeConfig) -> Any:
     """``rec`` serving ``settings.store`` (a LiveRecommender as is, else wrapped when a store
     is set)."""
@@ -286,11 +297,12 @@ def create_app(
         limit_torch_threads(limits.torch_threads)
         if limits.request_threads is not None:  # sync endpoints run in anyio's pool (default 40)
             anyio.to_thread.current_default_thread_limiter().total_tokens = limits.request_threads
-        app.state.recommender = (
-            _live(recommender, settings) if recommender is not None else _load(model, settings)
-        )
+        rec = _live(recommender, settings) if recommender is not None else _load(model, settings)
+        app.state.recommender = rec
+        _follow(rec)
         metrics.loaded_at.set_to_current_time()
         yield
+        _follow(app.state.recommender, False)
         app.state.recommender = None
 
     app = FastAPI(
@@ -560,7 +572,9 @@ def create_app(
                 f"{_first_line(err)}",
             ) from None
         old = request.app.state.recommender
+        _follow(new)
         request.app.state.recommender = new
+        _follow(old, False)
         request.app.state.model_uri = uri
         metrics.reloads.inc()
         metrics.loaded_at.set_to_current_time()

@@ -21,6 +21,13 @@ meanwhile, so a store change never fails a request:
    30: a burst of writes costs one full rebuild, which competes with requests for the
    interpreter); the fast path's self-check against the feature builder runs after the swap.
 
+**Erasure** is not left to the background: a call that finds someone erased since what it serves
+(by another process: the change log says "erased") waits while this process drops what it
+computed from texts in memory (its encoders' vectors, the BM25 rows of texts no longer stored) and
+builds a view without them (a delta, else a full rebuild).  :meth:`LiveRecommender.follow` (which
+``recsys serve`` starts in each worker) looks at the store every ``poll_seconds`` without waiting
+for a call, so an idle worker does the same within ``poll_seconds`` of the erasure.
+
 Writes made through this object are served before they return: :meth:`ingest` as a delta (the
 full rebuild follows when due), :meth:`erase` by a full rebuild (an erased person must
 vanish from every answer at once).  Both then re-lay any index that outgrew its layout in a
@@ -64,6 +71,9 @@ class LiveRecommender:
         self.rebuild_after = float(rebuild_after)
         self._write = threading.Lock()  # one write (ingest/erase) of this process at a time
         self._swap = threading.Lock()
+        self._erasing = threading.Lock()  # held while an erasure elsewhere is being followed
+        self._prune_rows = False  # the next full rebuild drops unasked BM25 rows (an erasure)
+        self._following: threading.Event | None = None  # set: follow()'s thread stops
         self._building: threading.Thread | None = None
         self._delta: threading.Thread | None = None
         self._checked = time.monotonic()
@@ -84,13 +94,89 @@ class LiveRecommender:
         if now - self._checked >= self.poll_seconds and self._write.acquire(blocking=False):
             try:
                 self._checked = now
-                newer = self.store.version() != self._version
+                version = self.store.version()
+                newer = version != self._version
+                # erasure of someone it still serves: no call is answered until it is served
+                # no more (taken before the store lock goes: no call slips in between)
+                erased = newer and self._erased_since(self._version)
+                if erased:
+                    self._erasing.acquire()
             finally:
                 self._write.release()
+            if erased:
+                try:
+                    self._follow_erasure(version)
+                finally:
+                    self._erasing.release()
             # the store moved on, or a delta is served and its full rebuild is still owed
-            if newer or self._owed():
+            elif newer or self._owed():
                 self._start_rebuild(newer)
+        elif self._erasing.locked():  # another call is following an erasure: wait for it
+            with self._erasing:
+                pass
         return self._current
+
+    def _erased_since(self, version: int) -> bool:
+        """Someone was erased after ``version`` (or the change log no longer tells)."""
+        changes = self.store.changes(version)
+        return changes is None or "erased" in changes
+
+    def _follow_erasure(self, version: int) -> None:
+        """Serve the store without the people another process erased, before answering (the
+        caller holds ``_erasing``): what this process computed from texts in memory goes
+        (:meth:`_forget_memory`), then a delta (or, when none can serve the writes, a full
+        rebuild) is built now, not in the background."""
+        if self._version >= version:  # another call followed it meanwhile
+            return
+        self._forget_memory()
+        if not self._serve_delta():
+            self.refresh()
+        if self._owed():  # a delta: the full rebuild, which no longer holds them, follows
+            self._start_rebuild(False)
+
+    def _forget_memory(self) -> None:
+        """An erasure was written (here or elsewhere): drop the vectors this process's encoders
+        hold in memory (keyed by text hash, so which were the erased person's is unknown here;
+        the eraser forgets theirs on disk too: ``recsys.ingest.erase_candidates``) and the BM25
+        rows of texts the store no longer holds (paged: all of them, each query reads its
+        pool's again; held: those the next full rebuild does not ask for)."""
+        model = self.model
+        encoders = (getattr(model, "encoder", None), getattr(model._skills, "encoder", None))
+        for enc in {id(e): e for e in encoders if e is not None}.values():
+            clear = getattr(enc, "clear_memory", None)
+            if clear is not None:
+                clear()
+        if self.paged:
+            model._row_cache["candidates"].keep()
+        else:
+            self._prune_rows = True
+
+    def follow(self) -> LiveRecommender:
+        """Follow the store without waiting for calls: a daemon thread looks at it every
+        ``poll_seconds`` (as a call does), so an idle process drops an erased person as soon as
+        a busy one does, and has the store's writes built before its next call.  A server's
+        lifespan starts it in each worker (threads do not cross a fork); :meth:`unfollow` stops
+        it.  Returns this object."""
+        if self._following is not None and not self._following.is_set():
+            return self
+        stop = self._following = threading.Event()
+
+        def poll() -> None:
+            while not stop.wait(self.poll_seconds):
+                try:
+                    self.current  # noqa: B018 - the look at the store
+                except Exception as err:  # noqa: BLE001 - the next look tries again
+                    import warnings
+
+                    warnings.warn(f"following the store failed: {err!r}", stacklevel=1)
+
+        self._thread(poll, "recsys-store-follow")
+        return self
+
+    def unfollow(self) -> None:
+        """Stop what :meth:`follow` started (calls still look at the store)."""
+        if self._following is not None:
+            self._following.set()
 
     def _build(self) -> Any:
         """What serves the store's committed content: the model over a snapshot, or paged."""
@@ -189,6 +275,11 @@ class LiveRecommender:
             rec._index = self._full._index  # the loaded candidate index, while current
         else:
             rec.fast_features(check=False)
+            if self._prune_rows:  # erased texts' rows: gone now, not after a tenth goes stale
+                self._prune_rows = False
+                keys = (rec.features_.text_keys or {}).get("candidates")
+                if keys is not None:
+                    self.model._row_cache["candidates"].keep(keys.astype(str).tolist())
         with self._swap:
             if version >= int(self._full.info["store_version"]):
                 self._full = rec
@@ -233,6 +324,7 @@ class LiveRecommender:
             n = erase_candidates(
                 self.store, candidate_ids, encoder=self.model.encoder, reader=self.model._skills
             )
+            self._forget_memory()
             if not (self.paged and self._follow_paged()):  # paged: the next query reads it
                 self.refresh()
             self._compact_if_due()
@@ -255,7 +347,14 @@ class LiveRecommender:
         return self
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("model", "store", "_current", "_full", "_compacting"):
+        if name.startswith("__") or name in (
+            "model",
+            "store",
+            "_current",
+            "_full",
+            "_compacting",
+            "_following",
+        ):
             raise AttributeError(name)
         return getattr(self.current, name)
 

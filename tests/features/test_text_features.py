@@ -140,3 +140,18 @@ def test_rows_put_in_the_row_cache_are_served_without_making_them():
     assert rows.toarray().tolist() == [[0.0, 2.0], [9.0, 9.0], [1.0, 0.0]]
     cache.put(["b"], sp.csr_matrix(np.array([[5.0, 5.0]])))  # held rows are not replaced
     assert cache.rows(["b"], make).toarray().tolist() == [[0.0, 2.0]]
+
+
+def test_keep_drops_every_row_but_those_named():
+    """After an erasure the rows of texts no longer stored go at once (RowCache.keep)."""
+    import scipy.sparse as sp
+
+    from recsys.features.text import RowCache
+
+    cache = RowCache()
+    cache.put(["a", "b", "c"], sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])))
+    cache.keep(["c", "a", "gone"])  # a key not held is ignored
+    assert len(cache) == 2 and "b" not in cache
+    assert cache.rows(["a", "c"], None).toarray().tolist() == [[1.0, 0.0], [3.0, 3.0]]
+    cache.keep()
+    assert len(cache) == 0 and "a" not in cache

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from serving_world import some_role, tiny_bundle  # noqa: E402
+from serving_world import some_role, tiny_bundle, wait_for  # noqa: E402
 
 from recsys.ingest import erase_candidates, ingest  # noqa: E402
 from recsys.recommender import Recommender  # noqa: E402
@@ -102,15 +101,6 @@ def test_a_change_log_that_no_longer_reaches_back_means_a_full_rebuild(model, st
     assert build_delta(snapshot, store) is None
 
 
-def _wait(cond, seconds: float = 60.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_served_store_serves_writes_as_a_delta_and_rebuilds_after_an_erasure(
     tmp_path, model, store
 ):
@@ -123,12 +113,12 @@ def test_a_served_store_serves_writes_as_a_delta_and_rebuilds_after_an_erasure(
         frame = live.shortlist(role_id=role, k=30).to_frame()
         return "new-person" in set(frame["candidate_id"])
 
-    assert _wait(listed)
+    assert wait_for(listed)
     assert isinstance(live._current, DeltaView)  # served beside the snapshot, not rebuilt
     assert not live._owed()  # a burst of writes is rebuilt once, `rebuild_after` later
     with Store.open(store.folder) as writer:
         erase_candidates(writer, ["new-person"])
-    assert _wait(lambda: not listed() and not isinstance(live._current, DeltaView))
+    assert wait_for(lambda: not listed() and not isinstance(live._current, DeltaView))
     assert live.version == store.version()
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from serving_world import some_role, tiny_bundle  # noqa: E402
+from serving_world import some_role, tiny_bundle, wait_for  # noqa: E402
 
 from recsys.ingest import ingest  # noqa: E402
 from recsys.recommender import Recommender  # noqa: E402
@@ -133,3 +133,84 @@ def test_an_index_outgrown_by_own_writes_is_re_laid_in_the_background(tmp_path):
         live.shortlist(role_id=some_role(rec), k=5)  # the served view follows the new generation
         time.sleep(0.1)
     assert live.version == Store.open(tmp_path / "store").version()
+
+
+def _resume_file(rec, role: str, cid: str, folder: Path, marker: str) -> Path:
+    skills = rec.world.roles.set_index("role_id").loc[role, "required_skills"]
+    labels = rec.world.skills.set_index("skill_id").loc[skills, "label"].tolist()
+    resume = {
+        "basics": {"label": "Specialist", "summary": f"Expert in {', '.join(labels)}. {marker}"},
+        "skills": [{"name": label} for label in labels],
+        "meta": {"id": cid},
+    }
+    file = folder / f"{cid}.json"
+    file.write_text(json.dumps(resume))
+    return file
+
+
+def _listed(view, role: str, cid: str) -> bool:
+    return cid in set(view.shortlist(role_id=role, k=300).to_frame()["candidate_id"])
+
+
+def _held_in_memory(live, texts: list[str]) -> set[str]:
+    from recsys.embedding import text_key
+
+    memory = live.model.encoder._memory
+    return {t for t in texts if text_key(t) in memory}
+
+
+def _ingested_here_then_erased_elsewhere(tmp_path, monkeypatch, **live_args):
+    """A served process ingests someone (its encoder holds their vectors in memory: no disk
+    cache) and another process erases them; returns (live, role, their cached texts)."""
+    from recsys.features.evidence import resume_reader_texts
+    from recsys.ingest import erase_candidates
+
+    monkeypatch.setenv("RECSYS_CACHE_DIR", "")  # vectors in memory only
+    rec = Recommender.from_uri(tiny_bundle())
+    path = _seeded(tmp_path, rec)
+    live = Recommender.from_uri(tiny_bundle(), store=path, **live_args)
+    assert live.model.encoder._disk is None
+    role = some_role(rec)
+    live.ingest([_resume_file(rec, role, "gone-person", tmp_path, "UNIQUEMARKERZ3")])
+    assert _listed(live, role, "gone-person")
+    with Store.open(path) as st:
+        resume = st.get("candidates", ["gone-person"])["resume_text"].tolist()
+        texts = st.texts("candidates", ["gone-person"]).tolist()
+    texts += resume_reader_texts(live.model._skills, resume)
+    # theirs alone (a word like "Skills" is also another text's, encoded again by the rebuild)
+    texts = [t for t in texts if "UNIQUEMARKERZ3" in t]
+    assert len(texts) >= 2  # the entity text and the résumé's sentence
+    # the full rebuild after the write encodes ~10^5 taxonomy strings, more than memory holds
+    live.refresh()
+    live.model.encoder.encode(texts)  # as the ingest did: vectors of their texts in memory
+    assert _held_in_memory(live, texts) == set(texts)
+    with Store.open(path) as writer:  # another worker's DELETE: it cannot reach this memory
+        assert erase_candidates(writer, ["gone-person"]) == 1
+    return live, role, texts
+
+
+def test_an_erasure_elsewhere_is_served_by_the_very_next_call(tmp_path, monkeypatch):
+    """The first call after another process erased someone does not list them (it waits for a
+    view without them, not served in the background) and the vectors this process computed
+    from their texts are gone from its memory."""
+    live, role, texts = _ingested_here_then_erased_elsewhere(tmp_path, monkeypatch, poll_seconds=0)
+    assert not _listed(live, role, "gone-person")
+    assert _held_in_memory(live, texts) == set()
+    rows = live.model._row_cache["candidates"]
+    assert wait_for(lambda: live._full.info["store_version"] == live.version)  # the full rebuild
+    keys = live._full.features_.text_keys["candidates"]
+    assert "gone-person" not in keys.index and len(rows) == len(set(keys))
+
+
+def test_an_idle_process_that_follows_the_store_drops_an_erased_person(tmp_path, monkeypatch):
+    """``follow()`` (each ``recsys serve`` worker runs it): with no call at all, the served view
+    and the memory no longer hold the erased person within a few ``poll_seconds``."""
+    live, role, texts = _ingested_here_then_erased_elsewhere(
+        tmp_path, monkeypatch, poll_seconds=0.2
+    )
+    live.follow()
+    try:
+        assert wait_for(lambda: not _listed(live._current, role, "gone-person"), 10)
+        assert _held_in_memory(live, texts) == set()
+    finally:
+        live.unfollow()
