@@ -260,6 +260,9 @@ class DeltaView:
     def score_pairs(self, frame: pd.DataFrame, *args: Any, **kwargs: Any) -> pd.DataFrame:
         """:meth:`Recommender.score_pairs`, touched candidates' pairs scored by the delta."""
         base = self.snapshot_recommender
+        gone = self._erased(frame["candidate_id"]) if "candidate_id" in frame else []
+        if gone:  # the snapshot's recommender would still score them; a full rebuild would not
+            raise KeyError(f"Unknown candidate_id: {gone[:5]} (erased from the store).")
         if self.delta is None or "candidate_id" not in frame:
             return base.score_pairs(frame, *args, **kwargs)
         new = frame["candidate_id"].astype(str).isin(self.touched).to_numpy()
@@ -288,7 +291,8 @@ class DeltaView:
     def candidate_cards(self, candidate_ids: list[str]) -> list[dict[str, Any]]:
         """:meth:`Recommender.candidate_cards`, a touched candidate's from the delta (an erased
         one: none)."""
-        ids = [str(c) for c in candidate_ids]
+        gone = set(self._erased(candidate_ids))
+        ids = [str(c) for c in candidate_ids if str(c) not in gone]
         mine = {c for c in ids if c in self.touched}
         cards = self.snapshot_recommender.candidate_cards([c for c in ids if c not in mine])
         if mine and self.delta is not None:
@@ -319,7 +323,17 @@ class DeltaView:
     def _owner(self, candidate_id: Any) -> Any:
         if self.delta is not None and candidate_id is not None and candidate_id in self.touched:
             return self.delta
+        if candidate_id is not None and self._erased([candidate_id]):
+            raise KeyError(f"Unknown candidate_id {candidate_id!r}.")
         return self.snapshot_recommender
+
+    def _erased(self, candidate_ids: Any) -> list[str]:
+        """Of ``candidate_ids``, those erased since the snapshot: its recommender still knows
+        them, the store's current index does not (only after an erasure: ``erased``)."""
+        if not self.erased:
+            return []
+        ids = dict.fromkeys(str(c) for c in candidate_ids)
+        return [c for c in ids if c not in self.index and c not in self.touched]
 
     def _stamp(self, ranking: Ranking) -> Ranking:
         """The manifest names what served the answer: the write's version and index."""

@@ -173,3 +173,30 @@ def test_erasing_someone_written_since_the_snapshot_is_served_as_a_delta(tmp_pat
         got
         == model.over_store(store).shortlist(role_id=role, k=30).to_frame()["candidate_id"].tolist()
     )
+
+
+def test_a_delta_after_an_erasure_answers_nothing_about_the_erased(model, store):
+    """Until the full rebuild, the snapshot's recommender still holds someone erased since: the
+    delta must not let it answer for them (cards, profile, roles, pair scores), as the store's
+    full rebuild would not."""
+    snapshot = model.over_store(store)
+    role = some_role(model)
+    gone = snapshot.shortlist(role_id=role, k=3).to_frame()["candidate_id"].iloc[0]
+    kept = model.world.candidates["candidate_id"].astype(str).loc[lambda s: s != gone].iloc[0]
+    with Store.open(store.folder) as writer:
+        erase_candidates(writer, [gone])
+    view = build_delta(snapshot, store)
+    assert isinstance(view, DeltaView) and view.erased
+    full = model.over_store(store)
+    for rec in (view, full):
+        assert [c["candidate_id"] for c in rec.candidate_cards([gone, kept])] == [kept]
+        with pytest.raises(KeyError):
+            rec.candidate_profile(gone)
+        with pytest.raises(KeyError):
+            rec.roles_for(gone, k=3)
+        with pytest.raises(KeyError):
+            rec.score_pairs(pd.DataFrame({"candidate_id": [kept, gone], "role_id": role}))
+    pairs = pd.DataFrame({"candidate_id": [kept], "role_id": [role]})
+    assert view.score_pairs(pairs)["score"].round(9).tolist() == (
+        full.score_pairs(pairs)["score"].round(9).tolist()
+    )
