@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -49,6 +50,49 @@ def trim_heap() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def trim_heap_soon() -> None:
+    """:func:`trim_heap` on a thread of this process's own, not the caller's: a request that
+    freed much (a paged pool read in threads) returns without waiting for the trim (8-24 ms a
+    pool, measured), which runs beside the next one's work (ctypes lets the interpreter go
+    during the call).  Trims asked for while one runs are done by one more trim."""
+    _TRIMMER.ask()
+
+
+class _Trimmer:
+    """A daemon thread that trims when asked, started at an ask and ended after ``idle`` seconds
+    without one (a supervisor about to fork waits for its ``recsys-`` threads to end:
+    :mod:`recsys.serving.workers`); a forked child's state is made anew."""
+
+    def __init__(self, idle: float = 1.0) -> None:
+        self.idle = idle
+        self._wanted: threading.Event | None = None
+        self._lock = threading.Lock()
+
+    def ask(self) -> None:
+        with self._lock:
+            if self._wanted is None:
+                self._wanted = threading.Event()
+                threading.Thread(
+                    target=self._run, args=(self._wanted,), name="recsys-heap-trim", daemon=True
+                ).start()
+            self._wanted.set()
+
+    def _run(self, wanted: threading.Event) -> None:
+        while True:
+            if wanted.wait(self.idle):
+                wanted.clear()
+                trim_heap()
+                continue
+            with self._lock:  # no ask since: end (the next ask starts another)
+                if not wanted.is_set():
+                    self._wanted = None
+                    return
+
+
+_TRIMMER = _Trimmer()
+os.register_at_fork(after_in_child=_TRIMMER.__init__)
 
 
 @functools.cache

@@ -71,3 +71,40 @@ def test_a_transaction_opened_before_the_fork_is_refused_in_the_child(tmp_path):
     with db.read():  # a snapshot's read transaction, pinned in the parent
         assert _in_child(child) == 0
     db.close()
+
+
+def _trim_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "recsys-heap-trim"]
+
+
+def test_a_trim_asked_for_runs_on_its_own_thread_which_ends_when_idle(monkeypatch):
+    """trim_heap_soon: the request does not wait for the trim; the thread ends when no trim is
+    asked for (a supervisor waits for its threads before forking), and a forked child that asks
+    gets a thread of its own (threads do not cross a fork)."""
+    import threading
+    import time
+
+    import recsys.forking as forking
+
+    trimmed = threading.Event()
+    monkeypatch.setattr(forking, "trim_heap", trimmed.set)
+    trimmer = forking._Trimmer(idle=0.2)
+    trimmer.ask()
+    assert trimmed.wait(5) and len(_trim_threads()) == 1
+    deadline = time.monotonic() + 5
+    while _trim_threads() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _trim_threads() and trimmer._wanted is None
+    trimmer.ask()  # a later ask starts another
+    assert _trim_threads()
+    forking._TRIMMER.ask()  # the process's own, then a fork
+
+    def child() -> bool:
+        assert forking._TRIMMER._wanted is None  # made anew at the fork
+        trimmed.clear()
+        forking._TRIMMER.ask()
+        return trimmed.wait(5) and bool(_trim_threads())
+
+    assert _in_child(child) == 0

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.explain import Ranking
-from recsys.forking import trim_heap
+from recsys.forking import trim_heap, trim_heap_soon
 from recsys.serving.delta import over_candidates
 
 __all__ = ["PAGED_ABOVE", "PagedView"]
@@ -114,8 +114,8 @@ class PagedView:
                 self._parts.popitem(last=False)
         # the pool's rows were read in threads (Snapshot.read_parallel), whose malloc arenas keep
         # the freed pages of each read: give them back, or a worker grows by ~70 MB (measured).
-        # It costs 8-24 ms a pool on the demo store, inside the request
-        trim_heap()
+        # It costs 8-24 ms a pool on the demo store: on a thread of its own, not the request's
+        trim_heap_soon()
         return part
 
     def part_for(self, candidate_ids: Sequence[str]) -> Any:
