@@ -72,7 +72,8 @@ class LiveRecommender:
         self._write = threading.Lock()  # one write (ingest/erase) of this process at a time
         self._swap = threading.Lock()
         self._erasing = threading.Lock()  # held while an erasure elsewhere is being followed
-        self._prune_rows = False  # the next full rebuild drops unasked BM25 rows (an erasure)
+        # a full rebuild of at least this version drops the BM25 rows it does not ask for
+        self._prune_from: int | None = None  # (an erasure's version)
         self._following: threading.Event | None = None  # set: follow()'s thread stops
         self._building: threading.Thread | None = None
         self._delta: threading.Thread | None = None
@@ -128,18 +129,19 @@ class LiveRecommender:
         rebuild) is built now, not in the background."""
         if self._version >= version:  # another call followed it meanwhile
             return
-        self._forget_memory()
+        self._forget_memory(version)
         if not self._serve_delta():
             self.refresh()
         if self._owed():  # a delta: the full rebuild, which no longer holds them, follows
             self._start_rebuild(False)
 
-    def _forget_memory(self) -> None:
-        """An erasure was written (here or elsewhere): drop the vectors this process's encoders
-        hold in memory (keyed by text hash, so which were the erased person's is unknown here;
-        the eraser forgets theirs on disk too: ``recsys.ingest.erase_candidates``) and the BM25
-        rows of texts the store no longer holds (paged: all of them, each query reads its
-        pool's again; held: those the next full rebuild does not ask for)."""
+    def _forget_memory(self, version: int) -> None:
+        """An erasure was written (here or elsewhere; store ``version`` holds it): drop the
+        vectors this process's encoders hold in memory (keyed by text hash, so which were the
+        erased person's is unknown here; the eraser forgets theirs on disk too:
+        ``recsys.ingest.erase_candidates``) and the BM25 rows of texts the store no longer
+        holds (paged: all of them, each query reads its pool's again; held: those the first
+        full rebuild of that version or later does not ask for)."""
         model = self.model
         encoders = (getattr(model, "encoder", None), getattr(model._skills, "encoder", None))
         for enc in {id(e): e for e in encoders if e is not None}.values():
@@ -149,7 +151,7 @@ class LiveRecommender:
         if self.paged:
             model._row_cache["candidates"].keep()
         else:
-            self._prune_rows = True
+            self._prune_from = version
 
     def follow(self) -> LiveRecommender:
         """Follow the store without waiting for calls: a daemon thread looks at it every
@@ -275,8 +277,9 @@ class LiveRecommender:
             rec._index = self._full._index  # the loaded candidate index, while current
         else:
             rec.fast_features(check=False)
-            if self._prune_rows:  # erased texts' rows: gone now, not after a tenth goes stale
-                self._prune_rows = False
+            due = self._prune_from
+            if due is not None and version >= due:  # erased texts' rows go now, not when stale
+                self._prune_from = None
                 keys = (rec.features_.text_keys or {}).get("candidates")
                 if keys is not None:
                     self.model._row_cache["candidates"].keep(keys.astype(str).tolist())
@@ -324,7 +327,7 @@ class LiveRecommender:
             n = erase_candidates(
                 self.store, candidate_ids, encoder=self.model.encoder, reader=self.model._skills
             )
-            self._forget_memory()
+            self._forget_memory(self.store.version())
             if not (self.paged and self._follow_paged()):  # paged: the next query reads it
                 self.refresh()
             self._compact_if_due()
