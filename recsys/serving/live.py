@@ -141,15 +141,17 @@ class LiveRecommender:
         erased person's is unknown here; the eraser forgets theirs on disk too:
         ``recsys.ingest.erase_candidates``) and the BM25 rows of texts the store no longer
         holds (paged: all of them, each query reads its pool's again; held: those the first
-        full rebuild of that version or later does not ask for)."""
+        full rebuild of that version or later does not ask for); paged, the models of the
+        pools it kept too."""
         model = self.model
         encoders = (getattr(model, "encoder", None), getattr(model._skills, "encoder", None))
         for enc in {id(e): e for e in encoders if e is not None}.values():
             clear = getattr(enc, "clear_memory", None)
             if clear is not None:
                 clear()
-        if self.paged:
+        if self.paged:  # and the kept pools' models, which hold the rows they read
             model._row_cache["candidates"].keep()
+            self._current.drop_parts()
         else:
             self._prune_from = version
 

@@ -140,10 +140,14 @@ class PagedView:
             role = roles.iloc[0]
             self.shortlist(role_id=str(role["role_id"]), k=1)
             self.shortlist(job_description=str(role.get("description") or role["title"]), k=1)
-        with self._parts_lock:
-            self._parts.clear()
+        self.drop_parts()
         trim_heap()
         return self
+
+    def drop_parts(self) -> None:
+        """Drop the kept pools' models (after an erasure: they hold the rows they read)."""
+        with self._parts_lock:
+            self._parts.clear()
 
     # ------------------------------------------------------------------ queries
     def shortlist(

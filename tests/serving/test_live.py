@@ -182,6 +182,7 @@ def _ingested_here_then_erased_elsewhere(tmp_path, monkeypatch, **live_args):
     assert len(texts) >= 2  # the entity text and the résumé's sentence
     # the full rebuild after the write encodes ~10^5 taxonomy strings, more than memory holds
     live.refresh()
+    assert _listed(live, role, "gone-person")  # paged: its pool's model is kept
     live.model.encoder.encode(texts)  # as the ingest did: vectors of their texts in memory
     assert _held_in_memory(live, texts) == set(texts)
     with Store.open(path) as writer:  # another worker's DELETE: it cannot reach this memory
@@ -214,3 +215,18 @@ def test_an_idle_process_that_follows_the_store_drops_an_erased_person(tmp_path,
         assert _held_in_memory(live, texts) == set()
     finally:
         live.unfollow()
+
+
+def test_a_paged_process_drops_the_pools_it_kept_when_someone_is_erased_elsewhere(
+    tmp_path, monkeypatch
+):
+    """Paged, each query reads the store, but the models of the last pools are kept (a
+    recruiter's next page): they hold the rows they read, so an erasure elsewhere drops them."""
+    live, role, texts = _ingested_here_then_erased_elsewhere(
+        tmp_path, monkeypatch, poll_seconds=0, paged=True
+    )
+    kept = list(live._current._parts.values())
+    assert any("gone-person" in set(part.world.candidates["candidate_id"]) for part in kept)
+    live.current  # noqa: B018 - the look at the store a call makes
+    assert not live._current._parts and _held_in_memory(live, texts) == set()
+    assert not _listed(live, role, "gone-person")
