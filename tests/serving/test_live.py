@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from serving_world import some_role, tiny_bundle, wait_for  # noqa: E402
 
@@ -203,6 +205,7 @@ def test_an_erasure_elsewhere_is_served_by_the_very_next_call(tmp_path, monkeypa
     assert "gone-person" not in keys.index and len(rows) == len(set(keys))
 
 
+@pytest.mark.slow  # the default run has the erasure served at the next call; ~20 s
 def test_an_idle_process_that_follows_the_store_drops_an_erased_person(tmp_path, monkeypatch):
     """``follow()`` (each ``recsys serve`` worker runs it): with no call at all, the served view
     and the memory no longer hold the erased person within a few ``poll_seconds``."""
@@ -217,6 +220,7 @@ def test_an_idle_process_that_follows_the_store_drops_an_erased_person(tmp_path,
         live.unfollow()
 
 
+@pytest.mark.slow  # ~20 s
 def test_a_paged_process_drops_the_pools_it_kept_when_someone_is_erased_elsewhere(
     tmp_path, monkeypatch
 ):
