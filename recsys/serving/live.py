@@ -45,6 +45,8 @@ from typing import Any
 
 __all__ = ["LiveRecommender"]
 
+_FOLLOW_FLOOR = 0.05  # seconds: follow() looks at the store at most 20 times a second
+
 
 class LiveRecommender:
     """The :class:`~recsys.recommender.Recommender` API over a live store (see the module doc)."""
@@ -157,16 +159,17 @@ class LiveRecommender:
 
     def follow(self) -> LiveRecommender:
         """Follow the store without waiting for calls: a daemon thread looks at it every
-        ``poll_seconds`` (as a call does), so an idle process drops an erased person as soon as
+        ``poll_seconds`` (at least 0.05 s; as a call does), so an idle process drops an erased person as soon as
         a busy one does, and has the store's writes built before its next call.  A server's
         lifespan starts it in each worker (threads do not cross a fork); :meth:`unfollow` stops
         it.  Returns this object."""
         if self._following is not None and not self._following.is_set():
             return self
         stop = self._following = threading.Event()
+        every = max(self.poll_seconds, _FOLLOW_FLOOR)  # a tiny poll (tests) must not spin
 
         def poll() -> None:
-            while not stop.wait(self.poll_seconds):
+            while not stop.wait(every):
                 try:
                     self.current  # noqa: B018 - the look at the store
                 except Exception as err:  # noqa: BLE001 - the next look tries again
