@@ -462,3 +462,27 @@ def test_skills_read_before_are_used_and_not_kept_as_a_frame(world, encoder):
     want = np.zeros_like(got)
     want[0, [0, 5]] = want[1, 5] = 1
     assert (got == want).all()
+
+
+def test_skills_read_before_in_the_stores_layout_skip_unknown_ids(world, encoder):
+    """The store's layout (``Store.extracted``: ``read`` on every row, no skill for a résumé
+    with none found): a skill outside the taxonomy and a candidate outside the builder are
+    left out, and every candidate named is taken as read."""
+    import scipy.sparse as sp
+
+    cands = world.candidates.iloc[:3]
+    ids = cands["candidate_id"].astype(str).tolist()
+    skills = world.skills["skill_id"].astype(str).tolist()
+    known = pd.DataFrame(
+        {
+            "candidate_id": [ids[0], ids[1], ids[1], "someone-else", ids[2]],
+            "skill_id": [skills[2], "http://example.org/not-a-skill", skills[7], skills[2], None],
+        }
+    )
+    known["read"] = known["candidate_id"]
+    w = dataclasses.replace(world, candidates=cands)
+    fb = FeatureBuilder(w, encoder=encoder, bm25=False, resume_known=known)
+    assert fb.resume_.done_.all()
+    want = np.zeros((3, len(skills)))
+    want[0, 2] = want[1, 7] = 1
+    assert (sp.csr_matrix(fb.resume_.matrix_).toarray() == want).all()
