@@ -37,15 +37,15 @@ import pandas as pd
 
 from recsys.explain import Ranking
 
-__all__ = ["DELTA_LIMIT", "DeltaView", "build_delta", "over_candidates"]
+__all__ = ["DELTA_LIMIT", "PARALLEL_FROM", "DeltaView", "build_delta", "over_candidates"]
 
 DELTA_LIMIT = 2000  # most candidates a delta serves; beyond it a full rebuild is as cheap
 _CHILDREN = ("holdings", "history", "outcomes", "groups")
-# a pool's reads run in parallel threads from this many candidates (below, a thread's own
+# a pool's reads may run in parallel threads from this many candidates (below, a thread's own
 # connection costs more than the reads it overlaps), on at most this many connections at once:
 # at 10^6 candidates on 2 cores, 2 threads were as fast as 4, and each thread's malloc arena
 # adds to a forked worker's private memory (docs/store.md, "Parallel reads")
-_PARALLEL_FROM = 64
+PARALLEL_FROM = 64
 _READ_THREADS = 2
 
 
@@ -78,16 +78,21 @@ def over_candidates(
     index: Any,
     version: int | None = None,
     role_keys: pd.Series | None = None,
+    parallel: bool | None = None,
 ) -> Any:
     """``base``'s model over the candidates ``ids`` of a store snapshot ``snap`` alone (their
     rows, holdings, history, outcomes, groups, read skills and stored vectors), with ``base``'s
     roles, skills, contracts and credentials and its reference day; ``None`` when none of them is
     in ``index`` (the candidate index served: an id not in it is not searchable, so not served).
     Every score is a function of its pair alone, so a pair scores here as over the whole store.
-    ``role_keys``: the roles' text keys when the caller has them (else read)."""
+    ``role_keys``: the roles' text keys when the caller has them (else read).  ``parallel``:
+    whether the reads overlap on connections of their own (``None``: from ``PARALLEL_FROM``
+    candidates; :class:`recsys.serving.paged.ReadChoice` decides for a paged server)."""
     model = base.base
     ids = [str(i) for i in dict.fromkeys(ids)]
-    got = _read_pool(base, snap, ids)
+    if parallel is None:
+        parallel = len(ids) >= PARALLEL_FROM
+    got = _read_pool(base, snap, ids, parallel)
     found, vectors = got["vectors"]
     keep = [i for i in found if i in index]
     if not keep:
@@ -124,12 +129,12 @@ def over_candidates(
     return part
 
 
-def _read_pool(base: Any, snap: Any, ids: list[str]) -> dict[str, Any]:
+def _read_pool(base: Any, snap: Any, ids: list[str], parallel: bool) -> dict[str, Any]:
     """The rows of candidates ``ids`` a model over them needs, read from one snapshot: their
     vectors, rows, child rows, read skills and text keys (and the stored term counts of texts
-    ``base``'s row cache lacks, into it).  In parallel threads when the snapshot can
+    ``base``'s row cache lacks, into it).  ``parallel``: in threads when the snapshot can
     (:meth:`recsys.store.store.Snapshot.read_parallel`: at 10^6 candidates these random reads
-    are most of a paged query)."""
+    are most of a paged query), else one after the other on the snapshot's connection."""
 
     def keys_and_terms(reader: Any) -> pd.Series:
         keys = reader.text_keys("candidates", ids)
@@ -143,9 +148,8 @@ def _read_pool(base: Any, snap: Any, ids: list[str]) -> dict[str, Any]:
         "keys": keys_and_terms,
         **{kind: (lambda r, kind=kind: r.rows_of(kind, ids)) for kind in _CHILDREN},
     }
-    parallel = getattr(snap, "read_parallel", None)
-    if parallel is not None and len(ids) >= _PARALLEL_FROM:
-        return parallel(reads, threads=_READ_THREADS)
+    if parallel and hasattr(snap, "read_parallel"):
+        return snap.read_parallel(reads, threads=_READ_THREADS)
     return {name: read(snap) for name, read in reads.items()}
 
 

@@ -9,8 +9,10 @@ store's memory-mapped candidate index.  Each query:
 1. retrieves its pool from the store's current candidate index (the FAISS codes are shared by
    every worker through the page cache; the index is loaded once per generation);
 2. reads the pool's rows, holdings, history, outcomes, groups, read skills and vectors by id from
-   the same snapshot (SQLite B-tree lookups, in parallel threads on connections pinned to the
-   snapshot's state: :meth:`recsys.store.store.Snapshot.read_parallel`);
+   the same snapshot (SQLite B-tree lookups), either one after the other on the snapshot's
+   connection or overlapped on connections of their own pinned to the snapshot's state
+   (:meth:`recsys.store.store.Snapshot.read_parallel`), whichever has lately been faster in this
+   process (:class:`ReadChoice`);
 3. builds the model over those candidates alone (:func:`recsys.serving.delta.over_candidates`,
    the delta's construction) and ranks them.
 
@@ -43,9 +45,9 @@ import pandas as pd
 
 from recsys.explain import Ranking
 from recsys.forking import trim_heap, trim_heap_soon
-from recsys.serving.delta import over_candidates
+from recsys.serving.delta import PARALLEL_FROM, over_candidates
 
-__all__ = ["PAGED_ABOVE", "PagedView"]
+__all__ = ["PAGED_ABOVE", "PagedView", "ReadChoice"]
 
 PAGED_ABOVE = 100_000  # candidates in a store above which a served model pages by default
 # recent pools' models kept (a recruiter's next request is often on the same pool: the next page, a
@@ -53,6 +55,52 @@ PAGED_ABOVE = 100_000  # candidates in a store above which a served model pages 
 # of its read-skills frame and decoded ids were interned: benchmarks/paged_memory.py), so a worker
 # keeps few
 PARTS_KEPT = 2
+
+
+class ReadChoice:
+    """Whether a pool's reads overlap on connections of their own or run on the snapshot's.
+
+    Overlapping pays when the reads wait on the disk (a store larger than the page cache holds:
+    at 10^6 candidates a pool built ~25% faster) and costs when the rows are in memory (decoding
+    holds the GIL, and each read opens a connection: a warm 10^5 store built pools ~13% slower,
+    ``docs/store.md``, "Choosing how a pool is read").  Which holds depends on the machine and
+    on what the page cache holds now, so each process measures: it keeps a moving average of
+    the seconds per candidate a pool took each way, takes the cheaper way, and every
+    ``explore``-th pool the other one, so that a change (a cold cache warming up, a store
+    outgrowing memory) is seen.  The first two pools try one way each."""
+
+    def __init__(self, explore: int = 16, weight: float = 0.25) -> None:
+        self.explore = explore
+        self.weight = weight  # of the newest pool in each moving average
+        self.cost: dict[bool, float | None] = {True: None, False: None}  # s per candidate
+        self._picks = 0
+        self._lock = threading.Lock()
+
+    def pick(self) -> bool:
+        """``True``: overlap this pool's reads."""
+        with self._lock:
+            self._picks += 1
+            for way in (True, False):
+                if self.cost[way] is None:
+                    return way
+            best = self.cost[True] <= self.cost[False]  # type: ignore[operator]
+            return (not best) if self._picks % self.explore == 0 else best
+
+    def describe(self) -> dict[str, float | None]:
+        """The moving averages, in ms per 1,000 candidates (``None``: not tried yet)."""
+        return {
+            ("overlapped" if way else "one_connection"): (
+                None if cost is None else round(cost * 1e6, 1)
+            )
+            for way, cost in self.cost.items()
+        }
+
+    def took(self, parallel: bool, seconds: float, candidates: int) -> None:
+        """A pool of ``candidates`` read (and built) ``parallel`` or not took ``seconds``."""
+        cost = seconds / max(candidates, 1)
+        with self._lock:
+            old = self.cost[parallel]
+            self.cost[parallel] = cost if old is None else old + self.weight * (cost - old)
 
 
 class PagedView:
@@ -72,6 +120,7 @@ class PagedView:
         # parts of older versions are dropped (an erased person's rows do not stay in memory)
         self._parts: OrderedDict[tuple[int, bytes], Any] = OrderedDict()
         self._parts_lock = threading.Lock()
+        self.reads = ReadChoice()
         self.created = time.monotonic()
 
     @classmethod
@@ -107,7 +156,14 @@ class PagedView:
                 self._parts.move_to_end(key)
                 return self._parts[key]
         role_keys = (self.roles_side.features_.text_keys or {}).get("roles")
-        part = over_candidates(self.roles_side, snap, ids, index, version, role_keys=role_keys)
+        # a few ids (a profile, a card) are read on the snapshot's connection: no choice to make
+        parallel = self.reads.pick() if len(ids) >= PARALLEL_FROM else False
+        start = time.perf_counter()
+        part = over_candidates(
+            self.roles_side, snap, ids, index, version, role_keys=role_keys, parallel=parallel
+        )
+        if len(ids) >= PARALLEL_FROM:  # the model's construction is timed too: the same either way
+            self.reads.took(parallel, time.perf_counter() - start, len(ids))
         with self._parts_lock:
             self._parts[key] = part
             while len(self._parts) > PARTS_KEPT:
@@ -224,6 +280,7 @@ class PagedView:
         sha = getattr(cached[1], "sha256_", None) if cached is not None else None
         out["index_sha256"] = {**out["index_sha256"], "candidates": sha}
         out["paged"] = True
+        out["pool_reads_ms_per_1000"] = self.reads.describe()
         return out
 
     def __getattr__(self, name: str) -> Any:

@@ -15,7 +15,7 @@ from serving_world import some_role, tiny_bundle  # noqa: E402
 from recsys.ingest import erase_candidates, ingest  # noqa: E402
 from recsys.recommender import Recommender  # noqa: E402
 from recsys.serving.live import LiveRecommender  # noqa: E402
-from recsys.serving.paged import PagedView  # noqa: E402
+from recsys.serving.paged import PagedView, ReadChoice  # noqa: E402
 from recsys.store import Store  # noqa: E402
 from recsys.store.world_io import seed_store  # noqa: E402
 
@@ -71,6 +71,43 @@ def test_a_paged_view_answers_as_the_model_over_the_whole_store(model, store):
     assert paged.candidate_cards([cid, "nobody"]) == full.candidate_cards([cid])
     with pytest.raises(KeyError, match="nobody"):
         paged.roles_for("nobody")
+
+
+def test_a_pool_read_on_one_connection_or_several_answers_the_same(model, store, monkeypatch):
+    """The two ways of reading a pool (ReadChoice's first two picks) give the same shortlist,
+    and each pool's cost is recorded for the way it was read."""
+    import recsys.store.store as store_module
+
+    overlapped = []
+    real = store_module.Snapshot.read_parallel
+    monkeypatch.setattr(
+        store_module.Snapshot,
+        "read_parallel",
+        lambda self, *a, **k: overlapped.append(1) or real(self, *a, **k),
+    )
+    paged = PagedView.over(model, store)
+    role = some_role(model)
+    first = paged.shortlist(role_id=role, k=20)
+    assert overlapped and paged.reads.cost[False] is None
+    paged.drop_parts()  # the same pool again, read the other way
+    overlapped.clear()
+    _same(paged.shortlist(role_id=role, k=20), first)
+    assert not overlapped and paged.reads.cost[False] is not None
+    costs = paged.describe()["pool_reads_ms_per_1000"]  # what /v1/model shows
+    assert set(costs) == {"overlapped", "one_connection"} and all(v > 0 for v in costs.values())
+
+
+def test_read_choice_takes_the_way_that_has_been_faster_and_tries_the_other_now_and_then():
+    choice = ReadChoice(explore=4, weight=0.5)
+    assert choice.pick() is True  # each way once first
+    choice.took(True, 0.3, 1000)
+    assert choice.pick() is False
+    choice.took(False, 0.2, 1000)
+    picks = [choice.pick() for _ in range(8)]  # the slower way every 4th pick
+    assert picks == [False, True, False, False, False, True, False, False]
+    for _ in range(3):  # overlapping got cheaper (say, the store outgrew the page cache)
+        choice.took(True, 0.1, 1000)
+    assert choice.pick() is True
 
 
 def test_a_paged_shortlist_audit_reads_the_pools_groups_from_the_store(model, store):
