@@ -144,7 +144,7 @@ class ResumeSkills:
 def _positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     """Positions of ``values`` (as strings) in ``index``, -1 for a missing or unknown value.
     Looked up once per distinct value: a served pool's read skills repeat each candidate id on
-    ~60 rows and each skill id across candidates (~15 ms less per 1,000-candidate pool)."""
+    ~60 rows and each skill id across candidates (25 → 19 ms a 1,000-candidate pool)."""
     codes, uniques = pd.factorize(values)
     if not len(uniques):
         return np.full(len(codes), -1)

@@ -159,10 +159,10 @@ class LiveRecommender:
 
     def follow(self) -> LiveRecommender:
         """Follow the store without waiting for calls: a daemon thread looks at it every
-        ``poll_seconds`` (at least 0.05 s; as a call does), so an idle process drops an erased person as soon as
-        a busy one does, and has the store's writes built before its next call.  A server's
-        lifespan starts it in each worker (threads do not cross a fork); :meth:`unfollow` stops
-        it.  Returns this object."""
+        ``poll_seconds`` (at least 0.05 s; as a call does), so an idle process drops an erased
+        person as soon as a busy one does, and has the store's writes built before its next call.
+        A server's lifespan starts it in each worker (threads do not cross a fork);
+        :meth:`unfollow` stops it.  Returns this object."""
         if self._following is not None and not self._following.is_set():
             return self
         stop = self._following = threading.Event()

@@ -157,12 +157,13 @@ class PagedView:
                 return self._parts[key]
         role_keys = (self.roles_side.features_.text_keys or {}).get("roles")
         # a few ids (a profile, a card) are read on the snapshot's connection: no choice to make
-        parallel = self.reads.pick() if len(ids) >= PARALLEL_FROM else False
+        choose = len(ids) >= PARALLEL_FROM
+        parallel = self.reads.pick() if choose else False
         start = time.perf_counter()
         part = over_candidates(
             self.roles_side, snap, ids, index, version, role_keys=role_keys, parallel=parallel
         )
-        if len(ids) >= PARALLEL_FROM:  # the model's construction is timed too: the same either way
+        if choose:  # the model's construction is timed too: the same either way
             self.reads.took(parallel, time.perf_counter() - start, len(ids))
         with self._parts_lock:
             self._parts[key] = part
