@@ -19,7 +19,8 @@ encoder's cache never answers), one at a time: p50/p99 latency; then its RSS and
 with other processes, the memory-mapped index and the page cache, counted once across them).  One
 worker alone, then ``--workers`` at once (memory measured while all hold their state), twice: spawned
 (each loads its own model) and forked from a supervisor that loaded and warmed it (``recsys serve
---workers N``'s default: the sum then counts the supervisor too).
+--workers N``'s default: the sum then counts the supervisor too, which by then has handed over
+to a small watcher of the workers, ``recsys.serving.watch``).
 ``--unpaged`` also runs one worker holding every candidate (``paged=False``: what served stores
 did before; only sensible below ~10^5 candidates).  ``--erase N`` then erases N clones one at a
 time as ``recsys store erase`` does, and scans every file of the store for the last one's id
@@ -32,9 +33,11 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import signal
 import time
 from pathlib import Path
 from queue import Empty
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +53,8 @@ def rss_mb() -> tuple[float, float]:
     return int(get["VmRSS"]) / 1024, int(get["VmHWM"]) / 1024
 
 
-def pss_mb() -> float:
-    rollup = Path("/proc/self/smaps_rollup").read_text()
+def pss_mb(pid: int | str = "self") -> float:
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
     return int(next(ln.split()[1] for ln in rollup.splitlines() if ln.startswith("Pss:"))) / 1024
 
 
@@ -152,13 +155,21 @@ def load(model_uri: str, folder: str, paged: bool) -> tuple:
 
 
 def worker(
-    model_uri: str, folder: str, args: dict, paged: bool, out: mp.Queue, loaded: tuple = ()
+    model_uri: str,
+    folder: str,
+    args: dict,
+    paged: bool,
+    out: mp.Queue,
+    loaded: tuple = (),
+    release: Any = None,
 ) -> None:
     """A serving process (see the module doc): fresh, or forked from a supervisor that
-    ``loaded`` the model (``recsys serve --workers N``'s default)."""
+    ``loaded`` the model (``recsys serve --workers N``'s default; it then waits for ``release``
+    after reporting: its watcher stops the others when one exits)."""
     if loaded:
-        from recsys.serving.workers import after_fork
+        from recsys.serving.workers import STOP_SIGNALS, after_fork
 
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # as a served worker does
         after_fork(max(1, (os.cpu_count() or 1) // args["workers"]))
         imports = 0.0
         rec, load_s = loaded
@@ -193,30 +204,50 @@ def worker(
         "rss_after_imports_mb": round(imports),
     }
     out.put(result)
+    if release is not None:
+        release.wait()
+
+
+def supervise(model_uri: str, folder: str, args: dict, count: int, out: mp.Queue, release: Any):
+    """The forked layout's supervisor, as ``recsys serve --workers N``: loads and warms the model
+    on one thread, forks ``count`` workers, then hands over to their watcher (exec: its memory,
+    the model, is given back; recsys.serving.watch)."""
+    from recsys.serving.workers import hand_over, prepare_fork, settle_for_fork, start
+
+    prepare_fork()
+    loaded = load(model_uri, folder, True)
+    settle_for_fork()
+    ctx = mp.get_context("fork")
+    procs = [
+        ctx.Process(target=worker, args=(model_uri, folder, args, True, out, loaded, release))
+        for _ in range(count)
+    ]
+    start(procs)
+    hand_over(procs)
 
 
 def run_workers(
     model_uri: str, folder: Path, args: dict, count: int, paged: bool = True, shared: bool = False
 ) -> tuple[list, float]:
-    """``count`` workers' results, and the PSS (MB) of the supervisor while they hold their state
-    (``shared``: it loaded the model and forked them, as ``recsys serve --workers N`` does; else
-    they are spawned, each loading its own, and it holds nothing of the model)."""
-    loaded: tuple = ()
-    if shared:
-        from recsys.serving.workers import prepare_fork, settle_for_fork
-
-        ctx = mp.get_context("fork")
-        prepare_fork()
-        loaded = load(model_uri, str(folder), paged)
-        settle_for_fork()
-    else:
-        ctx = mp.get_context("spawn")
+    """``count`` workers' results, and the PSS (MB) of their supervisor while they hold their
+    state (``shared``: it loaded the model and forked them, then handed over to a watcher, as
+    ``recsys serve --workers N`` does; else they are spawned, each loading its own, and it holds
+    nothing of the model)."""
+    ctx = mp.get_context("fork" if shared else "spawn")
     queue: mp.Queue = ctx.Queue()
     hold = dict(args, hold=args["hold"] if count > 1 else 0.0, workers=count)
-    procs = [
-        ctx.Process(target=worker, args=(model_uri, str(folder), hold, paged, queue, loaded))
-        for _ in range(count)
-    ]
+    if shared:
+        release = ctx.Event()
+        procs = [
+            ctx.Process(
+                target=supervise, args=(model_uri, str(folder), hold, count, queue, release)
+            )
+        ]
+    else:
+        procs = [
+            ctx.Process(target=worker, args=(model_uri, str(folder), hold, paged, queue))
+            for _ in range(count)
+        ]
     for p in procs:
         p.start()
     got: list = []
@@ -229,9 +260,14 @@ def run_workers(
             if dead:
                 raise RuntimeError(f"a worker exited with {dead[0]} (traceback above)") from None
         if sum("ready" in g for g in got) == count and not supervisor:
-            supervisor = pss_mb()  # every worker holds its state now (they sleep ``hold``)
+            # every worker holds its state now (they sleep ``hold``)
+            supervisor = pss_mb(procs[0].pid if shared else "self")
+    if shared:
+        release.set()
     for p in procs:
         p.join()
+        if p.exitcode:
+            raise RuntimeError(f"{p.name} exited with {p.exitcode}")
     return [g for g in got if "ready" not in g], supervisor
 
 

@@ -21,6 +21,10 @@ models.  What makes the fork safe:
 * ``gc.freeze()`` before forking keeps the collector from writing to (so copying) every page of
   the model's objects in every worker.
 
+Once the workers run, the supervisor's own copy of the model is only memory: it becomes
+:mod:`recsys.serving.watch` by ``exec`` (same process id, a bare interpreter that waits on the
+workers and stops them on SIGINT/SIGTERM), so that only the workers hold the model.
+
 Without ``preload`` each worker is a spawned process that imports the app factory
 (``"module:function"``), builds its app and loads the model itself: memory is N models.
 
@@ -40,9 +44,12 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from recsys.forking import trim_heap
+from recsys.serving import watch
+
+STOP_SIGNALS = watch.STOP_SIGNALS
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
@@ -127,6 +134,7 @@ def _worker(
     import uvicorn
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us with SIGTERM
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked by a handing-over parent
     if threads:  # forked from a supervisor that loaded the model on one thread
         after_fork(threads)
     sock = reuseport_socket(host, port)
@@ -150,7 +158,9 @@ def run_workers(
 
     ``preload`` (fork, see the module doc): called once here, after :func:`prepare_fork`, it loads
     and warms the model and returns the function each forked worker calls for its app (then
-    ``factory`` only names it in errors)."""
+    ``factory`` only names it in errors).  Once the forked workers are started this process
+    becomes their watcher (:func:`hand_over`): the call never returns, the process exits with the
+    watcher's status (0 when stopped by a signal, 1 when a worker failed)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"The 'workers' parameter must be an int >= 1. Got {workers!r} instead.")
     reuseport_socket(host, port).close()  # fail here (port taken, no SO_REUSEPORT), not N times
@@ -172,33 +182,38 @@ def run_workers(
         )
         for i in range(workers)
     ]
-    stopping = False
+    start(procs)
+    if preload is not None:
+        hand_over(procs)
+    if watch.watch({p.pid: p.name for p in procs}):
+        raise SystemExit(1)
 
-    def stop(signum: int, frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
 
-    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+def start(procs: list[mp.process.BaseProcess]) -> None:
+    """Start ``procs`` with SIGINT and SIGTERM blocked, left blocked for the watcher
+    (:func:`hand_over` or :func:`recsys.serving.watch.watch`, which unblock them once their
+    handler is in place), so that a stop signal arriving meanwhile waits instead of being lost or
+    killing this process before its workers.  A worker unblocks them first thing (``_worker``)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         for p in procs:
             p.start()
-        while not stopping and all(p.is_alive() for p in procs):
-            time.sleep(0.2)
-    finally:
+    except BaseException:
         for p in procs:
             if p.is_alive():
                 p.terminate()
-        for p in procs:
-            p.join(timeout=30)
-        for s, handler in old.items():
-            signal.signal(s, handler)
-    failed = [p for p in procs if p.exitcode not in (0, -signal.SIGTERM)]
-    if failed and not stopping:
-        print(
-            f"recsys serve: worker {failed[0].name} exited with {failed[0].exitcode}; stopped all.",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        raise
+
+
+def hand_over(procs: list[mp.process.BaseProcess]) -> NoReturn:
+    """Replace this process with :mod:`recsys.serving.watch` waiting on ``procs`` (started
+    children): its memory, the model it forked them from, is given back.  Call with SIGINT and
+    SIGTERM blocked (the watcher unblocks them once its handler is in place)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    args = [f"{p.pid}:{p.name}" for p in procs]
+    os.execv(sys.executable, [sys.executable, "-I", "-S", watch.__file__, *args])
 
 
 def share_of_cores(workers: int) -> None:

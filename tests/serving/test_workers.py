@@ -105,8 +105,8 @@ ADMIN = {"Authorization": "Bearer k1"}
 
 def test_forked_workers_share_one_loaded_model_and_follow_the_store(tmp_path):
     """``recsys serve --workers 2 --store``: the model is loaded once and the workers forked from
-    it (recsys.serving.workers); each opens its own store connection and follows the other's
-    writes."""
+    it (recsys.serving.workers), then the supervisor becomes a small watcher; each worker opens
+    its own store connection and follows the other's writes."""
     from serving_world import tiny_store
 
     bundle, store = tmp_path / "bundle", tiny_store(tmp_path / "store")
@@ -126,6 +126,10 @@ def test_forked_workers_share_one_loaded_model_and_follow_the_store(tmp_path):
             ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
         ).stdout.split()
         assert len(children) >= 2, "two worker processes under the supervisor"
+        status = Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+        rss = next(int(ln.split()[1]) for ln in status if ln.startswith("VmRSS:"))
+        print("supervisor", Path(f"/proc/{proc.pid}/cmdline").read_bytes(), "RSS kB", rss)
+        assert rss < 60_000, "the supervisor handed over to the watcher, the model given back"
         for pid in children:  # the model's pages, written by the supervisor, shared (not copies)
             rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
             shared = next(int(ln.split()[1]) for ln in rollup if ln.startswith("Shared_Dirty:"))
