@@ -208,18 +208,20 @@ def worker(
         release.wait()
 
 
-def supervise(model_uri: str, folder: str, args: dict, count: int, out: mp.Queue, release: Any):
+def supervise(
+    model_uri: str, folder: str, args: dict, paged: bool, count: int, out: mp.Queue, release: Any
+):
     """The forked layout's supervisor, as ``recsys serve --workers N``: loads and warms the model
     on one thread, forks ``count`` workers, then hands over to their watcher (exec: its memory,
     the model, is given back; recsys.serving.watch)."""
     from recsys.serving.workers import hand_over, prepare_fork, settle_for_fork, start
 
     prepare_fork()
-    loaded = load(model_uri, folder, True)
+    loaded = load(model_uri, folder, paged)
     settle_for_fork()
     ctx = mp.get_context("fork")
     procs = [
-        ctx.Process(target=worker, args=(model_uri, folder, args, True, out, loaded, release))
+        ctx.Process(target=worker, args=(model_uri, folder, args, paged, out, loaded, release))
         for _ in range(count)
     ]
     start(procs)
@@ -240,7 +242,8 @@ def run_workers(
         release = ctx.Event()
         procs = [
             ctx.Process(
-                target=supervise, args=(model_uri, str(folder), hold, count, queue, release)
+                target=supervise,
+                args=(model_uri, str(folder), hold, paged, count, queue, release),
             )
         ]
     else:
