@@ -319,8 +319,10 @@ class Recommender(ScoringMixin, CatalogueMixin):
         for kind in ("contracts", "credentials"):
             if indexes.get(kind) is None:  # none in the data: the model's own
                 indexes[kind] = self.indexes[kind]
-        if len(world.skills) == 0:
-            world.skills = self.world.skills
+        # the model's skill columns first (its reader finds only those), then any the data adds
+        own, data = self.world.skills, world.skills
+        extra = data[~data["skill_id"].astype(str).isin(own["skill_id"])] if len(data) else data
+        world.skills = pd.concat([own, extra], ignore_index=True) if len(extra) else own
         config = self.config
         if now is not None:
             config = config.model_copy(update={"features": {**config.features, "now": now}})

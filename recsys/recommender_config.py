@@ -41,6 +41,12 @@ class RecommenderConfig(BaseModel):
         description="read skills with the encoder (recsys.skills: dense sentence and span "
         "matching, calibrated); off = unambiguous phrases only (fast, misses most real skills)",
     )
+    technologies: bool = Field(
+        True,
+        description="training adds O*NET technology products not linked to an ESCO skill (Kafka, "
+        "Terraform, Kubernetes…) to the world's skills table, so the model reads and matches "
+        "them in free text (recsys.skills.skills_with_technologies); off = the world's skills only",
+    )
     features: dict[str, Any] = Field(
         default_factory=dict, description="keyword arguments of recsys.features.FeatureBuilder"
     )

@@ -151,6 +151,10 @@ def prepare(
     t0 = time.perf_counter()
     world_dir = Path(world_dir)
     world = load_world(world_dir)
+    if config.recommender.technologies:  # the model's skill columns (see RecommenderConfig)
+        from recsys.skills import skills_with_technologies
+
+        world.skills = skills_with_technologies(world.skills)
     timings["load_world_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

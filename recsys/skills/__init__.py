@@ -15,7 +15,7 @@ from recsys.skills.evaluate import (
     score_sets,
 )
 from recsys.skills.extract import SkillExtractor, SkillMatch, chunk_spans, chunk_text
-from recsys.skills.vocabulary import SkillVocabulary
+from recsys.skills.vocabulary import SkillVocabulary, skills_with_technologies
 
 __all__ = [
     "SkillExtractor",
@@ -27,4 +27,5 @@ __all__ = [
     "evaluate_extraction",
     "read_annotations",
     "score_sets",
+    "skills_with_technologies",
 ]

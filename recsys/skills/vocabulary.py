@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["SkillVocabulary", "ordinary_words"]
+__all__ = ["SkillVocabulary", "ordinary_words", "skills_with_technologies"]
 
 _QUALIFIER = re.compile(r"^(.+?)\s*\([^)]*\)$")
 _WORDS = re.compile(r"[^\W\d_][\w+#]*")
@@ -70,6 +70,55 @@ def _ordinary_senses(words: frozenset[str], per_word: int = 5) -> dict[str, list
             if len(out[w]) < per_word:
                 out[w].append(text)
     return {w: uses or [w] for w, uses in out.items()}
+
+
+def _technology_skills(min_occupations: int = 2) -> pd.DataFrame:
+    """The O*NET technologies a vocabulary knows: named products, "hot" or listed for
+    ``min_occupations``+ occupations (see :meth:`SkillVocabulary.build`)."""
+    from recsys.data import taxonomy
+
+    tech = taxonomy.technologies()
+    return tech[tech["product"] & (tech["hot"] | (tech["n_occupations"] >= min_occupations))]
+
+
+def skills_with_technologies(skills: pd.DataFrame, min_occupations: int = 2) -> pd.DataFrame:
+    """``skills`` plus a row for every O*NET technology a vocabulary makes a skill of its own
+    (not linked to an ESCO skill, see :meth:`SkillVocabulary.build`): ``skill_id`` its
+    ``onet-tech:…`` id, ``label`` its name, ``group`` "technology" (its aliases are read from the
+    technology table by :meth:`SkillVocabulary.build`).
+
+    A model's skill columns are its world's skills table: a world written in ESCO terms has no
+    column for Kafka, Terraform or Kubernetes, so a posting that asks for them and a résumé that
+    names them share nothing the features can see.  A technology whose id is already in
+    ``skills``, or any of whose names is already a label or alt label there (a table with its own
+    "Kafka"), is not added; calling this twice adds nothing the second time.
+    """
+    from recsys.data.ats_skills import skills_table
+
+    have = set(skills["skill_id"].astype(str))
+    forms = {str(x).lower() for x in skills["label"]}
+    if "alt_labels" in skills.columns:
+        forms.update(a.lower() for alts in skills["alt_labels"] for a in _as_list(alts))
+    tech = _technology_skills(min_occupations)
+    tech = tech[tech["esco_skill_id"].isna() & ~tech["tech_id"].isin(have)]
+    named = [
+        {n.lower() for n in [name, *_as_list(aliases)]}
+        for name, aliases in zip(tech["name"], tech["aliases"], strict=True)
+    ]
+    keep = np.fromiter((not (n & forms) for n in named), dtype=bool, count=len(named))
+    extra = skills_table(tech.loc[keep, "tech_id"], {})
+    if not len(extra):
+        return skills
+    # no alt labels: a reader over the table gives a technology's names their own rank (proof,
+    # as in the shipped vocabulary); as alt labels they would count only by span similarity
+    extra["alt_labels"] = [[] for _ in range(len(extra))]
+    extra = extra.reindex(columns=skills.columns)
+    for col in skills.columns.difference(["skill_id", "label", "alt_labels"]):
+        if skills[col].dtype == bool:
+            extra[col] = col == "is_digital"
+        elif skills[col].dtype == object:
+            extra[col] = extra[col].fillna("")
+    return pd.concat([skills, extra], ignore_index=True)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -156,11 +205,7 @@ class SkillVocabulary:
 
         add_new = technologies is True or (technologies == "auto" and skills is None)
         if technologies is not False:
-            tech = taxonomy.technologies()
-            tech = tech[
-                tech["product"]
-                & (tech["hot"] | (tech["n_occupations"] >= technology_min_occupations))
-            ]
+            tech = _technology_skills(technology_min_occupations)
             pos = {sid: i for i, sid in enumerate(ids)}
             for row in tech.itertuples(index=False):
                 names = [row.name, *_as_list(row.aliases)]

@@ -69,6 +69,31 @@ def test_registered_model_holds_no_candidate_pool(trained):
     assert not any(marker in p.read_bytes() for p in result.bundle.rglob("*") if p.is_file())
 
 
+def test_the_model_reads_technologies_its_world_does_not_name(trained, prepared_tiny):
+    """Training adds O*NET technologies to the model's skills (RecommenderConfig.technologies):
+    a posting's and a résumé's Kafka / Kubernetes meet in the features, though the generated
+    world's ESCO skills name neither."""
+    from recsys.data import load_world
+    from recsys.recommender import Recommender
+
+    root, world, config, result = trained
+    assert not load_world(world).skills["skill_id"].str.startswith("onet-tech:").any()
+    rec = Recommender.load(result.bundle)
+    ids = set(rec.world.skills["skill_id"])
+    assert {"onet-tech:apache-kafka", "onet-tech:kubernetes"} <= ids
+    assert set(prepared_tiny[3].builder.skill_ids_) == ids  # trained on the same columns
+    text = "Backend engineer: Kotlin services on Kafka, run on Kubernetes, Terraform for infra."
+    role = rec.adhoc("roles", ["jd"], [text]).iloc[0]
+    assert {"onet-tech:apache-kafka", "onet-tech:kubernetes"} <= set(role["required_skills"])
+    assert {"onet-tech:apache-kafka", "onet-tech:kubernetes"} <= set(rec.extract_skills([text])[0])
+    # over other data: the model's columns first, then the skills only the data has
+    data = load_world(world)
+    local = data.skills.iloc[:1].assign(skill_id="local:payroll", label="payroll (local)")
+    data.skills = pd.concat([data.skills, local], ignore_index=True)
+    over = rec.over_world(data).world.skills["skill_id"].tolist()
+    assert over == [*rec.world.skills["skill_id"], "local:payroll"]
+
+
 def test_champion_pyfunc_predicts_on_its_input_example(trained, tmp_path):
     import mlflow
 
