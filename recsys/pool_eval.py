@@ -11,7 +11,7 @@ labels counts as **relevance 0** (``missing="zero"``) or is left out (``missing=
 problems are raised at once by :class:`PoolEvalError` (file, 1-based data row, column, expected, found).
 
 **Scorers** on the same pairs: ``ranker_fit`` and ``ranker_score`` (fit through the pair-local
-sigmoid blended with retention) from :meth:`Recommender.score_pairs` on ad-hoc entities built by
+sigmoid combined with retention) from :meth:`Recommender.score_pairs` on ad-hoc entities built by
 :meth:`Recommender.adhoc` (pool ids are namespaced internally, so they never collide with world ids);
 ``bm25`` (``bm25s`` defaults, English stop words; query = the role's raw title + description, corpus =
 the pool's raw résumés); ``tfidf`` (cosine of ``TfidfVectorizer(ngram_range=(1, 2),

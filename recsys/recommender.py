@@ -15,7 +15,7 @@ on the fly, and stands in the world as an ad-hoc entity whose structured fields 
 text fields are empty and booleans false.  No unknown field is ever read as "has no skills".
 
 **Combined score.**  Shortlists and role lists use ``config.combine`` (default: the fit through the
-model's own sigmoid, set at training, blended with retention; :mod:`recsys.models.combine`).
+model's own sigmoid, set at training, combined with retention; :mod:`recsys.models.combine`).
 ``score_pairs`` always uses the pair-local sigmoid transform so that a pair's score never depends on
 which other pairs share its call or chunk (batch, Spark and HTTP agree).
 

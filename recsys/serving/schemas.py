@@ -124,7 +124,10 @@ class Reasons(BaseModel):
 # the manifest's "scores" states each for the model answering (recsys.models.combine.score_meanings)
 FIT_PROBABILITY = "P(an application reaches the model's outcome stage, default interviewed)"
 RETENTION = "P(still in the role at the horizon, default 365 days)"
-SCORE = "(1 - w) * fit_probability + w * retention, w = retention_weight; per pair"
+SCORE = (
+    "fit_probability ** (1 - w) * retention ** w (combine.rule geometric, the default; blend: "
+    "(1 - w) * fit_probability + w * retention), w = retention_weight; per pair"
+)
 
 
 class Row(BaseModel):

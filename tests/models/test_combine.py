@@ -28,11 +28,12 @@ def test_default_keeps_a_clearly_better_fit_ahead_of_a_weak_fit_with_better_rete
     assert pct[1] > pct[0]  # what the percentile transform did on the demo world
 
 
-def test_retention_weight_reorders_candidates():
+@pytest.mark.parametrize("rule", ["blend", "geometric"])
+def test_retention_weight_reorders_candidates(rule):
     fit = np.array([2.0, 1.0])
-    ret = np.array([0.1, 0.95])
-    low = combine_scores(fit, ret, retention_weight=0.1)
-    high = combine_scores(fit, ret, retention_weight=0.9)
+    ret = np.array([0.4, 0.95])
+    low = combine_scores(fit, ret, retention_weight=0.1, rule=rule)
+    high = combine_scores(fit, ret, retention_weight=0.9, rule=rule)
     assert low[0] > low[1] and high[1] > high[0]
 
 
@@ -91,3 +92,25 @@ def test_calibration_refuses_one_class_and_a_falling_relation():
     assert calibrate_fit(fit, fit < 0) is None  # higher scores reach the stage less: no map
     with pytest.raises(ValueError, match="same length"):
         calibrate_fit(fit, fit[:10] > 0)
+
+
+def test_default_rule_lets_no_retention_lift_a_poor_fit_over_a_better_one():
+    # measured in a mixed store (docs/retention.md): a generated person of P(interview) 0.03
+    # and retention 0.94 against a real résumé of P(interview) 0.125 and the baseline 0.605
+    from recsys.models.combine import fit_probability
+
+    cfg = CombineConfig()
+    assert cfg.rule == "geometric"
+    p = np.array([0.125, 0.03])
+    fit = np.log(p / (1 - p))  # raw scores whose fit probability (centre 0, scale 1) is p
+    np.testing.assert_allclose(fit_probability(fit, cfg), p)
+    ret = np.array([0.605, 0.94])
+    default = combine_scores(fit, ret, config=cfg)
+    assert default[0] > default[1]
+    blend = combine_scores(fit, ret, config=cfg.model_copy(update={"rule": "blend"}))
+    assert blend[1] > blend[0]
+    # at w = 0.5 the default orders as the product P(interview) × P(stay) does
+    rng = np.random.default_rng(0)
+    f, r = rng.normal(size=100), rng.random(100)
+    half = combine_scores(f, r, 0.5, config=cfg)
+    np.testing.assert_array_equal(np.argsort(half), np.argsort(fit_probability(f, cfg) * r))

@@ -49,7 +49,7 @@ function whyFit(row) {
   const out = [];
   if (row.score !== undefined) {
     out.push(text("p", "Rank " + row.rank + ": score " + row.score.toFixed(3) + " = P(fit) " + fix(row.fit_probability, 3) +
-      " blended with P(stay 12 months) " + row.retention.toFixed(2) + "."));
+      " combined with P(stay 12 months) " + row.retention.toFixed(2) + "."));
   }
   out.push(text("p", "What moved the fit most (the model's feature contributions):"), contributions(rs.top_features));
   out.push(line("Required skills matched", rs.matched_skills.join(", ") || "—", "ok"));
