@@ -13,6 +13,12 @@ Two readings frame those numbers: the **oracle** (the planted Weibull survival o
 :class:`PlantedSurvival`, read from the world's ``truth/``: evaluation only, never a feature) is the
 ceiling of the C-index; ``calibration_noise_*`` (:func:`recsys.metrics.calibration_noise`) is the decile
 error a perfectly calibrated predictor would show on this many hires, the floor of the calibration target.
+
+Combined score (:func:`combined_metrics`; test applicants): the ranker's fit probability alone and
+its combination with the retention model by each rule of :mod:`recsys.models.combine`, at the
+model's retention weight, ranked against the funnel stage and — where the world has a ``truth/`` —
+against the **value** of an application, 1[reached the fit outcome stage] × the planted P(stay ≥
+horizon) of that pair (what a combined score is for; linear gain).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ __all__ = [
     "retention_metrics",
     "flatten_metrics",
     "PlantedSurvival",
+    "combined_metrics",
 ]
 
 BASELINES = ("bm25", "cosine")
@@ -210,4 +217,33 @@ def flatten_metrics(report: Mapping[str, Any], prefix: str = "") -> dict[str, fl
             value, bool
         ):
             out[name] = float(value)
+    return out
+
+
+def combined_metrics(
+    pairs: pd.DataFrame,
+    fit: np.ndarray,
+    retention: np.ndarray,
+    combine: Any,
+    ks: Sequence[int] = (5, 10, 20),
+    planted: np.ndarray | None = None,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``{"stage": {scorer: {"ndcg@k", …}}, "value": {…}}`` for ``fit`` (the fit probability alone),
+    ``geometric`` and ``blend`` (see the module doc).  ``pairs``: the test applicants (``label`` =
+    stage, ``role_id``); ``planted``: their planted P(stay ≥ horizon), or None (no ``value``)."""
+    from recsys.models.combine import combine_scores, fit_probability
+
+    scores = {"fit": fit_probability(fit, combine)}
+    for rule in ("geometric", "blend"):
+        scores[rule] = combine_scores(
+            fit, retention, config=combine.model_copy(update={"rule": rule})
+        )
+    y, g = pairs["label"].to_numpy(), pairs["role_id"].astype(str).to_numpy()
+    out = {"stage": {n: metrics.ranking_report(y, s, g, tuple(ks)) for n, s in scores.items()}}
+    if planted is not None:
+        value = (y >= combine.fit_outcome_stage) * np.asarray(planted, dtype=float)
+        out["value"] = {
+            n: {f"ndcg@{k}": metrics.ndcg_at_k(value, s, g, k, gain="linear") for k in ks}
+            for n, s in scores.items()
+        }
     return out

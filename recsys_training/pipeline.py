@@ -275,6 +275,31 @@ def fit_probability_report(fit: np.ndarray, stage: np.ndarray, config: TrainConf
     return out
 
 
+def _combined(
+    prep: Prepared,
+    applied: pd.DataFrame,
+    scores: dict[str, np.ndarray],
+    applicants: np.ndarray,
+    retention: Any,
+    config: TrainConfig,
+) -> dict[str, Any]:
+    """The combined score's block of the report (``recsys_training.evaluate.combined_metrics``)."""
+    from recsys_training.evaluate import PlantedSurvival, combined_metrics
+
+    X = prep.features("test").iloc[np.flatnonzero(applicants)]
+    h = config.recommender.horizon_days  # the horizon served scores use
+    ret = np.clip(np.asarray(retention.predict_survival(X, h), dtype=float), 0.0, 1.0)
+    planted = None
+    if (prep.world_dir / "truth").is_dir():
+        try:
+            planted = PlantedSurvival.from_world(prep.world_dir, applied).predict_survival(X, h)
+        except ValueError as err:  # a truth folder without every application's hazard
+            log.warning("combined score: no planted value (%s)", err)
+    combine = config.recommender.combine
+    fit = scores["ranker"][applicants]
+    return combined_metrics(applied, fit, ret, combine, config.evaluate.ks, planted)
+
+
 def evaluate_models(
     prep: Prepared,
     ranker: Any,
@@ -315,6 +340,7 @@ def evaluate_models(
     report["fit_probability"] = fit_probability_report(
         scores["ranker"][applicants], pairs["label"].to_numpy()[applicants], config
     )
+    report["combined"] = _combined(prep, pairs[applicants], scores, applicants, retention, config)
     if config.mask.text_only_eval:  # the free-text path: every test candidate and role masked
         t1 = time.perf_counter()
         text = prep.text_only_builder("test").world

@@ -101,3 +101,31 @@ def test_retention_metrics_report_the_planted_oracle_and_the_noise_floor():
         assert out[name]["calibration_noise_max_abs_error_p50"] > 0.02
     with pytest.raises(ValueError, match="800 hires"):
         oracle.predict_survival(test[0][:5], 365)
+
+
+def _applicants(seed: int = 0, roles: int = 60, per_role: int = 20):
+    rng = np.random.default_rng(seed)
+    n = roles * per_role
+    fit = rng.normal(size=n)  # the ranker's raw score; the funnel follows it
+    stage = np.clip(np.round(fit + rng.normal(0, 0.7, n) + 1), 0, 4).astype(int)
+    planted = rng.uniform(0.2, 0.95, n)  # P(stay) of each application, independent of fit
+    pairs = pd.DataFrame({"role_id": np.repeat([f"r{i}" for i in range(roles)], per_role)})
+    return pairs.assign(label=stage), fit, planted
+
+
+def test_combined_metrics_credit_retention_with_the_value_of_an_application():
+    from recsys.models.combine import CombineConfig
+    from recsys_training.evaluate import combined_metrics
+
+    pairs, fit, planted = _applicants()
+    cfg = CombineConfig(fit_center=1.0, fit_temperature=0.5, retention_weight=0.3)
+    out = combined_metrics(pairs, fit, planted, cfg, ks=(10,), planted=planted)
+    assert set(out) == {"stage", "value"}
+    assert set(out["value"]) == {"fit", "geometric", "blend"}
+    # stage follows fit alone: retention can only move it away; value needs both
+    assert out["stage"]["fit"]["ndcg@10"] > out["stage"]["geometric"]["ndcg@10"]
+    assert out["value"]["geometric"]["ndcg@10"] > out["value"]["fit"]["ndcg@10"]
+    noise = np.random.default_rng(1).uniform(0.2, 0.95, len(fit))  # an uninformed retention
+    blind = combined_metrics(pairs, fit, noise, cfg, ks=(10,), planted=planted)
+    assert blind["value"]["geometric"]["ndcg@10"] < out["value"]["geometric"]["ndcg@10"]
+    assert "value" not in combined_metrics(pairs, fit, planted, cfg, ks=(10,))
