@@ -53,6 +53,13 @@ def _headline(report: dict) -> list[str]:
             f"{vs.get('ndcg@10/best_simple_model', float('nan')):.3f} x best of linear and "
             "hand-weighted"
         )
+    combined = report.get("combined", {})
+    for target, what in (("stage", "funnel stage"), ("value", "interviewed x planted P(stay)")):
+        if target in combined:
+            lines.append(
+                f"test applicants by {what}, ndcg@10: "
+                + ", ".join(f"{n} {m['ndcg@10']:.4f}" for n, m in combined[target].items())
+            )
     ret = report.get("retention", {})
     if "model" in ret:
         lines.append("retention   c_index  ibs     calib_max_err")

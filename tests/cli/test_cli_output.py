@@ -221,3 +221,19 @@ def test_serve_without_api_keys_says_how_to_give_them(bundle, monkeypatch):
     assert got.exit_code == 2
     assert "Error: No API keys configured: set RECSYS_API_KEYS" in got.output
     assert "Traceback" not in got.output
+
+
+def test_evaluation_headline_shows_each_combination_rule_against_stage_and_value():
+    from recsys.cli.train import _headline
+
+    row = {"ndcg@5": 0.7, "ndcg@10": 0.8, "ndcg@20": 0.85, "recall@10": 0.5, "map": 0.6}
+    combined = {
+        "stage": {"fit": {"ndcg@10": 0.824}, "geometric": {"ndcg@10": 0.783}},
+        "value": {"fit": {"ndcg@10": 0.788}, "geometric": {"ndcg@10": 0.804}},
+    }
+    lines = _headline({"ranking": {"ranker": row}, "combined": combined})
+    stage = next(line for line in lines if "funnel stage" in line)
+    assert "fit 0.8240" in stage and "geometric 0.7830" in stage
+    value = next(line for line in lines if "planted P(stay)" in line)
+    assert "geometric 0.8040" in value
+    assert not any("funnel stage" in line for line in _headline({"ranking": {"ranker": row}}))
