@@ -92,15 +92,15 @@ def main() -> None:
             "ingested": report.added.get("candidates", 0),
             "rules": {},
         }
-        combine = rec.config.combine
+        live = rec.over_store(store)  # built once: only the combination differs per rule
+        combine = live.config.combine
         for spec in args.rules:
             rule, weight = spec.split(":")
-            rec.config.combine = combine.model_copy(
+            live.config.combine = combine.model_copy(
                 update={"rule": rule, "retention_weight": float(weight)}
             )
-            per_role = _ranks(rec.over_store(store), roles, labels, pool_ids, args.k)
+            per_role = _ranks(live, roles, labels, pool_ids, args.k)
             result["rules"][spec] = {"summary": _summary(per_role), "per_posting": per_role}
-        rec.config.combine = combine
     print(json.dumps(result, indent=2))
 
 
