@@ -233,12 +233,12 @@ def combined_metrics(
     stage, ``role_id``); ``planted``: their planted P(stay ≥ horizon), or None (no ``value``)."""
     from recsys.models.combine import combine_scores, fit_probability
 
-    scores = {"fit": fit_probability(fit, combine)}
-    for rule in ("geometric", "blend"):
-        scores[rule] = combine_scores(
-            fit, retention, config=combine.model_copy(update={"rule": rule})
-        )
     y, g = pairs["label"].to_numpy(), pairs["role_id"].astype(str).to_numpy()
+    scores = {"fit": fit_probability(fit, combine)}
+    for rule in ("geometric", "blend"):  # one request per role, as a shortlist combines them
+        scores[rule] = combine_scores(
+            fit, retention, group_ids=g, config=combine.model_copy(update={"rule": rule})
+        )
     out = {"stage": {n: metrics.ranking_report(y, s, g, tuple(ks)) for n, s in scores.items()}}
     if planted is not None:
         value = (y >= combine.fit_outcome_stage) * np.asarray(planted, dtype=float)

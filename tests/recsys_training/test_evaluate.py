@@ -129,3 +129,23 @@ def test_combined_metrics_credit_retention_with_the_value_of_an_application():
     blind = combined_metrics(pairs, fit, noise, cfg, ks=(10,), planted=planted)
     assert blind["value"]["geometric"]["ndcg@10"] < out["value"]["geometric"]["ndcg@10"]
     assert "value" not in combined_metrics(pairs, fit, planted, cfg, ks=(10,))
+
+
+def test_combined_metrics_take_percentiles_within_each_role_as_a_shortlist_does():
+    from recsys import metrics
+    from recsys.models.combine import CombineConfig, combine_scores
+    from recsys_training.evaluate import combined_metrics
+
+    pairs, fit, planted = _applicants(roles=2, per_role=30)
+    # one role's applicants all score higher: percentiles taken over every row would put all of
+    # them near 1 and the other role's near 0, and retention would weigh differently in each
+    fit[:30] += 5.0
+    cfg = CombineConfig(fit_transform="percentile", retention_weight=0.5)
+    got = combined_metrics(pairs, fit, planted, cfg, ks=(10,))["stage"]["geometric"]["ndcg@10"]
+    per_role = np.concatenate(  # each role combined as its own request
+        [combine_scores(fit[s], planted[s], config=cfg) for s in (slice(0, 30), slice(30, 60))]
+    )
+    g = pairs["role_id"].to_numpy()
+    assert got == pytest.approx(
+        metrics.ranking_report(pairs["label"], per_role, g, (10,))["ndcg@10"]
+    )
