@@ -106,7 +106,10 @@ class NowFeatures:
             ),
         }
         self.cand.update(b._history_features(np.arange(n), np.full(n, now)))
-        self.sim = self._cred_contract_sims()
+        memo = getattr(b, "catalogue_memo_", {})  # shared by builders over the same catalogue
+        if "fast_sims" not in memo:
+            memo["fast_sims"] = self._cred_contract_sims()
+        self.sim = memo["fast_sims"]
         blocks = {"have": self.have, "have_ver": self.have_ver}
         if self.evidence is not None:
             blocks.update({k: self.evidence[k] for k in ("claim", "text", "cred", "prior")})
@@ -118,7 +121,9 @@ class NowFeatures:
         if vec is not None:
             pos = vec[0].get_indexer(b.cand_ids_)
             self.cand_vec, self.cand_vec_ok = vec[1][np.maximum(pos, 0)], pos >= 0
-        self.world_roles = self._world_roles()
+        if "fast_roles" not in memo:
+            memo["fast_roles"] = self._world_roles()
+        self.world_roles = memo["fast_roles"]
         self.ids = b.cand_ids_  # candidates served, by position
         self.src: np.ndarray | None = None  # served position → table row (see tile)
 

@@ -100,6 +100,7 @@ class Recommender(ScoringMixin, CatalogueMixin):
         base: Recommender | None = None,
         statistics: Any = None,
         text_keys: dict[str, pd.Series] | None = None,
+        catalogue: Recommender | None = None,
     ) -> None:
         self.text_ranker = text_ranker
         self.base = base  # the model this one serves over other data (see over_store)
@@ -126,8 +127,13 @@ class Recommender(ScoringMixin, CatalogueMixin):
             else {k: RowCache() for k in ("candidates", "roles")}
         )
 
+        # ``catalogue``: a view of the same model over the same roles, skills, contracts and
+        # credentials (a paged store's roles side): what derives from those alone is its
+        shared = catalogue._embeddings if catalogue is not None else {}
         self._embeddings = {
-            k: (pd.Index(ix.ids), np.asarray(ix.vectors(ix.ids), np.float32))
+            k: shared[k]
+            if k in shared and ix is catalogue.indexes.get(k)  # type: ignore[union-attr]
+            else (pd.Index(ix.ids), np.asarray(ix.vectors(ix.ids), np.float32))
             for k, ix in indexes.items()
         }
         # one reader for the world's résumés and every free-text query (recsys.skills)
@@ -147,12 +153,17 @@ class Recommender(ScoringMixin, CatalogueMixin):
             reference=base.features_ if base is not None else statistics,
             text_keys=text_keys,
             row_cache=self._row_cache if text_keys else None,
+            catalogue=catalogue.features_ if catalogue is not None else None,
             **self.config.features,
         )
         self._meanings = feature_meanings()
-        self._labels = dict(zip(world.skills["skill_id"], world.skills["label"], strict=True))
-        self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
-        self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
+        if self.features_.catalogue is not None:  # the same skills and roles frames
+            self._labels, self._titles = catalogue._labels, catalogue._titles  # type: ignore[union-attr]
+            self._title_of = catalogue._title_of  # type: ignore[union-attr]
+        else:
+            self._labels = dict(zip(world.skills["skill_id"], world.skills["label"], strict=True))
+            self._titles = pd.Series(world.roles["title"].to_numpy(), index=world.roles["role_id"])
+            self._title_of = dict(zip(self._titles.index, self._titles.to_numpy(), strict=True))
         self._fast: Any = None  # NowFeatures, False when unavailable (built on first use)
         self._pool_scores = PoolScores()  # recent roles' retrieved pools, scored
         # contributions kind → explainer (built on first use; one per model, shared by its views)
@@ -311,18 +322,23 @@ class Recommender(ScoringMixin, CatalogueMixin):
         info: dict[str, Any],
         text_keys: dict[str, pd.Series] | None = None,
         now: Any = None,
+        catalogue: Recommender | None = None,
     ) -> Recommender:
         """This model (its models, config, reader and feature statistics) over other data.
         ``now``: the features' reference time (default: the data's, see FeatureBuilder); a part
         of a larger snapshot (a delta, a counterfactual) passes the snapshot's, so its pairs are
-        scored as of the same day."""
+        scored as of the same day.  ``catalogue``: a view of this model over the same roles,
+        skills, contracts and credentials whose derived inputs the new one shares (the
+        ``catalogue`` of :class:`recsys.features.FeatureBuilder`)."""
         for kind in ("contracts", "credentials"):
             if indexes.get(kind) is None:  # none in the data: the model's own
                 indexes[kind] = self.indexes[kind]
         # the model's skill columns first (its reader finds only those), then any the data adds
         own, data = self.world.skills, world.skills
-        extra = data[~data["skill_id"].astype(str).isin(own["skill_id"])] if len(data) else data
-        world.skills = pd.concat([own, extra], ignore_index=True) if len(extra) else own
+        # a view of this model over the same skills has made them so already: the same frame
+        if catalogue is None or data is not catalogue.world.skills:
+            extra = data[~data["skill_id"].astype(str).isin(own["skill_id"])] if len(data) else data
+            world.skills = pd.concat([own, extra], ignore_index=True) if len(extra) else own
         config = self.config
         if now is not None:
             config = config.model_copy(update={"features": {**config.features, "now": now}})
@@ -338,6 +354,7 @@ class Recommender(ScoringMixin, CatalogueMixin):
             self.text_ranker,
             base=self,
             text_keys=text_keys,
+            catalogue=catalogue,
         )
 
     # ------------------------------------------------------------------ queries

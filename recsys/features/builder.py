@@ -81,6 +81,39 @@ def _norm_text(s: pd.Series) -> np.ndarray:
     return s.fillna("").astype(str).str.strip().str.lower().to_numpy()
 
 
+# what FeatureBuilder._prepare_catalogue derives from roles, skills, contracts and credentials
+_CATALOGUE = (
+    "role_ids_",
+    "cred_ids_",
+    "contract_ids_",
+    "skill_ids_",
+    "R_req_",
+    "R_opt_",
+    "R_con_",
+    "K_skill_",
+    "K_con_",
+    "role_loc_",
+    "role_remote_",
+    "role_team_",
+    "role_seniority_",
+    "occ_ids_",
+    "O_ess_",
+    "O_opt_",
+)
+
+
+def _same_catalogue(world: Any, embeddings: Any, reference: Any, other: Any) -> bool:
+    """Whether ``other`` (a builder) was built over the very frames of ``world``'s roles,
+    skills, contracts and credentials, their very vectors and the same reference."""
+    if other is None or other.reference is not reference:
+        return False
+    mine, theirs = embeddings or {}, other.embeddings or {}
+    return all(
+        getattr(world, kind) is getattr(other.world, kind)
+        for kind in ("roles", "skills", "contracts", "credentials")
+    ) and all(mine.get(k) is theirs.get(k) for k in ("roles", "contracts", "credentials"))
+
+
 class FeatureBuilder:
     """Pair features from a World.
 
@@ -103,6 +136,12 @@ class FeatureBuilder:
         one reuses (a model's features over other data: ad-hoc rows, a live store).
     occupations : a fitted :class:`recsys.occupations.OccupationMatcher` for ``occ_match``
         (default: built from the shipped taxonomy with ``encoder`` on first use; no encoder → NaN).
+    catalogue : a builder over the same ``roles``, ``skills``, ``contracts`` and ``credentials``
+        frames (the very objects) and the same reference, whose inputs derived from them alone
+        (role and credential matrices, role columns, occupation matrices, skill and role-side
+        vectors, BM25 role queries) this one takes instead of deriving them again: a store's
+        candidates read per query beside a builder of its roles (:mod:`recsys.serving.paged`).
+        Ignored when any of those frames is another object.
     text_keys, row_cache : per kind (``candidates``, ``roles``), each entity's text key (a store's
         text sha256, by id) and a :class:`recsys.features.text.RowCache` that outlives this
         builder: BM25 rows of unchanged texts are reused, only new texts are tokenised (a served
@@ -124,7 +163,10 @@ class FeatureBuilder:
         occupations: Any = None,
         text_keys: Mapping[str, pd.Series] | None = None,
         row_cache: Mapping[str, Any] | None = None,
+        catalogue: FeatureBuilder | None = None,
     ) -> None:
+        same = _same_catalogue(world, embeddings, reference, catalogue)
+        self.catalogue = catalogue if same else None
         self.text_keys = text_keys
         self.row_cache = row_cache
         self.occupations = occupations
@@ -142,12 +184,14 @@ class FeatureBuilder:
     # ------------------------------------------------------------------------------ prepare
     def _prepare(self) -> None:
         w = self.world
-        cands, roles, creds = w.candidates, w.roles, w.credentials
+        cands, creds = w.candidates, w.credentials
         self.cand_ids_ = pd.Index(cands["candidate_id"].astype(str))
-        self.role_ids_ = pd.Index(roles["role_id"].astype(str))
-        self.cred_ids_ = pd.Index(creds["credential_id"].astype(str))
-        self.contract_ids_ = pd.Index(w.contracts["contract_id"].astype(str))
-        self.skill_ids_ = pd.Index(w.skills["skill_id"].astype(str))
+        cat = self.catalogue
+        if cat is not None:  # the same frames: their derived inputs are the other builder's
+            for name in _CATALOGUE:
+                setattr(self, name, getattr(cat, name))
+        else:
+            self._prepare_catalogue()
         if self.now is not None:
             self.now_ = pd.Timestamp(self.now)
         elif len(w.outcomes):
@@ -157,11 +201,6 @@ class FeatureBuilder:
 
         sk = self.skill_ids_
         self.C_claim_ = list_matrix(cands["skills"], sk)
-        self.R_req_ = list_matrix(roles["required_skills"], sk)
-        self.R_opt_ = list_matrix(roles["optional_skills"], sk)
-        self.R_con_ = list_matrix(roles["contracts"], self.contract_ids_)
-        self.K_skill_ = list_matrix(creds["skills"], sk)
-        self.K_con_ = list_matrix(creds["contracts"], self.contract_ids_)
 
         self.years_ = cands["years_experience"].to_numpy(dtype=float)
         self.profile_at_ = (
@@ -172,19 +211,10 @@ class FeatureBuilder:
         self.cand_loc_ = _norm_text(cands["location"])
         self.cand_remote_ = cands["open_to_remote"].to_numpy(dtype=bool)
         self.is_employee_ = cands["is_employee"].to_numpy(dtype=float)
-        team_of_role = pd.Series(roles["team"].astype(str).to_numpy(), index=self.role_ids_)
+        team_of_role = pd.Series(self.role_team_, index=self.role_ids_)
         self.cand_team_ = cands["current_role_id"].map(team_of_role).fillna("").to_numpy()
-        self.role_loc_ = _norm_text(roles["location"])
-        self.role_remote_ = roles["remote"].to_numpy(dtype=bool)
-        self.role_team_ = roles["team"].astype(str).to_numpy()
-        self.role_seniority_ = role_levels(roles["seniority"])
         ref = self.reference
-        if getattr(ref, "occ_ids_", None) is not None and sk.equals(ref.skill_ids_):
-            # ad-hoc rows over the model's taxonomy: its occupation matrices, not a rebuild
-            occ_ids, self.O_ess_, self.O_opt_ = ref.occ_ids_, ref.O_ess_, ref.O_opt_
-        else:
-            occ_ids, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
-        self.occ_ids_ = occ_ids
+        occ_ids = self.occ_ids_
         extractor = self.skill_extractor if ref is None else ref.skill_extractor
         self.resume_ = (
             ResumeSkills(
@@ -240,8 +270,37 @@ class FeatureBuilder:
         self._matcher: Any = False
         self._role_occ: np.ndarray | None = None
         self._role_queries: Any = None  # BM25 role queries given by share_roles
+        # values derived from the catalogue alone by other modules (the fast path's role
+        # side), kept once for every builder over the same catalogue
+        self.catalogue_memo_: dict[str, Any] = cat.catalogue_memo_ if cat is not None else {}
+        if cat is not None:
+            self.share_roles(cat)
         self._cand_occ: np.ndarray | None = None  # text-inferred, rows filled on demand
         self._cand_occ_done = np.zeros(len(self.cand_ids_), dtype=bool)
+
+    def _prepare_catalogue(self) -> None:
+        """The inputs derived from the roles, skills, contracts and credentials alone
+        (``_CATALOGUE``): shared by builders over the same frames (``catalogue``)."""
+        w, ref = self.world, self.reference
+        roles, creds = w.roles, w.credentials
+        self.role_ids_ = pd.Index(roles["role_id"].astype(str))
+        self.cred_ids_ = pd.Index(creds["credential_id"].astype(str))
+        self.contract_ids_ = pd.Index(w.contracts["contract_id"].astype(str))
+        self.skill_ids_ = sk = pd.Index(w.skills["skill_id"].astype(str))
+        self.R_req_ = list_matrix(roles["required_skills"], sk)
+        self.R_opt_ = list_matrix(roles["optional_skills"], sk)
+        self.R_con_ = list_matrix(roles["contracts"], self.contract_ids_)
+        self.K_skill_ = list_matrix(creds["skills"], sk)
+        self.K_con_ = list_matrix(creds["contracts"], self.contract_ids_)
+        self.role_loc_ = _norm_text(roles["location"])
+        self.role_remote_ = roles["remote"].to_numpy(dtype=bool)
+        self.role_team_ = roles["team"].astype(str).to_numpy()
+        self.role_seniority_ = role_levels(roles["seniority"])
+        if getattr(ref, "occ_ids_", None) is not None and sk.equals(ref.skill_ids_):
+            # ad-hoc rows over the model's taxonomy: its occupation matrices, not a rebuild
+            self.occ_ids_, self.O_ess_, self.O_opt_ = ref.occ_ids_, ref.O_ess_, ref.O_opt_
+        else:
+            self.occ_ids_, self.O_ess_, self.O_opt_ = occupation_skill_matrices(sk)
 
     # ------------------------------------------------------------------------- embeddings
     def _texts(self, kind: str) -> pd.Series:
@@ -251,12 +310,16 @@ class FeatureBuilder:
 
     def skill_vectors(self) -> np.ndarray | None:
         """Embeddings of ``world.skills`` labels (rows aligned with ``skill_ids_``), or None."""
+        if self.catalogue is not None:  # the same skills: its vectors (aligned once, there)
+            return self.catalogue.skill_vectors()
         if self.reference is not None:
             ref = self.reference.skill_vectors()
             if ref is None or self.skill_ids_.equals(self.reference.skill_ids_):
                 return ref
-            pos = self.reference.skill_ids_.get_indexer(self.skill_ids_)
-            return np.where((pos >= 0)[:, None], ref[np.maximum(pos, 0)], 0.0)
+            if self._skill_vectors is False:  # aligned once (a 14 MB gather)
+                pos = self.reference.skill_ids_.get_indexer(self.skill_ids_)
+                self._skill_vectors = np.where((pos >= 0)[:, None], ref[np.maximum(pos, 0)], 0.0)
+            return self._skill_vectors
         if self._skill_vectors is False:
             self._skill_vectors = label_vectors(
                 self.skill_extractor, self.encoder, self.world.skills

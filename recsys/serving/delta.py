@@ -122,9 +122,8 @@ def over_candidates(
         info,
         keys,
         now=base.features_.now_,  # the snapshot's day, not these rows' own
+        catalogue=base,  # the same roles, skills, contracts, credentials: their inputs are base's
     )
-    if world.roles is base.world.roles:  # the same roles: their text-derived inputs are base's
-        part.features_.share_roles(base.features_)
     part.fast_features(check=False)
     return part
 
