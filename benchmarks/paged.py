@@ -145,12 +145,15 @@ def build(folder: Path, model_uri: str, world_path: str, n: int, noise: float, s
 
 
 def load(model_uri: str, folder: str, paged: bool) -> tuple:
-    """The served model, loaded and warmed as a worker's lifespan does; (it, seconds)."""
+    """The served model, loaded, warmed and its objects frozen as a worker's lifespan does
+    (``recsys.serving.api._load``); (it, seconds)."""
+    from recsys.forking import settle_heap
     from recsys.recommender import Recommender
 
     t0 = time.perf_counter()
     rec = Recommender.from_uri(model_uri, store=folder, paged=paged)
     rec.warmup()
+    settle_heap()
     return rec, time.perf_counter() - t0
 
 

@@ -108,3 +108,49 @@ def test_a_trim_asked_for_runs_on_its_own_thread_which_ends_when_idle(monkeypatc
         return trimmed.wait(5) and bool(_trim_threads())
 
     assert _in_child(child) == 0
+
+
+@pytest.fixture
+def unfrozen():
+    """Whatever a test freezes goes back to the collector afterwards."""
+    yield
+    import gc
+
+    gc.unfreeze()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+def test_settle_heap_puts_the_loaded_objects_beyond_full_collections(unfrozen):
+    import gc
+    import weakref
+
+    from recsys.forking import settle_heap
+
+    loaded = [_Cycle() for _ in range(3)]
+    settle_heap()
+    assert gc.get_freeze_count() >= 3
+    tracked = {id(o) for o in gc.get_objects()}
+    assert not any(id(o) in tracked for o in loaded)  # no collection walks them any more
+    gone = weakref.ref(loaded[0])
+    del loaded
+    gc.collect()
+    assert gone() is not None  # a frozen cycle waits for collect_replaced
+
+
+def test_collect_replaced_frees_the_replaced_models_cycles_and_freezes_the_rest(unfrozen):
+    import gc
+    import weakref
+
+    from recsys.forking import collect_replaced, settle_heap
+
+    old, new = _Cycle(), _Cycle()
+    settle_heap()
+    gone = weakref.ref(old)
+    del old
+    collect_replaced()
+    assert gone() is None
+    assert id(new) not in {id(o) for o in gc.get_objects()}  # still frozen

@@ -54,6 +54,7 @@ from prometheus_client import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recsys.eventlog import EventLog
+from recsys.forking import collect_replaced, settle_heap
 from recsys.serving.audit_routes import add_audit_routes
 from recsys.serving.auth import Caller, KeyAuth
 from recsys.serving.page_routes import add_page_routes
@@ -192,8 +193,11 @@ def _load(model: str, settings: ServeConfig, trial: bool = False) -> Any:
         paged=settings.store_paged,
         trial=trial,
     )
-    # warmed here so that /readyz turns true only when the first request will be fast
-    return rec.warmup()
+    # warmed here so that /readyz turns true only when the first request will be fast, and its
+    # objects kept out of the collector's full collections (recsys.forking.settle_heap)
+    rec.warmup()
+    settle_heap()
+    return rec
 
 
 def _follow(rec: Any, start: bool = True) -> None:
@@ -304,6 +308,8 @@ def create_app(
         yield
         _follow(app.state.recommender, False)
         app.state.recommender = None
+        if recommender is None:  # what this load froze goes back to the collector (a test's
+            release_memory()  # app); a forked worker's shared pages are left as they are
 
     app = FastAPI(
         title="recsys",
@@ -674,14 +680,10 @@ def reloadable(uri: str, roots: Sequence[Path]) -> None:
 def release_memory() -> None:
     """Collect the replaced model and hand the freed heap back to the system (glibc's
     ``malloc_trim``): without it every reload left the resident size ~0.3 GB higher until it
-    settled near twice one model (benchmarks/reload_load.py)."""
-    import contextlib
-    import ctypes
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    settled near twice one model (benchmarks/reload_load.py).  The old model's objects were
+    frozen with the new one's at load: unfrozen for this collection, the survivors frozen again
+    (:func:`recsys.forking.collect_replaced`)."""
+    collect_replaced()
 
 
 def _invalid(message: str, loc: Sequence[str] = ("body",)) -> list[dict[str, Any]]:

@@ -35,7 +35,6 @@ loading.  If a worker exits, the others are stopped and the supervisor exits wit
 
 from __future__ import annotations
 
-import gc
 import importlib
 import multiprocessing as mp
 import os
@@ -46,7 +45,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from recsys.forking import trim_heap
+from recsys.forking import settle_heap, trim_heap
 from recsys.serving import watch
 
 STOP_SIGNALS = watch.STOP_SIGNALS
@@ -107,8 +106,7 @@ def settle_for_fork() -> None:
     given back (else the workers' allocations land in those pages and copy them: measured -133 MB
     in the supervisor and a third of the pages a worker copied)."""
     _quiesce()
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     trim_heap()
 
 
