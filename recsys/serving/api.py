@@ -309,7 +309,7 @@ def create_app(
         _follow(app.state.recommender, False)
         app.state.recommender = None
         if recommender is None:  # what this load froze goes back to the collector (a test's
-            release_memory()  # app); a forked worker's shared pages are left as they are
+            collect_replaced()  # app); a forked worker's shared pages are left as they are
 
     app = FastAPI(
         title="recsys",
@@ -589,7 +589,7 @@ def create_app(
             "current": new.describe(),
         }
         del old
-        await anyio.to_thread.run_sync(release_memory, limiter=reload_limiter)
+        await anyio.to_thread.run_sync(collect_replaced, limiter=reload_limiter)
         return answer
 
     _document_refusals(app)
@@ -675,15 +675,6 @@ def reloadable(uri: str, roots: Sequence[Path]) -> None:
         "A reload may load a models:/ or runs:/ URI, or a bundle under api.model_roots "
         f"({allowed}). Got another location.",
     )
-
-
-def release_memory() -> None:
-    """Collect the replaced model and hand the freed heap back to the system (glibc's
-    ``malloc_trim``): without it every reload left the resident size ~0.3 GB higher until it
-    settled near twice one model (benchmarks/reload_load.py).  The old model's objects were
-    frozen with the new one's at load: unfrozen for this collection, the survivors frozen again
-    (:func:`recsys.forking.collect_replaced`)."""
-    collect_replaced()
 
 
 def _invalid(message: str, loc: Sequence[str] = ("body",)) -> list[dict[str, Any]]:
